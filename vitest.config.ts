@@ -1,0 +1,10 @@
+// Test runner settings: ONNX Runtime's native binding runs in forked processes, not worker threads.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 60_000,
+  },
+});
