@@ -29,6 +29,11 @@ export interface Value {
   readonly producer?: { readonly node: Node; readonly index: number };
   /** The data, for kind 'constant'. */
   readonly data?: TensorData;
+  /**
+   * The symbolic contents of a 1-D int64 tensor when the builder can tell them (the output of Shape, or a
+   * constant): lets Reshape(x, Shape(y)) and Expand(x, Shape(y)) infer their output shapes.
+   */
+  readonly contents?: readonly (number | string)[];
 }
 
 export interface Node {

@@ -68,3 +68,23 @@ export function broadcastAxes(from: Shape, to: Shape): number[] {
   }
   return axes;
 }
+
+/** `total / by` for products of known sizes and symbols; undefined when it does not divide exactly. */
+export function dimDivide(total: Dim, by: Dim): Dim | undefined {
+  const split = (d: Dim): { k: number; syms: string[] } => {
+    if (typeof d === 'number') return { k: d, syms: [] };
+    const parts = d.split('*');
+    const k = parts.filter((p) => /^\d+$/.test(p)).reduce((a, p) => a * Number(p), 1);
+    return { k, syms: parts.filter((p) => !/^\d+$/.test(p)) };
+  };
+  const t = split(total);
+  const b = split(by);
+  if (b.k === 0 || t.k % b.k !== 0) return undefined;
+  const syms = [...t.syms];
+  for (const s of b.syms) {
+    const at = syms.indexOf(s);
+    if (at < 0) return undefined;
+    syms.splice(at, 1);
+  }
+  return dimProduct([t.k / b.k, ...syms]);
+}

@@ -1,0 +1,37 @@
+// Shape inference for neural-network ops: softmax, layer normalization, dropout.
+import { isFloat } from '../../ir/dtype.ts';
+import { formatShape } from '../../ir/shape.ts';
+import { fail } from '../errors.ts';
+import type { InferFn, InferTable } from './context.ts';
+
+const softmax: InferFn = (ctx) => {
+  const x = ctx.input(0);
+  if (!isFloat(x.dtype)) fail(`needs a floating-point input, got ${x.dtype}`);
+  ctx.axis(ctx.int('axis', -1), x.shape.length);
+  return [{ dtype: x.dtype, shape: x.shape }];
+};
+
+export const nnShapes: InferTable = {
+  Softmax: softmax,
+  LogSoftmax: softmax,
+  LayerNormalization: (ctx) => {
+    const x = ctx.input(0);
+    const dtype = ctx.sameDtype([0, 1, 2]);
+    const axis = ctx.axis(ctx.int('axis', -1), x.shape.length);
+    const normalized = x.shape.slice(axis);
+    for (const i of [1, 2]) {
+      const p = ctx.optionalInput(i);
+      if (p && formatShape(p.shape) !== formatShape(normalized)) {
+        fail(`${i === 1 ? 'Scale' : 'B'} has shape ${formatShape(p.shape)}, expected the normalized dims ${formatShape(normalized)}`);
+      }
+    }
+    const stats = [...x.shape.slice(0, axis), ...normalized.map(() => 1)];
+    // Mean and InvStdDev are always produced: the gradient reuses them instead of recomputing.
+    return [{ dtype, shape: x.shape }, { dtype, shape: stats }, { dtype, shape: stats }];
+  },
+  Dropout: (ctx) => {
+    const x = ctx.input(0);
+    if (!isFloat(x.dtype)) fail(`needs a floating-point input, got ${x.dtype}`);
+    return [{ dtype: x.dtype, shape: x.shape }, { dtype: 'bool', shape: x.shape }];
+  },
+};

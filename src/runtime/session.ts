@@ -1,0 +1,85 @@
+// The only module that talks to ONNX Runtime: compiles a graph into a reusable session and runs it.
+import ort from 'onnxruntime-node';
+import type { DType, TensorArray } from '../ir/dtype.ts';
+import type { Graph } from '../ir/graph.ts';
+import type { ParamStore } from '../ir/params.ts';
+import type { TensorData } from '../ir/tensor.ts';
+import { serialize } from '../builder/serialize.ts';
+
+export interface RuntimeOptions {
+  /** Intra-op threads; default: ONNX Runtime's choice (all cores). */
+  readonly threads?: number;
+  /** Graph optimization level; default 'all'. */
+  readonly optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Write ONNX Runtime's per-node profile (JSON) with this file prefix. */
+  readonly profilePrefix?: string;
+}
+
+export type Feeds = Readonly<Record<string, TensorData>>;
+export type Results = Record<string, TensorData>;
+
+function toOrt(name: string, t: TensorData): ort.Tensor {
+  const shape = [...t.shape];
+  if (t.dtype === 'float16') return new ort.Tensor('float16', t.data as Uint16Array, shape);
+  if (t.dtype === 'bool') return new ort.Tensor('bool', t.data as Uint8Array, shape);
+  try {
+    return new ort.Tensor(t.dtype, t.data as Exclude<TensorArray, Uint16Array>, shape);
+  } catch (e) {
+    throw new Error(`input ${name}: cannot make a ${t.dtype} tensor of shape [${shape.join(', ')}] from ${t.data.length} values (${(e as Error).message})`);
+  }
+}
+
+function fromOrt(t: ort.Tensor): TensorData {
+  return { dtype: t.type as DType, shape: t.dims.map(Number), data: t.data as TensorArray };
+}
+
+export class Session {
+  private constructor(
+    readonly graph: Graph,
+    private readonly session: ort.InferenceSession,
+  ) {}
+
+  static async create(graph: Graph, options: RuntimeOptions = {}): Promise<Session> {
+    const bytes = serialize(graph);
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      graphOptimizationLevel: options.optimization ?? 'all',
+      executionMode: 'sequential',
+      ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+      ...(options.profilePrefix ? { enableProfiling: true, profileFilePrefix: options.profilePrefix } : {}),
+    };
+    try {
+      return new Session(graph, await ort.InferenceSession.create(bytes, sessionOptions));
+    } catch (e) {
+      throw new Error(`ONNX Runtime rejected graph ${graph.name}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Run with graph inputs and parameters fed by name; returns every graph output (or the ones named). */
+  async run(feeds: Feeds, params?: ParamStore, fetch?: readonly string[]): Promise<Results> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const input of this.graph.inputs) {
+      const t = feeds[input.name];
+      if (!t) throw new Error(`graph ${this.graph.name}: no feed for input ${input.name} (${input.dtype} [${input.shape.join(', ')}])`);
+      if (t.dtype !== input.dtype) throw new Error(`graph ${this.graph.name}: input ${input.name} must be ${input.dtype}, got ${t.dtype}`);
+      ortFeeds[input.name] = toOrt(input.name, t);
+    }
+    for (const p of this.graph.params) {
+      const stored = params?.get(p.name);
+      if (!stored) throw new Error(`graph ${this.graph.name}: no value for parameter ${p.name}`);
+      ortFeeds[p.name] = new ort.Tensor('float32', stored.data, [...stored.shape]);
+    }
+    const out = fetch ? await this.session.run(ortFeeds, [...fetch]) : await this.session.run(ortFeeds);
+    const results: Results = {};
+    for (const [name, t] of Object.entries(out)) results[name] = fromOrt(t);
+    return results;
+  }
+
+  /** Stop profiling and return the profile file's path. */
+  endProfiling(): void {
+    this.session.endProfiling();
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
