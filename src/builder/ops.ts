@@ -99,7 +99,8 @@ export class Ops {
   Squeeze = (x: Value, axes?: readonly number[]): Value => this.g.node1('Squeeze', [x, axes ? this.g.ints(axes) : null]);
   Unsqueeze = (x: Value, axes: readonly number[]): Value => this.g.node1('Unsqueeze', [x, this.g.ints(axes)]);
   Concat = (xs: readonly Value[], axis: number): Value => this.g.node1('Concat', xs, { axis: int(axis) });
-  Split = (x: Value, split: readonly number[], axis = 0): readonly Value[] => this.g.node('Split', [x, this.g.ints(split)], { axis: int(axis) });
+  Split = (x: Value, split: Value | readonly number[], axis = 0): readonly Value[] =>
+    this.g.node('Split', [x, Array.isArray(split) ? this.g.ints(split) : (split as Value)], { axis: int(axis) });
   Slice = (x: Value, starts: readonly number[], ends: readonly number[], axes?: readonly number[], steps?: readonly number[]): Value =>
     this.g.node1('Slice', [x, this.g.ints(starts), this.g.ints(ends), axes ? this.g.ints(axes) : null, steps ? this.g.ints(steps) : null]);
   Gather = (data: Value, indices: Value, axis = 0): Value => this.g.node1('Gather', [data, indices], { axis: int(axis) });
@@ -108,6 +109,10 @@ export class Ops {
     this.g.node1('ScatterElements', [data, indices, updates], defined({ axis: int(attrs.axis ?? 0), reduction: attrs.reduction ? { type: 'string', value: attrs.reduction } : undefined }));
   ScatterND = (data: Value, indices: Value, updates: Value, attrs: { reduction?: 'none' | 'add' } = {}): Value =>
     this.g.node1('ScatterND', [data, indices, updates], defined({ reduction: attrs.reduction ? { type: 'string', value: attrs.reduction } : undefined }));
+  Size = (x: Value): Value => this.g.node1('Size', [x]);
+  /** Constant-mode Pad; `pads` is [begin..., end...] for `axes` (all axes when omitted). */
+  Pad = (x: Value, pads: Value | readonly number[], axes?: readonly number[]): Value =>
+    this.g.node1('Pad', [x, Array.isArray(pads) ? this.g.ints(pads) : (pads as Value), null, axes ? this.g.ints(axes) : null]);
   Expand = (x: Value, shape: Value | readonly number[]): Value =>
     this.g.node1('Expand', [x, Array.isArray(shape) ? this.g.ints(shape) : (shape as Value)]);
   ConstantOfShape = (shape: Value, value: number, dtype: DType = 'float32'): Value =>

@@ -43,7 +43,10 @@ export function linearSchedule(options: WarmupDecay): Schedule {
   };
 }
 
-/** HF get_cosine_schedule_with_warmup: linear warmup, then lr · ½(1 + cos(π · numCycles · 2 · progress)), floored at 0. */
+/**
+ * HF get_cosine_schedule_with_warmup: linear warmup, then lr · ½(1 + cos(π · numCycles · 2 · progress)), floored
+ * at 0; equal to HF up to totalSteps, and constant after it.
+ */
 export function cosineSchedule(options: CosineWarmupDecay): Schedule {
   const { lr, warmupSteps, totalSteps } = options;
   const numCycles = options.numCycles ?? 0.5;
@@ -52,7 +55,8 @@ export function cosineSchedule(options: CosineWarmupDecay): Schedule {
   return (step) => {
     checkStep('cosineSchedule', step);
     if (step < warmupSteps) return (lr * step) / Math.max(1, warmupSteps);
-    const progress = (step - warmupSteps) / Math.max(1, totalSteps - warmupSteps);
+    // HF lets progress pass 1, where the cosine rises again; holding it at 1 keeps the final rate after training.
+    const progress = Math.min(1, (step - warmupSteps) / Math.max(1, totalSteps - warmupSteps));
     return lr * Math.max(0, 0.5 * (1 + Math.cos(Math.PI * numCycles * 2 * progress)));
   };
 }

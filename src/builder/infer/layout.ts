@@ -16,6 +16,27 @@ export const layoutShapes: InferTable = {
     return [{ dtype: 'int64', shape: [contents.length], contents }];
   },
 
+  Size: (ctx) => {
+    ctx.input(0);
+    return [{ dtype: 'int64', shape: [] }];
+  },
+
+  /** Opset 18 Pad with an optional axes input; padded sizes are known only when the pads are constants. */
+  Pad: (ctx) => {
+    const x = ctx.input(0);
+    const rank = x.shape.length;
+    const axes = ctx.optionalInput(3) ? ctx.constantInts(3, 'axes').map((a) => ctx.axis(a, rank)) : x.shape.map((_, i) => i);
+    const pads = ctx.contents(1);
+    const shape = [...x.shape];
+    axes.forEach((axis, i) => {
+      const before = pads?.[i];
+      const after = pads?.[i + axes.length];
+      const dim = x.shape[axis];
+      shape[axis] = typeof dim === 'number' && typeof before === 'number' && typeof after === 'number' ? dim + before + after : ctx.unknownDim();
+    });
+    return [{ dtype: x.dtype, shape }];
+  },
+
   Reshape: (ctx) => {
     const x = ctx.input(0);
     const target = ctx.contents(1);
@@ -93,7 +114,13 @@ export const layoutShapes: InferTable = {
     const axis = ctx.axis(ctx.int('axis', 0), x.shape.length);
     const dim = x.shape[axis] as Dim;
     let sizes: Dim[];
-    if (ctx.optionalInput(1)) {
+    const known = ctx.contents(1);
+    if (ctx.optionalInput(1) && !known) {
+      // Sizes computed at run time (the gradient of a Concat of symbolic sizes): one output per size.
+      const count = ctx.input(1).shape[0];
+      if (typeof count !== 'number') fail('the number of split sizes must be known when building');
+      sizes = Array.from({ length: count }, () => ctx.unknownDim());
+    } else if (ctx.optionalInput(1)) {
       sizes = ctx.constantInts(1, 'split');
       const sum = sizes.reduce<number>((a, b) => a + Number(b), 0);
       if (typeof dim === 'number' && sum !== dim) fail(`split sizes [${sizes.join(', ')}] sum to ${sum}, axis ${axis} has ${dim}`);

@@ -1,0 +1,41 @@
+// Gradient rules for elementwise ops. Broadcast inputs get output-shaped gradients; the engine sums them down.
+import type { GradientRules } from '../types.ts';
+import { chain, linear } from './helpers.ts';
+
+export const elementwiseGradients = {
+  Identity: linear(({ dy }) => dy),
+  Neg: linear(({ op, dy }) => op.Neg(dy)),
+  Add: ({ dy }) => [dy, dy],
+  Sub: ({ op, dy }) => [dy, op.Neg(dy)],
+  Mul: ({ op, dy, x, needs }) => [needs(0) ? op.Mul(dy, x(1)) : null, needs(1) ? op.Mul(dy, x(0)) : null],
+  // d(a/b) = dy/b, -dy·(a/b)/b
+  Div: ({ op, dy, x, y, needs }) => [needs(0) ? op.Div(dy, x(1)) : null, needs(1) ? op.Neg(op.Div(op.Mul(dy, y(0)), x(1))) : null],
+  // d(a^b) = dy·b·a^(b-1), dy·a^b·ln(a)
+  Pow: ({ op, dy, x, y, needs }) => [
+    needs(0) ? op.Mul(dy, op.Mul(op.Cast(x(1), x(0).dtype), op.Pow(x(0), op.Sub(op.Cast(x(1), x(0).dtype), 1)))) : null,
+    needs(1) ? op.Mul(dy, op.Mul(y(0), op.Log(x(0)))) : null,
+  ],
+  Sum: ({ node, dy }) => node.inputs.map(() => dy),
+  Sqrt: chain(({ op, y }) => op.Div(0.5, y(0))),
+  Reciprocal: chain(({ op, y }) => op.Neg(op.Mul(y(0), y(0)))),
+  Exp: chain(({ y }) => y(0)),
+  Log: chain(({ op, x }) => op.Reciprocal(x(0))),
+  Tanh: chain(({ op, y }) => op.Sub(1, op.Mul(y(0), y(0)))),
+  // erf'(x) = 2/√π · exp(-x²)
+  Erf: chain(({ op, x }) => op.Mul(2 / Math.sqrt(Math.PI), op.Exp(op.Neg(op.Mul(x(0), x(0)))))),
+  Sigmoid: chain(({ op, y }) => op.Mul(y(0), op.Sub(1, y(0)))),
+  Softplus: chain(({ op, x }) => op.Sigmoid(x(0))),
+  Relu: linear(({ op, dy, x }) => op.Where(op.Greater(x(0), 0), dy, 0)),
+  Abs: linear(({ op, dy, x }) => op.Where(op.Less(x(0), 0), op.Neg(dy), dy)),
+  // Ties send the gradient to the first input, as PyTorch's maximum/minimum do not; documented choice.
+  Max: ({ op, dy, x }) => {
+    const first = op.GreaterOrEqual(x(0), x(1));
+    return [op.Where(first, dy, 0), op.Where(first, 0, dy)];
+  },
+  Min: ({ op, dy, x }) => {
+    const first = op.LessOrEqual(x(0), x(1));
+    return [op.Where(first, dy, 0), op.Where(first, 0, dy)];
+  },
+  Where: ({ op, dy, x }) => [null, op.Where(x(0), dy, 0), op.Where(x(0), 0, dy)],
+  Cast: linear(({ op, dy, x }) => op.Cast(dy, x(0).dtype)),
+} satisfies GradientRules;
