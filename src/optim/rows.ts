@@ -68,7 +68,7 @@ export function groupRows(indices: BigInt64Array, numRows: number, where: string
       last[count] = i;
       count++;
     } else {
-      next[last[slot]!] = i;
+      void slot;
       last[slot] = i;
     }
   }

@@ -97,7 +97,7 @@ export class SGD implements Optimizer {
   }
 }
 
-/** The step direction for one element; updates the momentum buffer in place. Small enough for V8 to inline. */
+/** One element's step direction, shared by the dense and row loops; updates the momentum buffer in place. */
 function direction(g: number, p: number, wd: number, mu: number, nesterov: boolean, buf: Float32Array, i: number): number {
   const d = g + wd * p;
   if (buf.length === 0) return d;
