@@ -68,7 +68,7 @@ export function groupRows(indices: BigInt64Array, numRows: number, where: string
       last[count] = i;
       count++;
     } else {
-      void slot;
+      next[last[slot]!] = i;
       last[slot] = i;
     }
   }

@@ -74,9 +74,10 @@ export class Session {
     return results;
   }
 
-  /** Stop profiling and return the profile file's path. */
-  endProfiling(): void {
-    this.session.endProfiling();
+  /** Stop profiling and return the profile file's path (ONNX Runtime prints it; the binding returns nothing). */
+  endProfiling(): string | undefined {
+    const file: unknown = (this.session as unknown as { endProfiling(): unknown }).endProfiling();
+    return typeof file === 'string' ? file : undefined;
   }
 
   async release(): Promise<void> {

@@ -48,8 +48,8 @@ export class TrainingSession {
     return { loss: Number(loss.data[0]), outputs, gradients };
   }
 
-  endProfiling(): void {
-    this.session.endProfiling();
+  endProfiling(): string | undefined {
+    return this.session.endProfiling();
   }
 
   async release(): Promise<void> {
