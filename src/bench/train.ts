@@ -1,6 +1,7 @@
 // Training-throughput benchmark: a BERT-family classifier's full training step (forward, backward, AdamW)
 // against the machine's fp32 GEMM peak, measured in the same process on the same threads.
-import { join } from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { GraphBuilder } from '../builder/builder.ts';
 import { trainingGraph } from '../autodiff/training-graph.ts';
@@ -59,6 +60,16 @@ export interface TrainBenchResult {
   readonly opTypes?: readonly OpTypeTime[];
 }
 
+/** Read and delete the profile ONNX Runtime wrote as `<prefix>_<date>.json`. */
+function takeProfile(prefix: string, runs: number): OpTypeTime[] | undefined {
+  const name = readdirSync(dirname(prefix)).find((f) => f.startsWith(basename(prefix)) && f.endsWith('.json'));
+  if (!name) return undefined;
+  const file = join(dirname(prefix), name);
+  const times = timeByOpType(file, runs);
+  rmSync(file);
+  return times;
+}
+
 export async function benchTrain(o: TrainBenchOptions, log: (line: string) => void = () => {}): Promise<TrainBenchResult> {
   const config = encoderConfig({
     vocabSize: o.vocab, hiddenSize: o.hidden, numHiddenLayers: o.layers, numAttentionHeads: o.heads,
@@ -93,8 +104,8 @@ export async function benchTrain(o: TrainBenchOptions, log: (line: string) => vo
   }
   let opTypes: OpTypeTime[] | undefined;
   if (profilePrefix) {
-    const file = session.endProfiling();
-    opTypes = file ? timeByOpType(file, o.warmup + o.steps) : undefined;
+    session.endProfiling();
+    opTypes = takeProfile(profilePrefix, o.warmup + o.steps);
   }
   await session.release();
 

@@ -43,6 +43,9 @@ export class Ops {
   Softplus = (x: Value): Value => this.unary('Softplus', x);
   Identity = (x: Value): Value => this.unary('Identity', x);
 
+  /** ONNX Runtime's exact (erf) GELU, com.microsoft domain. */
+  Gelu = (x: Value): Value => this.g.node1('Gelu', [x], {}, { domain: 'com.microsoft' });
+
   // Comparison and logic
   Equal = (a: Operand, b: Operand): Value => this.binary('Equal', a, b);
   Less = (a: Operand, b: Operand): Value => this.binary('Less', a, b);

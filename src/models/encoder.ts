@@ -34,10 +34,12 @@ export function dropout(g: GraphBuilder, x: Value, ratio: number, options: Encod
   return options.training && ratio > 0 ? (g.op.Dropout(x, ratio)[0] as Value) : x;
 }
 
-/** Exact GELU: x·Φ(x) = 0.5·x·(1 + erf(x/√2)), as BERT's "gelu". */
+/**
+ * Exact GELU, x·Φ(x) = 0.5·x·(1 + erf(x/√2)), as BERT's "gelu". ONNX Runtime's fused com.microsoft Gelu computes
+ * it in one kernel and keeps only x alive for the backward pass (the primitive form keeps four tensors).
+ */
 export function gelu(g: GraphBuilder, x: Value): Value {
-  const { op } = g;
-  return op.Mul(op.Mul(x, 0.5), op.Add(op.Erf(op.Div(x, Math.SQRT2)), 1));
+  return g.op.Gelu(x);
 }
 
 function embeddings(g: GraphBuilder, c: EncoderConfig, inputs: EncoderInputs, options: EncoderOptions): Value {
@@ -59,10 +61,11 @@ function selfAttention(g: GraphBuilder, c: EncoderConfig, x: Value, mask: Value,
     const flat = linear(g, name, x, c.hiddenSize, c.hiddenSize); // [batch*seq, hidden]
     return op.Reshape(flat, op.Concat([batchSeq, g.ints([heads, headDim])], 0)); // [batch, seq, heads, headDim]
   };
-  const q = op.Transpose(project('query'), [0, 2, 1, 3]); // [batch, heads, seq, headDim]
+  // Scaling q by 1/√headDim before the product touches seq·headDim values per head instead of seq².
+  const q = op.Transpose(op.Mul(project('query'), 1 / Math.sqrt(headDim)), [0, 2, 1, 3]); // [batch, heads, seq, headDim]
   const k = op.Transpose(project('key'), [0, 2, 3, 1]); // [batch, heads, headDim, seq]
   const v = op.Transpose(project('value'), [0, 2, 1, 3]); // [batch, heads, seq, headDim]
-  const scores = op.Add(op.Mul(op.MatMul(q, k), 1 / Math.sqrt(headDim)), mask); // [batch, heads, seq, seq]
+  const scores = op.Add(op.MatMul(q, k), mask); // [batch, heads, seq, seq]
   const probs = dropout(g, op.Softmax(scores, { axis: -1 }), c.attentionProbsDropoutProb, options);
   const context = op.Transpose(op.MatMul(probs, v), [0, 2, 1, 3]); // [batch, seq, heads, headDim]
   return op.Reshape(context, [-1, c.hiddenSize]); // [batch*seq, hidden]

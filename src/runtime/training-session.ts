@@ -48,8 +48,8 @@ export class TrainingSession {
     return { loss: Number(loss.data[0]), outputs, gradients };
   }
 
-  endProfiling(): string | undefined {
-    return this.session.endProfiling();
+  endProfiling(): void {
+    this.session.endProfiling();
   }
 
   async release(): Promise<void> {

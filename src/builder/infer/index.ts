@@ -2,6 +2,7 @@
 import type { InferTable } from './context.ts';
 import { elementwiseShapes } from './elementwise.ts';
 import { layoutShapes } from './layout.ts';
+import { microsoftShapes } from './microsoft.ts';
 import { linalgShapes } from './linalg.ts';
 import { nnShapes } from './nn.ts';
 import { reduceShapes } from './reduce.ts';
@@ -11,7 +12,7 @@ export const MICROSOFT_DOMAIN = 'com.microsoft';
 
 export const shapeRules: Readonly<Record<string, InferTable>> = {
   [ONNX_DOMAIN]: { ...elementwiseShapes, ...linalgShapes, ...nnShapes, ...reduceShapes, ...layoutShapes },
-  [MICROSOFT_DOMAIN]: {},
+  [MICROSOFT_DOMAIN]: microsoftShapes,
 };
 
 export { InferContext, type InferFn, type InferTable, type OutputType } from './context.ts';

@@ -1,0 +1,16 @@
+// The `xlmt` command line: one subcommand per file, assembled here.
+import { Command } from 'commander';
+import { benchCommand } from './bench.ts';
+
+const program = new Command('xlmt')
+  .description('Train, compress and serve cross-lingual multi-task text classifiers on ONNX Runtime')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .addCommand(benchCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  console.error(`xlmt: ${(e as Error).message}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,73 @@
+// One optimizer step over one or more micro-batches: run, accumulate, guard, clip, update.
+import type { ParamStore } from '../ir/params.ts';
+import type { Gradients } from '../ir/params.ts';
+import { clipGradNorm, globalGradNorm, GradientAccumulator, guardFinite, type NonFinite, type NonFinitePolicy, type Optimizer, type Schedule } from '../optim/index.ts';
+import type { Feeds } from '../runtime/session.ts';
+import type { TrainingSession } from '../runtime/training-session.ts';
+
+export interface TrainerOptions {
+  readonly optimizer: Optimizer;
+  readonly schedule: Schedule;
+  /** Clip the global gradient norm to this value; none by default. */
+  readonly maxGradNorm?: number;
+  /** 'error' (default) stops at a non-finite loss or gradient; 'skip' drops that update and goes on. */
+  readonly nonFinite?: NonFinitePolicy;
+}
+
+export interface StepReport {
+  /** Optimizer steps taken so far, this one included unless skipped. */
+  readonly step: number;
+  /** Mean loss over the micro-batches. */
+  readonly loss: number;
+  /** Global gradient norm before clipping. */
+  readonly gradNorm: number;
+  readonly lr: number;
+  /** What was non-finite, when the update was skipped. */
+  readonly skipped: NonFinite | null;
+}
+
+export class Trainer {
+  private readonly accumulator = new GradientAccumulator({ reduction: 'mean' });
+
+  constructor(
+    private readonly session: TrainingSession,
+    readonly params: ParamStore,
+    private readonly options: TrainerOptions,
+  ) {}
+
+  get stepCount(): number {
+    return this.options.optimizer.stepCount;
+  }
+
+  /**
+   * One optimizer step. Several micro-batches are averaged (gradient accumulation); each must carry the same
+   * number of examples for the mean to equal one large batch's.
+   */
+  async step(microBatches: Feeds | readonly Feeds[]): Promise<StepReport> {
+    const batches = Array.isArray(microBatches) ? (microBatches as readonly Feeds[]) : [microBatches as Feeds];
+    if (batches.length === 0) throw new Error('Trainer.step needs at least one micro-batch');
+    let loss = 0;
+    let grads: Gradients;
+    if (batches.length === 1) {
+      const result = await this.session.step(batches[0] as Feeds, this.params);
+      loss = result.loss;
+      grads = result.gradients;
+    } else {
+      this.accumulator.reset();
+      for (const batch of batches) {
+        const result = await this.session.step(batch, this.params);
+        loss += result.loss / batches.length;
+        this.accumulator.add(result.gradients);
+      }
+      grads = this.accumulator.result();
+    }
+    const step = this.options.optimizer.stepCount;
+    const lr = this.options.schedule(step);
+    // Checked before anything is changed: a non-finite step never reaches the parameters (or a checkpoint).
+    const skipped = guardFinite(this.options.nonFinite ?? 'error', step, loss, grads);
+    if (skipped) return { step, loss, gradNorm: Number.NaN, lr, skipped };
+    const gradNorm = this.options.maxGradNorm === undefined ? globalGradNorm(grads) : clipGradNorm(grads, this.options.maxGradNorm).norm;
+    this.options.optimizer.step(this.params, grads, lr);
+    return { step: this.options.optimizer.stepCount, loss, gradNorm, lr, skipped: null };
+  }
+}
