@@ -146,7 +146,10 @@ function unbroadcast(g: GraphBuilder, node: Node, grad: Value, x: Value): Value 
   }
   const axes = broadcastAxes(x.shape, grad.shape);
   if (axes.length === 0 && grad.shape.length === x.shape.length) return grad;
+  const lead = grad.shape.length - x.shape.length;
+  // Only leading axes added (a bias over rows): one reduction without kept dims already has the input's shape.
+  if (axes.every((a) => a < lead)) return g.op.ReduceSum(grad, axes, { keepdims: false });
   const reduced = g.op.ReduceSum(grad, axes, { keepdims: true });
-  if (grad.shape.length === x.shape.length) return reduced;
+  if (lead === 0) return reduced;
   return g.op.Reshape(reduced, isStatic(x.shape) ? x.shape : g.op.Shape(x));
 }
