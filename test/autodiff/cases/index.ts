@@ -1,0 +1,19 @@
+// Every gradient-check table, by op family, and the checks that cannot use finite differences.
+import type { ExactCheck, GradCase } from '../gradcheck.ts';
+import { elementwiseCases } from './elementwise.ts';
+import { layoutCases } from './layout.ts';
+import { linalgCases } from './linalg.ts';
+import { microsoftCases } from './microsoft.ts';
+import { nnCases, nnExactChecks } from './nn.ts';
+import { reduceCases } from './reduce.ts';
+
+export const caseTables: Readonly<Record<string, readonly GradCase[]>> = {
+  elementwise: elementwiseCases,
+  linalg: linalgCases,
+  nn: nnCases,
+  reduce: reduceCases,
+  layout: layoutCases,
+  microsoft: microsoftCases,
+};
+
+export const exactChecks: readonly ExactCheck[] = [...nnExactChecks];
