@@ -7,6 +7,7 @@ import { GraphBuilder } from '../builder/builder.ts';
 import { trainingGraph } from '../autodiff/training-graph.ts';
 import { encoderConfig, forwardMatmulFlops } from '../models/config.ts';
 import { sequenceClassifier } from '../models/classifier.ts';
+import { dropoutMasks } from '../models/dropout.ts';
 import { initParams } from '../models/init.ts';
 import { AdamW } from '../optim/index.ts';
 import { TrainingSession } from '../runtime/training-session.ts';
@@ -45,8 +46,9 @@ export interface TrainBenchResult {
   readonly threads: number;
   readonly steps: number;
   readonly tokensPerSec: number;
-  /** Whole step: ONNX Runtime run plus optimizer update. */
+  /** Whole step: dropout masks, ONNX Runtime run and optimizer update. */
   readonly stepMs: number;
+  /** Dropout masks and the ONNX Runtime run. */
   readonly runMs: number;
   readonly optimizerMs: number;
   readonly flopsPerStep: number;
@@ -92,7 +94,8 @@ export async function benchTrain(o: TrainBenchOptions, log: (line: string) => vo
   let optimizerMs = 0;
   for (let step = 0; step < o.warmup + o.steps; step++) {
     const t0 = performance.now();
-    const result = await session.step(batch, params);
+    const masks = dropoutMasks(training.graph, { batch: o.batch, seq: o.seq }, 1, step);
+    const result = await session.step({ ...batch, ...masks }, params);
     const t1 = performance.now();
     optimizer.step(params, result.gradients, 1e-4);
     const t2 = performance.now();

@@ -90,6 +90,7 @@ export class Ops {
   ReduceSum = (x: Value, axes?: readonly number[], attrs: { keepdims?: boolean } = {}): Value => this.reduce('ReduceSum', x, axes, attrs.keepdims ?? true);
   ReduceMean = (x: Value, axes?: readonly number[], attrs: { keepdims?: boolean } = {}): Value => this.reduce('ReduceMean', x, axes, attrs.keepdims ?? true);
   ReduceMax = (x: Value, axes?: readonly number[], attrs: { keepdims?: boolean } = {}): Value => this.reduce('ReduceMax', x, axes, attrs.keepdims ?? true);
+  ReduceMin = (x: Value, axes?: readonly number[], attrs: { keepdims?: boolean } = {}): Value => this.reduce('ReduceMin', x, axes, attrs.keepdims ?? true);
   ReduceSumSquare = (x: Value, axes?: readonly number[], attrs: { keepdims?: boolean } = {}): Value => this.reduce('ReduceSumSquare', x, axes, attrs.keepdims ?? true);
 
   // Layout

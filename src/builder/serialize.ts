@@ -73,7 +73,7 @@ export function toModelProto(graph: Graph, options: SerializeOptions = {}): onnx
         name: n.name,
         opType: n.opType,
         domain: n.domain,
-        input: n.inputs.map((v) => v?.name ?? ''),
+        input: inputNames(n.inputs),
         output: n.outputs.map((v) => v.name),
         attribute: Object.entries(n.attributes).map(([k, a]) => attributeProto(k, a)),
       })),
@@ -83,6 +83,13 @@ export function toModelProto(graph: Graph, options: SerializeOptions = {}): onnx
 
 export function serialize(graph: Graph, options: SerializeOptions = {}): Uint8Array {
   return onnx.ModelProto.encode(onnx.ModelProto.create(toModelProto(graph, options))).finish();
+}
+
+/** Input names with omitted optional inputs as '' in the middle and dropped at the end, as ONNX requires. */
+function inputNames(inputs: readonly (Value | null)[]): string[] {
+  const names = inputs.map((v) => v?.name ?? '');
+  while (names.length > 0 && names[names.length - 1] === '') names.pop();
+  return names;
 }
 
 function missingData(v: Value): never {

@@ -88,3 +88,34 @@ export function dimDivide(total: Dim, by: Dim): Dim | undefined {
   }
   return dimProduct([t.k / b.k, ...syms]);
 }
+
+/** Concrete sizes for a shape, given a size for each symbol ('batch*seq' multiplies its factors). */
+export function resolveShape(shape: Shape, sizes: Readonly<Record<string, number>>): number[] {
+  return shape.map((d) => {
+    if (typeof d === 'number') return d;
+    return d.split('*').reduce((product, factor) => {
+      const size = /^\d+$/.test(factor) ? Number(factor) : sizes[factor];
+      if (size === undefined) throw new Error(`no size given for dimension ${factor} (of ${formatShape(shape)})`);
+      return product * size;
+    }, 1);
+  });
+}
+
+/**
+ * Sizes of the plain symbols in `shapes` (such as 'batch', 'seq'), read off concrete shapes of the same rank;
+ * throws when one symbol meets two sizes.
+ */
+export function bindSymbols(pairs: readonly { readonly shape: Shape; readonly concrete: readonly number[]; readonly name: string }[]): Record<string, number> {
+  const sizes: Record<string, number> = {};
+  for (const { shape, concrete, name } of pairs) {
+    shape.forEach((d, i) => {
+      if (typeof d !== 'string' || d.includes('*')) return;
+      const size = concrete[i];
+      if (size === undefined) return;
+      const seen = sizes[d];
+      if (seen !== undefined && seen !== size) throw new Error(`input ${name}: dimension ${d} is ${size} here but ${seen} in another input`);
+      sizes[d] = size;
+    });
+  }
+  return sizes;
+}

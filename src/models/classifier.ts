@@ -2,7 +2,7 @@
 import type { GraphBuilder } from '../builder/builder.ts';
 import type { Value } from '../ir/graph.ts';
 import type { EncoderConfig } from './config.ts';
-import { dropout, encoder, type EncoderOptions, linear } from './encoder.ts';
+import { dropoutWhenTraining, encoder, type EncoderOptions, linear } from './encoder.ts';
 
 export interface ClassifierGraph {
   /** float [batch, numLabels] */
@@ -36,7 +36,7 @@ export function sequenceClassifier(g: GraphBuilder, c: EncoderConfig, numLabels:
   };
   const labels = g.input('labels', 'int64', ['batch']);
   const hidden = encoder(g, c, inputs, options);
-  const pooled = dropout(g, clsPool(g, hidden, g.op.Shape(inputIds), c.hiddenSize), c.hiddenDropoutProb, options);
+  const pooled = dropoutWhenTraining(g, clsPool(g, hidden, g.op.Shape(inputIds), c.hiddenSize), c.hiddenDropoutProb, options);
   const logits = linear(g, 'classifier', pooled, c.hiddenSize, numLabels);
   return { logits, loss: softmaxCrossEntropy(g, logits, labels) };
 }

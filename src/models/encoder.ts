@@ -4,6 +4,7 @@
 import type { GraphBuilder } from '../builder/builder.ts';
 import type { Value } from '../ir/graph.ts';
 import type { EncoderConfig } from './config.ts';
+import { dropout } from './dropout.ts';
 
 export interface EncoderInputs {
   /** int64 [batch, seq] */
@@ -17,7 +18,7 @@ export interface EncoderInputs {
 }
 
 export interface EncoderOptions {
-  /** Training mode adds dropout; inference graphs leave it out. */
+  /** Training mode adds dropout (masks fed per step, see dropout.ts); inference graphs leave it out. */
   readonly training: boolean;
 }
 
@@ -30,8 +31,9 @@ export function layerNorm(g: GraphBuilder, name: string, x: Value, size: number,
   return g.scope(name, () => g.op.LayerNormalization(x, g.param('weight', [size]), g.param('bias', [size]), { epsilon: eps })[0] as Value);
 }
 
-export function dropout(g: GraphBuilder, x: Value, ratio: number, options: EncoderOptions): Value {
-  return options.training && ratio > 0 ? (g.op.Dropout(x, ratio)[0] as Value) : x;
+/** Dropout in training graphs only. */
+export function dropoutWhenTraining(g: GraphBuilder, x: Value, ratio: number, options: EncoderOptions): Value {
+  return options.training ? dropout(g, x, ratio) : x;
 }
 
 /**
@@ -49,7 +51,7 @@ function embeddings(g: GraphBuilder, c: EncoderConfig, inputs: EncoderInputs, op
     const positions = op.Gather(g.param('position_embeddings.weight', [c.maxPositionEmbeddings, c.hiddenSize]), inputs.positionIds);
     const types = op.Gather(g.param('token_type_embeddings.weight', [c.typeVocabSize, c.hiddenSize]), inputs.tokenTypeIds);
     const sum = op.Reshape(op.Add(op.Add(words, positions), types), [-1, c.hiddenSize]); // [batch*seq, hidden]
-    return dropout(g, layerNorm(g, 'LayerNorm', sum, c.hiddenSize, c.layerNormEps), c.hiddenDropoutProb, options);
+    return dropoutWhenTraining(g, layerNorm(g, 'LayerNorm', sum, c.hiddenSize, c.layerNormEps), c.hiddenDropoutProb, options);
   });
 }
 
@@ -66,7 +68,7 @@ function selfAttention(g: GraphBuilder, c: EncoderConfig, x: Value, mask: Value,
   const k = op.Transpose(project('key'), [0, 2, 3, 1]); // [batch, heads, headDim, seq]
   const v = op.Transpose(project('value'), [0, 2, 1, 3]); // [batch, heads, seq, headDim]
   const scores = op.Add(op.MatMul(q, k), mask); // [batch, heads, seq, seq]
-  const probs = dropout(g, op.Softmax(scores, { axis: -1 }), c.attentionProbsDropoutProb, options);
+  const probs = dropoutWhenTraining(g, op.Softmax(scores, { axis: -1 }), c.attentionProbsDropoutProb, options);
   const context = op.Transpose(op.MatMul(probs, v), [0, 2, 1, 3]); // [batch, seq, heads, headDim]
   return op.Reshape(context, [-1, c.hiddenSize]); // [batch*seq, hidden]
 }
@@ -76,12 +78,12 @@ function layer(g: GraphBuilder, c: EncoderConfig, i: number, x: Value, mask: Val
     const { op } = g;
     const context = g.scope('attention.self', () => selfAttention(g, c, x, mask, batchSeq, options));
     const attended = g.scope('attention.output', () => {
-      const projected = dropout(g, linear(g, 'dense', context, c.hiddenSize, c.hiddenSize), c.hiddenDropoutProb, options);
+      const projected = dropoutWhenTraining(g, linear(g, 'dense', context, c.hiddenSize, c.hiddenSize), c.hiddenDropoutProb, options);
       return layerNorm(g, 'LayerNorm', op.Add(projected, x), c.hiddenSize, c.layerNormEps);
     });
     const inner = g.scope('intermediate', () => gelu(g, linear(g, 'dense', attended, c.hiddenSize, c.intermediateSize)));
     return g.scope('output', () => {
-      const projected = dropout(g, linear(g, 'dense', inner, c.intermediateSize, c.hiddenSize), c.hiddenDropoutProb, options);
+      const projected = dropoutWhenTraining(g, linear(g, 'dense', inner, c.intermediateSize, c.hiddenSize), c.hiddenDropoutProb, options);
       return layerNorm(g, 'LayerNorm', op.Add(projected, attended), c.hiddenSize, c.layerNormEps);
     });
   });

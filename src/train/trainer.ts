@@ -2,6 +2,8 @@
 import type { ParamStore } from '../ir/params.ts';
 import type { Gradients } from '../ir/params.ts';
 import { clipGradNorm, globalGradNorm, GradientAccumulator, guardFinite, type NonFinite, type NonFinitePolicy, type Optimizer, type Schedule } from '../optim/index.ts';
+import { bindSymbols } from '../ir/shape.ts';
+import { dropoutInputs, dropoutMasks } from '../models/dropout.ts';
 import type { Feeds } from '../runtime/session.ts';
 import type { TrainingSession } from '../runtime/training-session.ts';
 
@@ -12,6 +14,8 @@ export interface TrainerOptions {
   readonly maxGradNorm?: number;
   /** 'error' (default) stops at a non-finite loss or gradient; 'skip' drops that update and goes on. */
   readonly nonFinite?: NonFinitePolicy;
+  /** Seed of the dropout masks: step k of a run draws the same masks whether or not the run was resumed. */
+  readonly seed?: number;
 }
 
 export interface StepReport {
@@ -39,6 +43,11 @@ export class Trainer {
     return this.options.optimizer.stepCount;
   }
 
+  /** The optimizer, whose state a checkpoint saves. */
+  get optimizer(): Optimizer {
+    return this.options.optimizer;
+  }
+
   /**
    * One optimizer step. Several micro-batches are averaged (gradient accumulation); each must carry the same
    * number of examples for the mean to equal one large batch's.
@@ -49,13 +58,13 @@ export class Trainer {
     let loss = 0;
     let grads: Gradients;
     if (batches.length === 1) {
-      const result = await this.session.step(batches[0] as Feeds, this.params);
+      const result = await this.session.step(this.withMasks(batches[0] as Feeds, 0, 1), this.params);
       loss = result.loss;
       grads = result.gradients;
     } else {
       this.accumulator.reset();
-      for (const batch of batches) {
-        const result = await this.session.step(batch, this.params);
+      for (const [i, batch] of batches.entries()) {
+        const result = await this.session.step(this.withMasks(batch, i, batches.length), this.params);
         loss += result.loss / batches.length;
         this.accumulator.add(result.gradients);
       }
@@ -69,5 +78,17 @@ export class Trainer {
     const gradNorm = this.options.maxGradNorm === undefined ? globalGradNorm(grads) : clipGradNorm(grads, this.options.maxGradNorm).norm;
     this.options.optimizer.step(this.params, grads, lr);
     return { step: this.options.optimizer.stepCount, loss, gradNorm, lr, skipped: null };
+  }
+
+  /** The batch plus this micro-batch's dropout masks, sized from the batch's own tensors. */
+  private withMasks(batch: Feeds, micro: number, micros: number): Feeds {
+    const graph = this.session.training.graph;
+    if (dropoutInputs(graph).length === 0) return batch;
+    const sizes = bindSymbols(graph.inputs.flatMap((v) => {
+      const t = batch[v.name];
+      return t ? [{ name: v.name, shape: v.shape, concrete: t.shape }] : [];
+    }));
+    const draw = this.options.optimizer.stepCount * micros + micro;
+    return { ...batch, ...dropoutMasks(graph, sizes, this.options.seed ?? 0, draw) };
   }
 }

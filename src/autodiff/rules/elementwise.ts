@@ -1,5 +1,6 @@
 // Gradient rules for elementwise ops. Broadcast inputs get output-shaped gradients; the engine sums them down.
-import type { GradientRules } from '../types.ts';
+import type { Value } from '../../ir/graph.ts';
+import type { GradientContext, GradientRules } from '../types.ts';
 import { chain, linear } from './helpers.ts';
 
 export const elementwiseGradients = {
@@ -27,15 +28,22 @@ export const elementwiseGradients = {
   Softplus: chain(({ op, x }) => op.Sigmoid(x(0))),
   Relu: linear(({ op, dy, x }) => op.Where(op.Greater(x(0), 0), dy, 0)),
   Abs: linear(({ op, dy, x }) => op.Where(op.Less(x(0), 0), op.Neg(dy), dy)),
-  // Ties send the gradient to the first input, as PyTorch's maximum/minimum do not; documented choice.
-  Max: ({ op, dy, x }) => {
-    const first = op.GreaterOrEqual(x(0), x(1));
-    return [op.Where(first, dy, 0), op.Where(first, 0, dy)];
-  },
-  Min: ({ op, dy, x }) => {
-    const first = op.LessOrEqual(x(0), x(1));
-    return [op.Where(first, dy, 0), op.Where(first, 0, dy)];
-  },
+  Max: (ctx) => routeToExtremum(ctx),
+  Min: (ctx) => routeToExtremum(ctx),
   Where: ({ op, dy, x }) => [null, op.Where(x(0), dy, 0), op.Where(x(0), 0, dy)],
   Cast: linear(({ op, dy, x }) => op.Cast(dy, x(0).dtype)),
 } satisfies GradientRules;
+
+/**
+ * Max/Min of any number of inputs: dy goes to the input that equals the result, the first one on ties (PyTorch's
+ * maximum splits ties instead; first-wins keeps the gradient's total equal to dy).
+ */
+function routeToExtremum({ op, dy, node, y }: GradientContext): Value[] {
+  let taken: Value | null = null;
+  return node.inputs.map((x) => {
+    const hit = op.Equal(x as Value, y(0));
+    const mine = taken ? op.And(hit, op.Not(taken)) : hit;
+    taken = taken ? op.Or(taken, hit) : hit;
+    return op.Where(mine, dy, 0);
+  });
+}

@@ -12,11 +12,11 @@ export const linalgGradients = {
     const b = x(1);
     const da = needs(0) ? op.MatMul(dy, op.Transpose(b, perm(b.shape.length))) : null;
     let db: Value | null = null;
-    if (needs(1) && b.shape.length === 2 && a.shape.length > 2) {
+    const k = a.shape[a.shape.length - 1];
+    const n = b.shape[b.shape.length - 1];
+    if (needs(1) && b.shape.length === 2 && a.shape.length > 2 && typeof k === 'number' && typeof n === 'number') {
       // NOTE: a weight shared across the batch: fold the batch into rows and use one Gemm, instead of a batched
       // product of shape [batch, K, N] summed afterwards (32× the memory traffic at batch 32).
-      const k = a.shape[a.shape.length - 1] as number;
-      const n = b.shape[1] as number;
       db = op.Gemm(op.Reshape(a, [-1, k]), op.Reshape(dy, [-1, n]), null, { transA: 1 });
     } else if (needs(1)) {
       db = op.MatMul(op.Transpose(a, perm(a.shape.length)), dy);

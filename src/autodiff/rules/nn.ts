@@ -23,12 +23,15 @@ export const nnGradients = {
     const axis = attrInt(node, 'axis', -1);
     const start = axis < 0 ? axis + rank : axis;
     const axes = Array.from({ length: rank - start }, (_, i) => start + i);
-    const xhat = op.Mul(op.Sub(x(0), y(1)), y(2));
+    // The statistics come in the stash type (float32 by default), whatever x's type.
+    const stat = (i: number) => (y(i).dtype === x(0).dtype ? y(i) : op.Cast(y(i), x(0).dtype));
+    const invStd = stat(2);
+    const xhat = op.Mul(op.Sub(x(0), stat(1)), invStd);
     let dx = null;
     if (needs(0)) {
       const gx = op.Mul(dy, x(1));
       const centered = op.Sub(gx, op.ReduceMean(gx, axes));
-      dx = op.Mul(y(2), op.Sub(centered, op.Mul(xhat, op.ReduceMean(op.Mul(gx, xhat), axes))));
+      dx = op.Mul(invStd, op.Sub(centered, op.Mul(xhat, op.ReduceMean(op.Mul(gx, xhat), axes))));
     }
     return [dx, needs(1) ? op.Mul(dy, xhat) : null, needs(2) ? dy : null];
   },

@@ -25,12 +25,15 @@ export const reduceGradients = {
     return [op.Mul(spread(ctx, ctx.dy), ratio), null];
   },
   ReduceSumSquare: (ctx) => [ctx.op.Mul(spread(ctx, ctx.dy), ctx.op.Mul(ctx.x(0), 2)), null],
-  // Ties share the gradient equally, like PyTorch's amax.
-  ReduceMax: (ctx) => {
-    const { op, x } = ctx;
-    const axes = reductionAxes(ctx);
-    const hits = op.Cast(op.Equal(x(0), keptOutput(ctx)), x(0).dtype);
-    const share = op.Div(hits, op.ReduceSum(hits, axes));
-    return [op.Mul(spread(ctx, ctx.dy), share), null];
-  },
+  // Ties share the gradient equally, like PyTorch's amax/amin.
+  ReduceMax: (ctx) => extremumGradient(ctx),
+  ReduceMin: (ctx) => extremumGradient(ctx),
 } satisfies GradientRules;
+
+/** dy shared equally among the elements equal to the extremum. */
+function extremumGradient(ctx: GradientContext): [Value, null] {
+  const { op, x } = ctx;
+  const hits = op.Cast(op.Equal(x(0), keptOutput(ctx)), x(0).dtype);
+  const share = op.Div(hits, op.ReduceSum(hits, reductionAxes(ctx)));
+  return [op.Mul(spread(ctx, ctx.dy), share), null];
+}

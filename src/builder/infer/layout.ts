@@ -120,10 +120,12 @@ export const layoutShapes: InferTable = {
       const count = ctx.input(1).shape[0];
       if (typeof count !== 'number') fail('the number of split sizes must be known when building');
       sizes = Array.from({ length: count }, () => ctx.unknownDim());
-    } else if (ctx.optionalInput(1)) {
-      sizes = ctx.constantInts(1, 'split');
+    } else if (known) {
+      // Sizes may be symbolic (read off Shape); their sum is checked only when all are numbers.
+      sizes = [...known];
+      const numeric = sizes.every((s): s is number => typeof s === 'number');
       const sum = sizes.reduce<number>((a, b) => a + Number(b), 0);
-      if (typeof dim === 'number' && sum !== dim) fail(`split sizes [${sizes.join(', ')}] sum to ${sum}, axis ${axis} has ${dim}`);
+      if (numeric && typeof dim === 'number' && sum !== dim) fail(`split sizes [${sizes.join(', ')}] sum to ${sum}, axis ${axis} has ${dim}`);
     } else {
       const n = ctx.int('num_outputs', 0);
       if (n <= 0) fail('give split sizes (input 1) or the num_outputs attribute');
@@ -151,8 +153,6 @@ export const layoutShapes: InferTable = {
       if (typeof dim === 'number') {
         const clamp = (v: number): number => Math.min(Math.max(v < 0 ? v + dim : v, 0), dim);
         shape[axis] = Math.max(clamp(end) - clamp(start), 0);
-      } else if (start >= 0 && end >= 0 && end < 2 ** 31 - 1) {
-        shape[axis] = end - start;
       } else if (start === 0 && end >= 2 ** 31 - 1) {
         shape[axis] = dim;
       } else {

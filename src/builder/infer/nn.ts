@@ -1,5 +1,5 @@
 // Shape inference for neural-network ops: softmax, layer normalization, dropout.
-import { isFloat } from '../../ir/dtype.ts';
+import { dtypeFromOnnx, isFloat } from '../../ir/dtype.ts';
 import { formatShape } from '../../ir/shape.ts';
 import { fail } from '../errors.ts';
 import type { InferFn, InferTable } from './context.ts';
@@ -26,8 +26,9 @@ export const nnShapes: InferTable = {
       }
     }
     const stats = [...x.shape.slice(0, axis), ...normalized.map(() => 1)];
-    // Mean and InvStdDev are always produced: the gradient reuses them instead of recomputing.
-    return [{ dtype, shape: x.shape }, { dtype, shape: stats }, { dtype, shape: stats }];
+    // Mean and InvStdDev are always produced (the gradient reuses them), in the stash type: float32 by default.
+    const stash = dtypeFromOnnx(ctx.int('stash_type', 1));
+    return [{ dtype, shape: x.shape }, { dtype: stash, shape: stats }, { dtype: stash, shape: stats }];
   },
   Dropout: (ctx) => {
     const x = ctx.input(0);

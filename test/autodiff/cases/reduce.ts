@@ -1,7 +1,7 @@
 // Gradient-check cases for reductions: keepdims 0 and 1, one axis, several axes, a negative axis, all axes.
 import { distinct, type Gen, type GradCase, gradCase } from '../gradcheck.ts';
 
-type Reduction = 'ReduceSum' | 'ReduceMean' | 'ReduceMax' | 'ReduceSumSquare';
+type Reduction = 'ReduceSum' | 'ReduceMean' | 'ReduceMax' | 'ReduceMin' | 'ReduceSumSquare';
 
 /** Axis sets over x [2,3,4]; undefined reduces every axis. */
 const AXES: readonly (readonly number[] | undefined)[] = [[1], [0, 2], [-1], undefined];
@@ -46,5 +46,6 @@ export const reduceCases: GradCase[] = [
   ...reductions('ReduceMean'),
   // Distinct values: every slice has one maximum, at least 0.1 above the runner-up.
   ...reductions('ReduceMax', distinct),
+  ...reductions('ReduceMin', distinct),
   ...reductions('ReduceSumSquare'),
 ];
