@@ -48,12 +48,12 @@ export async function readCsv(file: string, options: CsvOptions, context: CsvCon
   const issues: DataIssue[] = [];
   const records = await parseRecords(file, buffer, context.delimiter, issues);
   const [header, ...body] = records;
-  if (header === undefined) return { rows: [], issues, fields: csvFields(new Map()) };
+  if (header === undefined) return { rows: [], issues, fields: csvFields([], null) };
 
   const at = { file, line: header.line };
   const columns = header.cells.map((c) => c.trim());
   const mapping = resolveMapping(columns, options, context, at, issues);
-  if (mapping === null) return { rows: [], issues, fields: csvFields(new Map()) };
+  if (mapping === null) return { rows: [], issues, fields: csvFields([], null) };
 
   const separator = options.separator ?? CSV_DEFAULTS.separator;
   const emptySet = options.emptySet ?? CSV_DEFAULTS.emptySet;
@@ -78,11 +78,7 @@ export async function readCsv(file: string, options: CsvOptions, context: CsvCon
       labels: Object.keys(labels).length > 0 ? labels : undefined,
     });
   }
-  const names = new Map<string, string>([['id', mapping.id === null ? 'id' : `column ${JSON.stringify(columns[mapping.id])}`]]);
-  names.set('text', `column ${JSON.stringify(columns[mapping.text])}`);
-  names.set('lang', mapping.lang === null ? 'lang' : `column ${JSON.stringify(columns[mapping.lang])}`);
-  for (const l of mapping.labels) names.set(`label:${l.task}`, `column ${JSON.stringify(l.column)} (${l.task})`);
-  return { rows, issues, fields: csvFields(names) };
+  return { rows, issues, fields: csvFields(columns, mapping) };
 }
 
 /** Without a schema, a task is multilabel when any of its cells holds the separator or the empty-set token. */
@@ -104,13 +100,17 @@ function optionalCell(cells: readonly string[], index: number | null): string | 
   return cell === '' ? undefined : cell;
 }
 
-function csvFields(names: ReadonlyMap<string, string>): FieldNames {
+function csvFields(columns: readonly string[], mapping: Mapping | null): FieldNames {
+  const column = (index: number | null | undefined, fallback: string) => (index === null || index === undefined ? fallback : `column ${JSON.stringify(columns[index])}`);
   return {
-    id: names.get('id') ?? 'id',
-    text: names.get('text') ?? 'text',
-    lang: names.get('lang') ?? 'lang',
+    id: column(mapping?.id, 'id'),
+    text: column(mapping?.text, 'text'),
+    lang: column(mapping?.lang, 'lang'),
     labels: 'labels',
-    label: (task) => names.get(`label:${task}`) ?? task,
+    label: (task) => {
+      const l = mapping?.labels.find((x) => x.task === task);
+      return l === undefined ? task : `column ${JSON.stringify(l.column)} (${task})`;
+    },
   };
 }
 
@@ -121,18 +121,18 @@ function resolveMapping(columns: readonly string[], o: CsvOptions, c: CsvContext
     if (col !== '' && seen.has(col)) issues.push(issue('DUPLICATE_COLUMN', at, 'the header names a column twice', { field: `column ${JSON.stringify(col)}`, expected: 'unique column names', received: show(col) }));
     seen.add(col);
   }
-  const find = (name: string, what: string, hint?: string): number | null => {
+  const find = (name: string, message: string, hint: string): number | null => {
     const index = columns.indexOf(name);
     if (index >= 0) return index;
-    const suggestion = didYouMean(name, columns) ?? hint ?? 'name the column in the mapping';
-    issues.push(issue('MISSING_COLUMN', at, `no ${what} column`, { expected: `a column named ${JSON.stringify(name)}`, received: `columns ${columns.map((x) => JSON.stringify(x)).join(', ')}`, hint: suggestion }));
+    const suggestion = didYouMean(name, columns) ?? hint;
+    issues.push(issue('MISSING_COLUMN', at, message, { expected: `a column named ${JSON.stringify(name)}`, received: `columns ${columns.map((x) => JSON.stringify(x)).join(', ')}`, hint: suggestion }));
     return null;
   };
 
-  const text = find(o.textColumn ?? CSV_DEFAULTS.textColumn, 'text', 'set the text column (textColumn, --text-column)');
+  const text = find(o.textColumn ?? CSV_DEFAULTS.textColumn, 'no text column', 'set the text column (textColumn, --text-column)');
   const langHint = 'set the language column (langColumn, --lang-column) or a default language (defaultLang, --lang)';
-  const lang = o.langColumn !== undefined || !c.hasDefaultLang ? find(o.langColumn ?? CSV_DEFAULTS.langColumn, 'language', langHint) : optionalIndex(columns, CSV_DEFAULTS.langColumn);
-  const id = o.idColumn !== undefined ? find(o.idColumn, 'id') : optionalIndex(columns, CSV_DEFAULTS.idColumn);
+  const lang = o.langColumn !== undefined || !c.hasDefaultLang ? find(o.langColumn ?? CSV_DEFAULTS.langColumn, 'no language column', langHint) : optionalIndex(columns, CSV_DEFAULTS.langColumn);
+  const id = o.idColumn !== undefined ? find(o.idColumn, 'no id column', 'check the id column name (idColumn, --id-column)') : optionalIndex(columns, CSV_DEFAULTS.idColumn);
 
   const wanted = o.labelColumns ?? Object.fromEntries((c.schema?.tasks ?? []).filter((t) => columns.includes(t.name)).map((t) => [t.name, t.name]));
   const labels: Mapping['labels'][number][] = [];
@@ -142,7 +142,7 @@ function resolveMapping(columns: readonly string[], o: CsvOptions, c: CsvContext
       const tasks = c.schema?.tasks.map((t) => t.name) ?? [];
       issues.push(issue('UNKNOWN_TASK', at, 'the label mapping names a task the schema lacks', { field: `column ${JSON.stringify(column)}`, expected: oneOf(tasks), received: show(task), hint: didYouMean(task, tasks) ?? 'add the task to the schema' }));
     }
-    const index = find(column, `label column for task ${JSON.stringify(task)}:`);
+    const index = find(column, `no label column for task ${task}`, 'check the label mapping (labelColumns, --label-column task=column)');
     if (index !== null && known) labels.push({ task, column, index });
   }
   if (labels.length === 0 && issues.length === before && !c.allowUnlabeled) {

