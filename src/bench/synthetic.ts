@@ -1,9 +1,13 @@
-// Synthetic batches for benchmarks and tests: random token ids, BERT position ids, full attention.
-import type { Feeds } from '../runtime/session.ts';
+// Synthetic batches for benchmarks and tests: random token ids, BERT position ids, full attention, random labels.
 import type { EncoderConfig } from '../models/config.ts';
+import type { TaskHead } from '../models/heads.ts';
+import { labelInput, labelMaskInput } from '../models/multitask.ts';
+import type { Feeds } from '../runtime/session.ts';
+import type { TensorData } from '../ir/tensor.ts';
 import type { Random } from '../util/random.ts';
 
-export function syntheticBatch(c: EncoderConfig, batch: number, seq: number, numLabels: number, random: Random): Feeds {
+/** Token inputs of a batch with random ids; every example labeled for every task. */
+export function syntheticBatch(c: EncoderConfig, batch: number, seq: number, tasks: readonly TaskHead[], random: Random): Feeds {
   const n = batch * seq;
   const ids = new BigInt64Array(n);
   const positions = new BigInt64Array(n);
@@ -11,13 +15,29 @@ export function syntheticBatch(c: EncoderConfig, batch: number, seq: number, num
     ids[i] = BigInt(random.int(c.vocabSize));
     positions[i] = BigInt(i % seq);
   }
-  const labels = new BigInt64Array(batch);
-  for (let b = 0; b < batch; b++) labels[b] = BigInt(random.int(numLabels));
-  return {
+  const feeds: Record<string, TensorData> = {
     input_ids: { dtype: 'int64', shape: [batch, seq], data: ids },
     position_ids: { dtype: 'int64', shape: [batch, seq], data: positions },
     token_type_ids: { dtype: 'int64', shape: [batch, seq], data: new BigInt64Array(n) },
     attention_mask: { dtype: 'float32', shape: [batch, seq], data: new Float32Array(n).fill(1) },
-    labels: { dtype: 'int64', shape: [batch], data: labels },
   };
+  for (const task of tasks) {
+    const count = task.labels.length;
+    if (task.type === 'multiclass') {
+      const labels = new BigInt64Array(batch);
+      for (let b = 0; b < batch; b++) labels[b] = BigInt(random.int(count));
+      feeds[labelInput(task.name)] = { dtype: 'int64', shape: [batch], data: labels };
+    } else {
+      const targets = new Float32Array(batch * count);
+      for (let i = 0; i < targets.length; i++) targets[i] = random.next() < 0.2 ? 1 : 0;
+      feeds[labelInput(task.name)] = { dtype: 'float32', shape: [batch, count], data: targets };
+    }
+    feeds[labelMaskInput(task.name)] = { dtype: 'float32', shape: [batch], data: new Float32Array(batch).fill(1) };
+  }
+  return feeds;
+}
+
+/** A multiclass task with `count` labels named 0…count−1, for benchmarks and tests. */
+export function syntheticTask(name: string, count: number): TaskHead {
+  return { name, type: 'multiclass', labels: Array.from({ length: count }, (_, i) => String(i)) };
 }

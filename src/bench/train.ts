@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { GraphBuilder } from '../builder/builder.ts';
 import { trainingGraph } from '../autodiff/training-graph.ts';
 import { encoderConfig, forwardMatmulFlops } from '../models/config.ts';
-import { sequenceClassifier } from '../models/classifier.ts';
+import { multiTaskClassifier, multiTaskLoss } from '../models/multitask.ts';
 import { dropoutMasks } from '../models/dropout.ts';
 import { initParams } from '../models/init.ts';
 import { AdamW } from '../optim/index.ts';
@@ -14,7 +14,7 @@ import { TrainingSession } from '../runtime/training-session.ts';
 import { Random } from '../util/random.ts';
 import { gemmPeak } from './gemm.ts';
 import { type OpTypeTime, timeByOpType } from './profile.ts';
-import { syntheticBatch } from './synthetic.ts';
+import { syntheticBatch, syntheticTask } from './synthetic.ts';
 
 export interface TrainBenchOptions {
   readonly layers: number;
@@ -79,8 +79,9 @@ export async function benchTrain(o: TrainBenchOptions, log: (line: string) => vo
     attentionProbsDropoutProb: o.dropout,
   });
   const g = new GraphBuilder('bench_train');
-  const model = sequenceClassifier(g, config, o.labels, { training: true });
-  const training = trainingGraph(g, { loss: model.loss });
+  const task = syntheticTask('task', o.labels);
+  const logits = multiTaskClassifier(g, config, [task], { training: true, pooling: 'cls' });
+  const training = trainingGraph(g, { loss: multiTaskLoss(g, [task], logits) });
   const params = initParams(training.graph, 1);
   const paramCount = [...params.values()].reduce((a, p) => a + p.data.length, 0);
   log(`model: ${paramCount.toLocaleString()} parameters, ${training.graph.nodes.length} nodes`);
@@ -88,7 +89,7 @@ export async function benchTrain(o: TrainBenchOptions, log: (line: string) => vo
   const profilePrefix = o.profile ? join(tmpdir(), `xlmt-bench-${process.pid}`) : undefined;
   const session = await TrainingSession.create(training, { threads: o.threads, ...(profilePrefix ? { profilePrefix } : {}) });
   const optimizer = new AdamW({ weightDecay: 0.01 });
-  const batch = syntheticBatch(config, o.batch, o.seq, o.labels, new Random(7));
+  const batch = syntheticBatch(config, o.batch, o.seq, [task], new Random(7));
 
   let runMs = 0;
   let optimizerMs = 0;

@@ -1,9 +1,9 @@
 // Dropout masks fed per step: reproducible from (seed, step), so a resumed run trains exactly like an unbroken one.
 import { describe, expect, it } from 'vitest';
 import { trainingGraph } from '../../src/autodiff/training-graph.ts';
-import { syntheticBatch } from '../../src/bench/synthetic.ts';
+import { syntheticBatch, syntheticTask } from '../../src/bench/synthetic.ts';
 import { GraphBuilder } from '../../src/builder/index.ts';
-import { sequenceClassifier } from '../../src/models/classifier.ts';
+import { multiTaskClassifier, multiTaskLoss } from '../../src/models/multitask.ts';
 import { encoderConfig } from '../../src/models/config.ts';
 import { dropoutMasks } from '../../src/models/dropout.ts';
 import { initParams } from '../../src/models/init.ts';
@@ -12,6 +12,8 @@ import { TrainingSession } from '../../src/runtime/training-session.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 import { Random } from '../../src/util/random.ts';
 
+const TASK = syntheticTask('task', 3);
+
 const config = encoderConfig({
   vocabSize: 32, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32,
   maxPositionEmbeddings: 16, hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0.2,
@@ -19,12 +21,12 @@ const config = encoderConfig({
 
 async function setup(): Promise<{ session: TrainingSession; fresh: () => ReturnType<typeof initParams> }> {
   const g = new GraphBuilder('tiny');
-  const model = sequenceClassifier(g, config, 3, { training: true });
-  const training = trainingGraph(g, { loss: model.loss });
+  const logits = multiTaskClassifier(g, config, [TASK], { training: true, pooling: 'cls' });
+  const training = trainingGraph(g, { loss: multiTaskLoss(g, [TASK], logits) });
   return { session: await TrainingSession.create(training, { threads: 1 }), fresh: () => initParams(training.graph, 1) };
 }
 
-const batches = Array.from({ length: 6 }, (_, i) => syntheticBatch(config, 4, 6, 3, new Random(10 + i)));
+const batches = Array.from({ length: 6 }, (_, i) => syntheticBatch(config, 4, 6, [TASK], new Random(10 + i)));
 
 describe('dropout masks', () => {
   it('keep 1 − ratio of the units, and repeat exactly for the same seed and step', async () => {

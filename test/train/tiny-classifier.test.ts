@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { trainingGraph } from '../../src/autodiff/training-graph.ts';
 import { GraphBuilder } from '../../src/builder/index.ts';
-import { sequenceClassifier } from '../../src/models/classifier.ts';
+import type { Value } from '../../src/ir/graph.ts';
+import { labelInput, labelMaskInput, multiTaskClassifier, multiTaskLoss } from '../../src/models/multitask.ts';
 import { encoderConfig } from '../../src/models/config.ts';
 import { initParams } from '../../src/models/init.ts';
 import { AdamW, linearSchedule } from '../../src/optim/index.ts';
@@ -10,6 +11,8 @@ import type { Feeds } from '../../src/runtime/session.ts';
 import { TrainingSession } from '../../src/runtime/training-session.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 import { Random } from '../../src/util/random.ts';
+
+const TASK = { name: 'marker', type: 'multiclass', labels: ['absent', 'present'] } as const;
 
 const SEQ = 8;
 const MARKER = 7n;
@@ -35,7 +38,8 @@ function batch(random: Random, size: number): { feeds: Feeds; labels: bigint[] }
       position_ids: { dtype: 'int64', shape: [size, SEQ], data: positions },
       token_type_ids: { dtype: 'int64', shape: [size, SEQ], data: new BigInt64Array(size * SEQ) },
       attention_mask: { dtype: 'float32', shape: [size, SEQ], data: new Float32Array(size * SEQ).fill(1) },
-      labels: { dtype: 'int64', shape: [size], data: BigInt64Array.from(labels) },
+      [labelInput('marker')]: { dtype: 'int64', shape: [size], data: BigInt64Array.from(labels) },
+      [labelMaskInput('marker')]: { dtype: 'float32', shape: [size], data: new Float32Array(size).fill(1) },
     },
   };
 }
@@ -47,8 +51,8 @@ describe('training a tiny transformer classifier', () => {
       maxPositionEmbeddings: SEQ, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0,
     });
     const g = new GraphBuilder('tiny_classifier');
-    const model = sequenceClassifier(g, config, 2, { training: true });
-    const training = trainingGraph(g, { loss: model.loss, outputs: { logits: model.logits } });
+    const heads = multiTaskClassifier(g, config, [TASK], { training: true, pooling: 'cls' });
+    const training = trainingGraph(g, { loss: multiTaskLoss(g, [TASK], heads), outputs: { logits: heads.get('marker') as Value } });
     expect(training.unreachable).toEqual([]);
     const session = await TrainingSession.create(training, { threads: 1 });
     const steps = 150;

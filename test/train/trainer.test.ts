@@ -3,14 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { trainingGraph } from '../../src/autodiff/training-graph.ts';
 import { GraphBuilder } from '../../src/builder/index.ts';
 import type { ParamStore } from '../../src/ir/params.ts';
-import { sequenceClassifier } from '../../src/models/classifier.ts';
+import { multiTaskClassifier, multiTaskLoss } from '../../src/models/multitask.ts';
 import { encoderConfig } from '../../src/models/config.ts';
 import { initParams } from '../../src/models/init.ts';
 import { AdamW, constantSchedule, NonFiniteError, SGD } from '../../src/optim/index.ts';
 import { TrainingSession } from '../../src/runtime/training-session.ts';
-import { syntheticBatch } from '../../src/bench/synthetic.ts';
+import { syntheticBatch, syntheticTask } from '../../src/bench/synthetic.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 import { Random } from '../../src/util/random.ts';
+
+const TASK = syntheticTask('task', 3);
 
 /** loss = Σ log(x·w): finite while every x·w > 0. */
 async function logLoss(): Promise<{ session: TrainingSession; params: Map<string, { name: string; shape: number[]; data: Float32Array }> }> {
@@ -52,10 +54,10 @@ describe('Trainer', () => {
       maxPositionEmbeddings: 16, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0,
     });
     const g = new GraphBuilder('tiny');
-    const model = sequenceClassifier(g, config, 3, { training: true });
-    const training = trainingGraph(g, { loss: model.loss });
+    const logits = multiTaskClassifier(g, config, [TASK], { training: true, pooling: 'cls' });
+    const training = trainingGraph(g, { loss: multiTaskLoss(g, [TASK], logits) });
     const session = await TrainingSession.create(training, { threads: 1 });
-    const whole = syntheticBatch(config, 8, 6, 3, new Random(5));
+    const whole = syntheticBatch(config, 8, 6, [TASK], new Random(5));
     const half = (from: number): typeof whole => Object.fromEntries(Object.entries(whole).map(([k, t]) => {
       const rowSize = t.shape.length === 2 ? (t.shape[1] as number) : 1;
       return [k, { ...t, shape: [4, ...t.shape.slice(1)], data: t.data.slice(from * rowSize, (from + 4) * rowSize) }];
@@ -72,7 +74,7 @@ describe('Trainer', () => {
     pa.forEach((p, i) => p.forEach((v, j) => expect(pb[i]?.[j]).toBeCloseTo(v, 5)));
 
     for (const [batchSize, seq] of [[1, 3], [5, 16], [2, 9]] as const) {
-      const report = await one.step(syntheticBatch(config, batchSize, seq, 3, new Random(batchSize)));
+      const report = await one.step(syntheticBatch(config, batchSize, seq, [TASK], new Random(batchSize)));
       expect(Number.isFinite(report.loss)).toBe(true);
     }
   });

@@ -1,0 +1,81 @@
+// The cross-lingual multi-task classifier: one shared encoder, a pooled sentence vector, one head per task,
+// and the multi-task loss of Campos et al. (2022), Eq. 1.
+import type { GraphBuilder } from '../builder/builder.ts';
+import type { Value } from '../ir/graph.ts';
+import type { EncoderConfig } from './config.ts';
+import { dropoutWhenTraining, encoder, type EncoderInputs, linear } from './encoder.ts';
+import { sigmoidCrossEntropyPerExample, softmaxCrossEntropyPerExample, TASK_NAME, type TaskHead } from './heads.ts';
+
+export type Pooling = 'cls' | 'mean';
+
+export interface MultiTaskOptions {
+  readonly training: boolean;
+  /** Sentence vector: the first token's hidden state (BERT's [CLS], XLM-R's <s>) or the mean over tokens. */
+  readonly pooling: Pooling;
+}
+
+
+/** Graph input names for a task's labels: `labels:<task>` and `label_mask:<task>`. */
+export const labelInput = (task: string): string => `labels:${task}`;
+export const labelMaskInput = (task: string): string => `label_mask:${task}`;
+
+export function encoderInputs(g: GraphBuilder): EncoderInputs {
+  return {
+    inputIds: g.input('input_ids', 'int64', ['batch', 'seq']),
+    positionIds: g.input('position_ids', 'int64', ['batch', 'seq']),
+    tokenTypeIds: g.input('token_type_ids', 'int64', ['batch', 'seq']),
+    attentionMask: g.input('attention_mask', 'float32', ['batch', 'seq']),
+  };
+}
+
+/** [batch*seq, hidden] → [batch, hidden] */
+function pool(g: GraphBuilder, hidden: Value, inputs: EncoderInputs, hiddenSize: number, pooling: Pooling): Value {
+  const { op } = g;
+  const perSequence = op.Reshape(hidden, op.Concat([op.Shape(inputs.inputIds), g.ints([hiddenSize])], 0)); // [batch, seq, hidden]
+  if (pooling === 'cls') return op.Squeeze(op.Slice(perSequence, [0], [1], [1]), [1]);
+  const mask = op.Unsqueeze(inputs.attentionMask, [2]); // [batch, seq, 1]
+  const summed = op.ReduceSum(op.Mul(perSequence, mask), [1], { keepdims: false }); // [batch, hidden]
+  return op.Div(summed, op.Max(op.ReduceSum(mask, [1], { keepdims: false }), g.scalar(1, 'float32')));
+}
+
+/** Builds the model: logits per task, [batch, labels], keyed by task name. */
+export function multiTaskClassifier(g: GraphBuilder, c: EncoderConfig, tasks: readonly TaskHead[], options: MultiTaskOptions): ReadonlyMap<string, Value> {
+  if (tasks.length === 0) throw new Error('a multi-task classifier needs at least one task');
+  for (const t of tasks) {
+    if (!TASK_NAME.test(t.name)) throw new Error(`task name "${t.name}" must match ${TASK_NAME} (it names parameters and inputs)`);
+  }
+  const inputs = encoderInputs(g);
+  const hidden = encoder(g, c, inputs, options);
+  const pooled = dropoutWhenTraining(g, pool(g, hidden, inputs, c.hiddenSize, options.pooling), c.hiddenDropoutProb, options);
+  const logits = new Map<string, Value>();
+  for (const task of tasks) logits.set(task.name, g.scope('heads', () => linear(g, task.name, pooled, c.hiddenSize, task.labels.length)));
+  return logits;
+}
+
+/**
+ * The multi-task loss, Eq. 1 of Campos et al. (2022). Each task takes `labels:<task>` (int64 [batch] for
+ * multiclass, float [batch, L] 0/1 targets for multilabel) and `label_mask:<task>` (float [batch], 1 where the
+ * example is labeled for the task):
+ *   L = (1/N) Σ_examples Σ_tasks labeled CE_task(example),
+ * N being the number of examples in the batch labeled for at least one task. An example contributes only to the
+ * tasks it is labeled for, and a batch's loss does not depend on how many tasks it happens to contain.
+ */
+export function multiTaskLoss(g: GraphBuilder, tasks: readonly TaskHead[], logits: ReadonlyMap<string, Value>): Value {
+  const { op } = g;
+  const terms: Value[] = [];
+  const masks: Value[] = [];
+  for (const task of tasks) {
+    const taskLogits = logits.get(task.name);
+    if (!taskLogits) throw new Error(`no logits for task ${task.name}`);
+    const mask = g.input(labelMaskInput(task.name), 'float32', ['batch']);
+    const perExample = task.type === 'multiclass'
+      ? softmaxCrossEntropyPerExample(g, taskLogits, g.input(labelInput(task.name), 'int64', ['batch']))
+      : sigmoidCrossEntropyPerExample(g, taskLogits, g.input(labelInput(task.name), 'float32', ['batch', task.labels.length]));
+    terms.push(op.ReduceSum(op.Mul(perExample, mask), undefined, { keepdims: false }));
+    masks.push(mask);
+  }
+  const labeled = masks.length === 1 ? (masks[0] as Value) : op.Max(...masks); // 1 where labeled for any task
+  const n = op.Max(op.ReduceSum(labeled, undefined, { keepdims: false }), g.scalar(1, 'float32'));
+  const total = terms.length === 1 ? (terms[0] as Value) : op.Sum(...terms);
+  return op.Div(total, n);
+}
