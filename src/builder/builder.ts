@@ -61,6 +61,13 @@ export class GraphBuilder {
     return v;
   }
 
+  /** A parameter declared earlier, by its full name (tied weights reuse one parameter in two places). */
+  findParam(name: string): Value {
+    const found = this.params.find((p) => p.name === name);
+    if (!found) throw new Error(`graph ${this.name}: no parameter ${name}`);
+    return found;
+  }
+
   /** A constant stored in the graph. Small constants with equal contents are shared. */
   constant(data: TensorData, name?: string): Value {
     const small = data.data.length <= 64;

@@ -53,9 +53,8 @@ function render(d: CheckpointErrorDetails): string {
   if (d.tensor !== undefined) text += `tensor ${JSON.stringify(d.tensor)}: `;
   if (d.field !== undefined) text += `field ${JSON.stringify(d.field)}: `;
   text += d.problem;
-  if (d.expected !== undefined || d.received !== undefined) {
-    text += ` (expected ${d.expected ?? '?'}, received ${d.received ?? '?'})`;
-  }
+  const parts = [d.expected !== undefined ? `expected ${d.expected}` : '', d.received !== undefined ? `received ${d.received}` : ''].filter(Boolean);
+  if (parts.length > 0) text += ` (${parts.join(', ')})`;
   if (d.hint !== undefined) text += `. ${d.hint}`;
   return text;
 }

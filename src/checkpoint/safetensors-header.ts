@@ -128,7 +128,7 @@ function parseEntry(name: string, value: unknown, dataLength: number, source: st
       tensor: name,
       ...(field !== undefined ? { field } : {}),
       ...described,
-      ...(field === undefined && described.expected === undefined ? { expected: '{dtype, shape, data_offsets}' } : {}),
+      ...(issue?.code === 'unrecognized_keys' ? { expected: 'only dtype, shape and data_offsets' } : {}),
     });
   }
   const { dtype, shape, data_offsets: [begin, end] } = parsed.data;

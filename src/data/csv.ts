@@ -106,7 +106,7 @@ function csvFields(columns: readonly string[], mapping: Mapping | null): FieldNa
     id: column(mapping?.id, 'id'),
     text: column(mapping?.text, 'text'),
     lang: column(mapping?.lang, 'lang'),
-    labels: 'labels',
+    labels: mapping === null || mapping.labels.length === 0 ? 'labels' : `columns ${mapping.labels.map((l) => JSON.stringify(l.column)).join(', ')}`,
     label: (task) => {
       const l = mapping?.labels.find((x) => x.task === task);
       return l === undefined ? task : `column ${JSON.stringify(l.column)} (${task})`;

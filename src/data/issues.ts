@@ -83,10 +83,9 @@ export function throwIfAny(issues: readonly DataIssue[]): void {
 export function renderIssue(d: DataIssue): string {
   const where = d.line === null ? d.file : `${d.file}:${d.line}`;
   let text = d.field === null ? `${where}: ${d.message}` : `${where}: ${d.field}: ${d.message}`;
-  if (d.expected !== null || d.received !== null) {
-    text += ` (expected ${d.expected ?? '?'}; received ${d.received ?? '?'})`;
-  }
-  if (d.hint !== null) text += `. ${d.hint}`;
+  const parts = [d.expected === null ? null : `expected ${d.expected}`, d.received === null ? null : `received ${d.received}`].filter((p) => p !== null);
+  if (parts.length > 0) text += ` (${parts.join('; ')})`;
+  if (d.hint !== null) text += `. ${d.hint.charAt(0).toUpperCase()}${d.hint.slice(1)}`;
   return text;
 }
 
@@ -94,14 +93,14 @@ export function renderIssue(d: DataIssue): string {
 export function renderIssues(issues: readonly DataIssue[], cap = RENDER_CAP): string {
   const counts = new Map<DataIssueCode, number>();
   for (const d of issues) counts.set(d.code, (counts.get(d.code) ?? 0) + 1);
-  const perCode = [...counts].map(([code, n]) => `${n} ${code}`).join(', ');
+  const perCode = [...counts].map(([code, n]) => `${n.toLocaleString('en-US')} ${code}`).join(', ');
   const files = new Set(issues.map((d) => d.file));
   const [onlyFile] = files;
   const inFile = files.size === 1 && onlyFile !== undefined ? ` in ${onlyFile}` : '';
   const noun = issues.length === 1 ? 'problem' : 'problems';
-  const lines = [`${issues.length} ${noun}${inFile} (${perCode}):`];
+  const lines = [`${issues.length.toLocaleString('en-US')} ${noun}${inFile} (${perCode}):`];
   for (const d of issues.slice(0, cap)) lines.push(`  ${renderIssue(d)}`);
-  if (issues.length > cap) lines.push(`  … and ${issues.length - cap} more`);
+  if (issues.length > cap) lines.push(`  … and ${(issues.length - cap).toLocaleString('en-US')} more`);
   return lines.join('\n');
 }
 
@@ -114,6 +113,7 @@ export function show(value: unknown, max = 60): string {
 
 /** The JSON type name of a value, as users see it in their files. */
 export function jsonType(value: unknown): string {
+  if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   return typeof value === 'object' ? 'object' : typeof value;

@@ -41,7 +41,7 @@ const TASK_NAME = /^[A-Za-z0-9_-]+$/;
 const label = z
   .string({ error: 'a label must be a string' })
   .min(1, { error: 'a label must not be empty' })
-  .refine((s) => s.trim() === s, { error: 'a label must not start or end with whitespace' });
+  .refine((s) => s.trim() === s, { error: 'a label must not start or end with whitespace', params: { expected: 'a label without surrounding whitespace' } });
 
 function labelList(type: TaskType, min: number) {
   return z
@@ -121,6 +121,7 @@ function toDataIssue(i: z.core.$ZodIssue, input: unknown, at: Location): DataIss
     case 'invalid_type':
       return issue('BAD_SCHEMA', at, i.message, details(i.expected === 'record' ? 'object' : i.expected, jsonType(value)));
     case 'too_small':
+      if (i.origin === 'string') return issue('BAD_SCHEMA', at, i.message, details('a non-empty string', show(value)));
       return issue('BAD_SCHEMA', at, i.message, details(`at least ${i.minimum}`, Array.isArray(value) ? `${value.length}` : show(value)));
     default: {
       const expected = i.code === 'custom' && typeof i.params?.['expected'] === 'string' ? i.params['expected'] : 'a valid task schema';

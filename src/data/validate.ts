@@ -44,7 +44,7 @@ export function validateRows(file: string, rows: readonly RawRow[], fields: Fiel
     }
     if (entries?.length === 0 && options.allowUnlabeled !== true) {
       const hint = 'label it, remove it, or allow unlabeled rows (allowUnlabeled, --allow-unlabeled)';
-      issues.push(issue('NO_LABELS', at, 'the row is labeled for no task', { field: fields.labels, expected: `labels for at least one of ${taskNames.join(', ')}`, received: show(row.labels), hint }));
+      issues.push(issue('NO_LABELS', at, 'the row is labeled for no task', { field: fields.labels, expected: taskNames.length === 0 ? 'labels for at least one task' : `labels for at least one of ${taskNames.join(', ')}`, received: show(row.labels), hint }));
     }
     if (issues.length === before && text !== null && lang !== null) examples.push({ id, text, lang, labels, line: row.line });
   }

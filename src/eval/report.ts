@@ -89,6 +89,10 @@ export function evaluateTask(task: Task, predictions: TaskPredictions, options: 
   }
   const n = predictions.langs.length;
   checkMatrix(where, 'probs', predictions.probs, n, task.labels.length);
+  const bad = predictions.probs.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    throw new EvalError({ code: 'BAD_ARGUMENT', where, problem: `probs[${bad}] is not finite`, expected: 'a probability', received: String(predictions.probs[bad]) });
+  }
   return predictions.type === 'multiclass' ? evaluateMulticlass(where, task, predictions, options) : evaluateMultilabel(where, task, predictions, options);
 }
 
@@ -148,7 +152,9 @@ function evaluateMultilabel(where: string, task: Task, p: MultilabelPredictions,
   };
 }
 
-function overall(task: Task, n: number, counts: readonly LabelCounts[]) {
+type Overall = Pick<TaskReport, 'task' | 'type' | 'n' | 'macroF1' | 'labels' | 'microF1' | 'perLabel'>;
+
+function overall(task: Task, n: number, counts: readonly LabelCounts[]): Overall {
   const macro = macroF1(counts);
   return {
     task: task.name,

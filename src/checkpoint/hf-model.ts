@@ -1,0 +1,119 @@
+// A Hugging Face model directory: config.json with model.safetensors, or shards listed in
+// model.safetensors.index.json. Saved under transformers' names so the directory loads there too.
+import { access, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Parameter, ParamStore } from '../ir/params.ts';
+import { CheckpointError } from './errors.ts';
+import { type HfModelConfig, type HfModelType, readHfConfig, writeHfConfig } from './hf-config.ts';
+import { readShardedSafetensors } from './hf-shards.ts';
+import { type ExpectedParam, type KeyReport, type MapOptions, mapCheckpoint } from './keys.ts';
+import { float32Tensor, readSafetensors, type SafeTensor, writeSafetensors } from './safetensors.ts';
+
+export const CONFIG_FILE = 'config.json';
+export const WEIGHTS_FILE = 'model.safetensors';
+export const WEIGHTS_INDEX_FILE = 'model.safetensors.index.json';
+
+export interface HfModel {
+  readonly config: HfModelConfig;
+  /** Tensors under their names in the files (`bert.encoder.layer.0…`); keys.ts maps them to graph names. */
+  readonly tensors: ReadonlyMap<string, SafeTensor>;
+  /** The safetensors files read, in order. */
+  readonly files: readonly string[];
+  /** The `__metadata__` of the (first) weights file. */
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly warnings: readonly string[];
+}
+
+/** Reads config.json and the weights: model.safetensors if present, else the shards its index lists. */
+export async function loadHfModel(dir: string): Promise<HfModel> {
+  const { config, warnings } = await readHfConfig(join(dir, CONFIG_FILE));
+  const single = join(dir, WEIGHTS_FILE);
+  if (await exists(single)) {
+    const file = await readSafetensors(single);
+    return { config, tensors: file.tensors, files: [single], metadata: file.metadata, warnings };
+  }
+  const index = join(dir, WEIGHTS_INDEX_FILE);
+  if (await exists(index)) {
+    const sharded = await readShardedSafetensors(index);
+    return { config, ...sharded, warnings };
+  }
+  const legacy = (await exists(join(dir, 'pytorch_model.bin'))) ? ' It has pytorch_model.bin: convert it to safetensors first (transformers: save_pretrained(dir, safe_serialization=True)).' : '';
+  throw new CheckpointError({ code: 'NOT_FOUND', file: dir, problem: `no ${WEIGHTS_FILE} or ${WEIGHTS_INDEX_FILE} in the directory.${legacy}` });
+}
+
+export interface LoadedHfParams {
+  readonly config: HfModelConfig;
+  readonly params: Map<string, Parameter>;
+  readonly report: KeyReport;
+  readonly warnings: readonly string[];
+}
+
+/** loadHfModel, then mapCheckpoint onto the graph's parameters (see keys.ts for the rules). */
+export async function loadHfParams(dir: string, expected: readonly ExpectedParam[], options: MapOptions = {}): Promise<LoadedHfParams> {
+  const model = await loadHfModel(dir);
+  const { params, report } = mapCheckpoint(expected, model.tensors, { source: dir, ...options });
+  return { config: model.config, params, report, warnings: model.warnings };
+}
+
+const BASE_PREFIX: Readonly<Record<HfModelType, string>> = { bert: 'bert.', roberta: 'roberta.', 'xlm-roberta': 'roberta.' };
+const CLASS_PREFIX: Readonly<Record<HfModelType, string>> = { bert: 'Bert', roberta: 'Roberta', 'xlm-roberta': 'XLMRoberta' };
+
+/**
+ * The name a parameter is saved under. Base-model parameters (embeddings, encoder, pooler) get the prefix that
+ * transformers' *ForSequenceClassification classes expect (`bert.`, or `roberta.` for both RoBERTa and XLM-R);
+ * heads stay unprefixed, as transformers saves them. keys.ts strips the prefix on load, so round trips are exact.
+ */
+export function hfTensorName(modelType: HfModelType, name: string): string {
+  return /^(embeddings|encoder|pooler)\./.test(name) ? `${BASE_PREFIX[modelType]}${name}` : name;
+}
+
+/** The transformers class the saved tensors fit: *ForSequenceClassification with a classifier, else *Model. */
+export function architectureFor(modelType: HfModelType, params: ParamStore): string {
+  return params.has('classifier.weight') ? `${CLASS_PREFIX[modelType]}ForSequenceClassification` : `${CLASS_PREFIX[modelType]}Model`;
+}
+
+export interface SaveHfModelInput {
+  readonly config: HfModelConfig;
+  readonly params: ParamStore;
+  /** Added to the weights' `__metadata__`; "format": "pt" is always set (transformers refuses files without it). */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Writes model.safetensors (float32, transformers' names) and config.json (architectures set from the saved
+ * parameters), each atomically; creates `dir` if needed. Returns the paths written. Tokenizer files are the
+ * caller's business.
+ */
+export async function saveHfModel(dir: string, input: SaveHfModelInput): Promise<readonly string[]> {
+  const { config, params } = input;
+  const entries: [string, SafeTensor][] = [];
+  for (const [name, p] of params) {
+    const size = p.shape.reduce((a, b) => a * b, 1);
+    if (p.data.length !== size) {
+      throw new CheckpointError({
+        code: 'BAD_ARGUMENT',
+        file: dir,
+        tensor: name,
+        problem: `data length does not match shape [${p.shape.join(', ')}]`,
+        expected: `${size} values`,
+        received: `${p.data.length} values`,
+      });
+    }
+    entries.push([hfTensorName(config.modelType, name), float32Tensor(p.data, p.shape)]);
+  }
+  await mkdir(dir, { recursive: true });
+  const weights = join(dir, WEIGHTS_FILE);
+  const configPath = join(dir, CONFIG_FILE);
+  await writeSafetensors(weights, entries, { ...input.metadata, format: 'pt' });
+  await writeHfConfig(configPath, { ...config, architectures: [architectureFor(config.modelType, params)] });
+  return [weights, configPath];
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
