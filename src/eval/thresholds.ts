@@ -135,10 +135,11 @@ function candidateCuts(where: string, scores: readonly number[], options: Thresh
   return cuts.sort((a, b) => b - a);
 }
 
+/** Distances within 1e-12 count as equal, so grid points such as 0.45 and 0.55 tie despite their rounding. */
 function closerToDefault(cut: number, incumbent: number): boolean {
   const d = Math.abs(cut - DEFAULT_THRESHOLD);
   const e = Math.abs(incumbent - DEFAULT_THRESHOLD);
-  return d < e || (d === e && cut > incumbent);
+  return d < e - 1e-12 || (Math.abs(d - e) <= 1e-12 && cut > incumbent);
 }
 
 function checkInputs(where: string, gold: Uint8Array, probs: ArrayLike<number>, numLabels: number): number {
