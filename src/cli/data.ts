@@ -49,7 +49,7 @@ export function dataCommand(write: (text: string) => void = (text) => process.st
     .option('--text-column <name>', 'CSV/TSV: column holding the text (default "text")')
     .option('--lang-column <name>', 'CSV/TSV: column holding the language (default "lang")')
     .option('--id-column <name>', 'CSV/TSV: column holding the row id (default "id" when present)')
-    .option('--label-column <task=column>', 'CSV/TSV: column holding a task\'s labels, repeatable (default: columns named after the tasks)', labelColumn, {})
+    .addOption(new Option('--label-column <task=column>', 'CSV/TSV: column holding a task\'s labels, repeatable').argParser(labelColumn).default({}, 'columns named after the tasks'))
     .option('--lang <code>', 'language of rows that name none')
     .option('--separator <text>', 'CSV/TSV: separator between multilabel labels in a cell (default "|")')
     .option('--empty-set <token>', 'CSV/TSV: cell meaning "none of the labels" for a multilabel task (default "[]")')

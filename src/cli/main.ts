@@ -1,11 +1,13 @@
 // The `xlmt` command line: one subcommand per file, assembled here.
 import { Command } from 'commander';
 import { benchCommand } from './bench.ts';
+import { dataCommand } from './data.ts';
 
 const program = new Command('xlmt')
   .description('Train, compress and serve cross-lingual multi-task text classifiers on ONNX Runtime')
   .version('0.1.0')
   .showHelpAfterError()
+  .addCommand(dataCommand())
   .addCommand(benchCommand());
 
 try {

@@ -1,6 +1,7 @@
 // Reads CSV and TSV files through a column mapping into raw rows; label cells become strings or label arrays.
 import { readFile } from 'node:fs/promises';
-import { parse, type CsvError } from 'csv-parse';
+import type { CsvError } from 'csv-parse';
+import { parse } from 'csv-parse/sync';
 import { issue, show, type DataIssue, type Location } from './issues.ts';
 import type { FieldNames, RawRow, ReadResult } from './rows.ts';
 import type { TaskSchema, TaskType } from './schema.ts';
@@ -46,7 +47,7 @@ interface CellRow {
 export async function readCsv(file: string, options: CsvOptions, context: CsvContext): Promise<ReadResult> {
   const buffer = await readFile(file);
   const issues: DataIssue[] = [];
-  const records = await parseRecords(file, buffer, context.delimiter, issues);
+  const records = parseRecords(file, buffer, context.delimiter, issues);
   const [header, ...body] = records;
   if (header === undefined) return { rows: [], issues, fields: csvFields([], null) };
 
@@ -174,31 +175,34 @@ function checkSeparator(o: CsvOptions, schema: TaskSchema | null, at: Location, 
   }
 }
 
-/** Parses every record, noting the line each starts on; a record csv-parse cannot read becomes an issue. */
-async function parseRecords(file: string, buffer: Buffer, delimiter: string, issues: DataIssue[]): Promise<CellRow[]> {
+/**
+ * Parses every record, noting the line each starts on; a record csv-parse cannot read becomes an issue. The
+ * synchronous parser calls on_record and on_skip in file order, which the line count relies on.
+ */
+function parseRecords(file: string, buffer: Buffer, delimiter: string, issues: DataIssue[]): CellRow[] {
   const records: CellRow[] = [];
   const lines = new LineCursor(buffer);
   let end = 0; // byte offset just past the last record read
-  const parser = parse(buffer, {
-    delimiter,
-    bom: true,
-    info: true,
-    relax_column_count: true, // counted below against the header, one issue per record
-    relax_quotes: true, // a quote inside an unquoted field is text (`he said "hi"`), common in TSV exports
-    record_delimiter: ['\r\n', '\n'],
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    on_skip: (e: CsvError | undefined) => {
-      const message = e?.code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quoted field is never closed' : `unreadable record: ${e?.message ?? 'unknown error'}`;
-      issues.push(issue('BAD_CSV', { file, line: lines.startOfRecord(end) }, message, { hint: 'fields with quotes, delimiters or line breaks must be quoted, with inner quotes doubled ("")' }));
-      return undefined;
-    },
-  });
   try {
-    for await (const r of parser as AsyncIterable<{ record: string[]; info: { bytes: number } }>) {
-      records.push({ line: lines.startOfRecord(end), cells: r.record });
-      end = r.info.bytes;
-    }
+    parse(buffer, {
+      delimiter,
+      bom: true,
+      relax_column_count: true, // counted against the header by the caller, one issue per record
+      relax_quotes: true, // a quote inside an unquoted field is text (`he said "hi"`), common in TSV exports
+      record_delimiter: ['\r\n', '\n'],
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      on_record: (record: string[], context: { readonly bytes: number }) => {
+        records.push({ line: lines.startOfRecord(end), cells: record });
+        end = context.bytes;
+        return null; // collected here; nothing for the parser to keep
+      },
+      on_skip: (e: CsvError | undefined) => {
+        const message = e?.code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quoted field is never closed' : `unreadable record: ${e?.message ?? 'unknown error'}`;
+        issues.push(issue('BAD_CSV', { file, line: lines.startOfRecord(end) }, message, { hint: 'fields with quotes, delimiters or line breaks must be quoted, with inner quotes doubled ("")' }));
+        return undefined;
+      },
+    });
   } catch (e) {
     issues.push(issue('BAD_CSV', { file, line: lines.startOfRecord(end) }, `unreadable CSV: ${(e as Error).message}`));
   }

@@ -72,7 +72,7 @@ function checkOptions(file: string, format: DataFormat, options: LoadOptions): D
     issues.push(issue('BAD_OPTION', at, 'a column mapping applies to CSV and TSV files only', { field: 'csv', expected: 'no column options for JSONL', received, hint: 'JSONL rows name their fields: text, lang, id, labels' }));
   }
   const lang = options.defaultLang;
-  if (lang !== undefined && (lang === '' || lang.trim() !== lang)) {
+  if (lang !== undefined && (lang === '' || /\s/.test(lang))) {
     issues.push(issue('BAD_OPTION', at, 'the default language must be a code without spaces', { field: 'defaultLang', expected: 'a language code such as "en"', received: show(lang) }));
   }
   return issues;

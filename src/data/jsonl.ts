@@ -45,8 +45,8 @@ function parseLine(text: string, at: { file: string; line: number }, options: Js
   try {
     value = JSON.parse(text);
   } catch (e) {
-    const { detail } = jsonErrorPosition(text, (e as Error).message);
-    issues.push(issue('BAD_JSON', at, `invalid JSON: ${detail}`, { expected: 'one JSON object per line', received: show(text) }));
+    const { column, detail } = jsonErrorPosition(text, (e as Error).message);
+    issues.push(issue('BAD_JSON', at, `invalid JSON: ${detail}`, { expected: 'one JSON object per line', received: excerpt(text, column) }));
     return null;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -62,4 +62,12 @@ function parseLine(text: string, at: { file: string; line: number }, options: Js
     }
   }
   return { line: at.line, id: record['id'], text: record['text'], lang: record['lang'], labels: record['labels'] };
+}
+
+/** The raw text near the error (the line as written, not re-quoted), so a long line still shows the spot. */
+function excerpt(text: string, column: number | null): string {
+  if (text.length <= 80) return text;
+  const start = column === null ? 0 : Math.max(0, column - 50);
+  const end = start + 70;
+  return `${start > 0 ? '…' : ''}${text.slice(start, end)}${end < text.length ? '…' : ''}`;
 }

@@ -146,12 +146,12 @@ function valueAt(input: unknown, path: readonly (string | number)[]): unknown {
 }
 
 /** V8 names a character position in the whole text; people look for a line. */
-export function jsonErrorPosition(text: string, message: string): { line: number; detail: string } {
+export function jsonErrorPosition(text: string, message: string): { line: number; column: number | null; detail: string } {
   const m = /(.*) in JSON at position (\d+)/s.exec(message);
-  if (m === null) return { line: 1, detail: message };
+  if (m === null) return { line: 1, column: null, detail: message };
   const position = Number(m[2]);
   const before = text.slice(0, position);
   const line = before.split('\n').length;
   const column = position - before.lastIndexOf('\n');
-  return { line, detail: `${m[1]} at column ${column}` };
+  return { line, column, detail: `${m[1]} at column ${column}` };
 }

@@ -29,7 +29,7 @@ export function validateRows(file: string, rows: readonly RawRow[], fields: Fiel
     const before = issues.length;
     const id = checkId(row, at, fields, fileName, idLines, issues);
     const text = checkText(row.text, at, fields, issues);
-    const lang = checkLang(row.lang ?? options.defaultLang, at, fields, issues);
+    const lang = checkLang(row.lang === undefined ? options.defaultLang : row.lang, at, fields, issues);
     const labels = new Map<string, LabelValue>();
     const entries = labelEntries(row.labels, at, fields, issues);
     for (const [name, value] of entries ?? []) {
@@ -70,10 +70,11 @@ function checkText(text: unknown, at: Location, fields: FieldNames, issues: Data
 }
 
 function checkLang(lang: unknown, at: Location, fields: FieldNames, issues: DataIssue[]): string | null {
-  if (typeof lang === 'string' && lang !== '' && lang.trim() === lang) return lang;
+  if (typeof lang === 'string' && lang !== '' && !/\s/.test(lang)) return lang;
   const details = { field: fields.lang, expected: 'a language code such as "en"', received: lang === undefined ? 'nothing' : show(lang) };
   if (lang === undefined || lang === '') issues.push(issue('MISSING_LANG', at, 'the row has no language', { ...details, hint: 'add one, or set a default language (defaultLang, --lang)' }));
-  else issues.push(issue('WRONG_TYPE', at, 'the language must be a code without spaces', details));
+  else if (typeof lang !== 'string') issues.push(issue('WRONG_TYPE', at, 'the language must be a string', details));
+  else issues.push(issue('WRONG_TYPE', at, 'the language code must not contain whitespace', details));
   return null;
 }
 
