@@ -1,0 +1,70 @@
+// Which examples form each batch: task sampling (proportional, temperature-scaled, round-robin), as a pure
+// function of (seed, epoch) so a resumed run replays the same batches.
+import { Random, mixSeed } from '../util/random.ts';
+
+export type TaskSampling = 'proportional' | 'temperature' | 'round-robin';
+
+export interface SamplerOptions {
+  readonly batchSize: number;
+  readonly sampling: TaskSampling;
+  /** For 'temperature': p(task) ∝ n_task^(1/T). T = 1 is proportional; large T approaches uniform. */
+  readonly temperature: number;
+  readonly seed: number;
+}
+
+export interface PlannedBatch {
+  /** The task this batch was drawn for (its examples may carry other tasks' labels too). */
+  readonly task: string;
+  /** Indices into the dataset's examples. */
+  readonly examples: readonly number[];
+}
+
+/** Each task's examples: those labeled for it. */
+export type TaskMembers = ReadonlyMap<string, readonly number[]>;
+
+function shuffle(items: number[], random: Random): number[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = random.int(i + 1);
+    const t = items[i] as number;
+    items[i] = items[j] as number;
+    items[j] = t;
+  }
+  return items;
+}
+
+/**
+ * The batches of one epoch. Every batch holds examples of one task, chosen per batch by the sampling rule; each
+ * task's examples are drawn without replacement from a shuffled queue that is refilled when it runs out. An
+ * epoch has ⌈Σ n_task / batchSize⌉ batches, so under proportional sampling each example is seen about once.
+ */
+export function planEpoch(members: TaskMembers, epoch: number, o: SamplerOptions): PlannedBatch[] {
+  const tasks = [...members.entries()].filter(([, m]) => m.length > 0);
+  if (tasks.length === 0) throw new Error('no task has labeled examples to train on');
+  const random = new Random(mixSeed(o.seed, epoch));
+  const total = tasks.reduce((s, [, m]) => s + m.length, 0);
+  const count = Math.ceil(total / o.batchSize);
+  const weights = tasks.map(([, m]) => (o.sampling === 'temperature' ? m.length ** (1 / o.temperature) : m.length));
+  const weightSum = weights.reduce((a, b) => a + b, 0);
+  const queues = tasks.map(([, m]) => shuffle([...m], random));
+  const cursors = tasks.map(() => 0);
+  const batches: PlannedBatch[] = [];
+  for (let b = 0; b < count; b++) {
+    let t = b % tasks.length;
+    if (o.sampling !== 'round-robin') {
+      let u = random.next() * weightSum;
+      t = 0;
+      while (t < tasks.length - 1 && u >= (weights[t] as number)) u -= weights[t++] as number;
+    }
+    const queue = queues[t] as number[];
+    const picked: number[] = [];
+    while (picked.length < Math.min(o.batchSize, queue.length)) {
+      if ((cursors[t] as number) >= queue.length) {
+        shuffle(queue, random);
+        cursors[t] = 0;
+      }
+      picked.push(queue[cursors[t]++ as number] as number);
+    }
+    batches.push({ task: (tasks[t] as [string, readonly number[]])[0], examples: picked });
+  }
+  return batches;
+}
