@@ -62,7 +62,9 @@ export function planEpoch(members: TaskMembers, epoch: number, o: SamplerOptions
         shuffle(queue, random);
         cursors[t] = 0;
       }
-      picked.push(queue[cursors[t]++ as number] as number);
+      const at = cursors[t] as number;
+      cursors[t] = at + 1;
+      picked.push(queue[at] as number);
     }
     batches.push({ task: (tasks[t] as [string, readonly number[]])[0], examples: picked });
   }

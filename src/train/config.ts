@@ -1,0 +1,100 @@
+// The training configuration: a validated JSON file plus command-line overrides. Defaults are documented here
+// and in docs/training.md.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+const probability = z.number().min(0).lt(1);
+
+/** The encoder's shape when training from scratch (ignored when `init` names a checkpoint). */
+const EncoderShape = z.strictObject({
+  layers: positiveInt.default(6),
+  hidden: positiveInt.default(384),
+  heads: positiveInt.default(12),
+  ffn: positiveInt.default(1536),
+  maxPositions: positiveInt.default(514),
+  typeVocab: positiveInt.default(1),
+  layerNormEps: z.number().positive().default(1e-12),
+  dropout: probability.default(0.1),
+  attentionDropout: probability.default(0.1),
+});
+
+export const TrainConfigSchema = z.strictObject({
+  /** Labeled training data (JSONL, CSV or TSV). */
+  train: z.string().min(1),
+  /** Labeled dev data: evaluated every epoch, drives early stopping and the multilabel thresholds. */
+  dev: z.string().min(1).optional(),
+  /** Task schema (tasks.json); inferred from the training data when omitted. */
+  tasks: z.string().min(1).optional(),
+  /** tokenizer.json; defaults to the one in `init`. */
+  tokenizer: z.string().min(1).optional(),
+  /** A Hugging Face checkpoint directory (config.json + model.safetensors) to start from; heads are new. */
+  init: z.string().min(1).optional(),
+  /** Encoder shape for training from scratch. */
+  encoder: EncoderShape.default(EncoderShape.parse({})),
+  /** Run directory: resolved config, metrics.jsonl, checkpoints. */
+  out: z.string().min(1).default('runs/train'),
+  pooling: z.enum(['cls', 'mean']).default('cls'),
+  maxLength: positiveInt.default(128),
+  batchSize: positiveInt.default(32),
+  /** Micro-batches per optimizer step. */
+  accumulation: positiveInt.default(1),
+  epochs: positiveInt.default(3),
+  /** Peak learning rate. 5e-5 suits a pretrained encoder; training from scratch wants ~5e-4. */
+  lr: z.number().positive().default(5e-5),
+  schedule: z.enum(['linear', 'cosine', 'constant']).default('linear'),
+  /** Share of all steps spent warming up. */
+  warmupRatio: z.number().min(0).max(1).default(0.1),
+  weightDecay: z.number().min(0).default(0.01),
+  /** AdamW's epsilon; 1e-6 as in BERT fine-tuning recipes. */
+  adamEps: z.number().positive().default(1e-6),
+  maxGradNorm: z.number().positive().default(1),
+  sampling: z.enum(['proportional', 'temperature', 'round-robin']).default('proportional'),
+  /** For temperature sampling. */
+  temperature: z.number().positive().default(2),
+  /** Stop after this many evaluations without a better mean macro-F1 on dev; 0 never stops early. */
+  patience: z.number().int().min(0).default(2),
+  /** Save a resumable checkpoint every this many optimizer steps (and at every epoch's end). */
+  checkpointEvery: positiveInt.default(200),
+  nonFinite: z.enum(['error', 'skip']).default('error'),
+  seed: z.number().int().min(0).default(42),
+  threads: positiveInt.default(2),
+  /** Examples per inference batch when evaluating. */
+  evalBatchSize: positiveInt.default(64),
+});
+
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
+
+/** Render zod issues as `file: field: message` lines. */
+function describeIssues(where: string, error: z.ZodError): string {
+  return error.issues.map((i) => `${where}: ${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`).join('\n');
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+}
+
+/** Validate a configuration object (from a file, flags, or both merged); `where` names its source in errors. */
+export function parseTrainConfig(input: unknown, where: string): TrainConfig {
+  const result = TrainConfigSchema.safeParse(input);
+  if (!result.success) throw new ConfigError(`invalid training configuration\n${describeIssues(where, result.error)}`);
+  return result.data;
+}
+
+export function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`${file}: cannot read the configuration (${(e as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`${file}: the configuration must be a JSON object`);
+  return json as Record<string, unknown>;
+}
