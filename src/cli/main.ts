@@ -2,12 +2,14 @@
 import { Command } from 'commander';
 import { benchCommand } from './bench.ts';
 import { dataCommand } from './data.ts';
+import { tokenizerCommand } from './tokenizer.ts';
 
 const program = new Command('xlmt')
   .description('Train, compress and serve cross-lingual multi-task text classifiers on ONNX Runtime')
   .version('0.1.0')
   .showHelpAfterError()
   .addCommand(dataCommand())
+  .addCommand(tokenizerCommand())
   .addCommand(benchCommand());
 
 try {

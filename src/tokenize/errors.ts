@@ -11,7 +11,8 @@ export type TokenizerErrorCode =
   | 'CORPUS_FILE_NOT_FOUND'
   | 'CORPUS_INVALID_LINE'
   | 'CORPUS_EMPTY'
-  | 'TRAIN_INVALID_OPTIONS';
+  | 'TRAIN_INVALID_OPTIONS'
+  | 'TRAIN_FAILED';
 
 export class TokenizerError extends Error {
   constructor(

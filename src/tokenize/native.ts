@@ -21,7 +21,7 @@ export {
   metaspaceDecoder,
   metaspacePreTokenizer,
   nfkcNormalizer,
-  replace,
+  nmt,
   robertaProcessing,
   sequenceNormalizer,
   wordPieceDecoder,

@@ -71,12 +71,12 @@ export class TextTokenizer {
   }
 
   /** The token for `role`, or an error naming the file, what was searched and why it was needed. */
-  special(role: SpecialRole, neededFor = `the ${role} token`): SpecialToken {
+  special(role: SpecialRole, neededFor?: string): SpecialToken {
     const found = this.specialTokens[role];
     if (found) return found;
     throw new TokenizerError(
       'TOKENIZER_MISSING_SPECIAL_TOKEN',
-      `${this.source} has no ${role} token (searched ${searchedFor(role)}), needed for ${neededFor}; ` +
+      `${this.source} has no ${role} token (searched ${searchedFor(role)})${neededFor ? `, needed for ${neededFor}` : ''}; ` +
         `add one to the tokenizer's added_tokens${role === 'pad' ? " or encode with padding: 'none'" : ''}`,
     );
   }

@@ -1,0 +1,9 @@
+// Public API of the tokenizers module: load, encode, train, position ids.
+export { TextTokenizer, type TokenizedText } from './tokenizer.ts';
+export type { EncodedBatch, EncodeOptions, Padding } from './batch.ts';
+export { SPECIAL_ROLES, type SpecialRole, type SpecialToken, type SpecialTokens } from './specials.ts';
+export { bertPositionIds, positionIds, robertaPositionIds, type PositionConvention } from './positions.ts';
+export { trainTokenizer, type TrainEvent, type TrainOptions } from './train.ts';
+export type { TokenizerType } from './recipes.ts';
+export { readCorpusFiles, type Corpus, type CorpusFileOptions } from './corpus.ts';
+export { TokenizerError, type TokenizerErrorCode } from './errors.ts';
