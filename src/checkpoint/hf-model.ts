@@ -6,7 +6,7 @@ import type { Parameter, ParamStore } from '../ir/params.ts';
 import { CheckpointError } from './errors.ts';
 import { type HfModelConfig, type HfModelType, readHfConfig, writeHfConfig } from './hf-config.ts';
 import { readShardedSafetensors } from './hf-shards.ts';
-import { type ExpectedParam, type KeyReport, type MapOptions, mapCheckpoint } from './keys.ts';
+import { type ExpectedParam, type KeyReport, LM_HEAD_ALIASES, type MapOptions, mapCheckpoint } from './keys.ts';
 import { float32Tensor, readSafetensors, type SafeTensor, writeSafetensors } from './safetensors.ts';
 
 export const CONFIG_FILE = 'config.json';
@@ -60,16 +60,28 @@ const CLASS_PREFIX: Readonly<Record<HfModelType, string>> = { bert: 'Bert', robe
 
 /**
  * The name a parameter is saved under. Base-model parameters (embeddings, encoder, pooler) get the prefix that
- * transformers' *ForSequenceClassification classes expect (`bert.`, or `roberta.` for both RoBERTa and XLM-R);
- * heads stay unprefixed, as transformers saves them. keys.ts strips the prefix on load, so round trips are exact.
+ * transformers' task classes expect (`bert.`, or `roberta.` for both RoBERTa and XLM-R); heads stay unprefixed,
+ * as transformers saves them, except that RoBERTa-family masked-LM heads take their `lm_head` names. keys.ts
+ * undoes both on load, so round trips are exact.
  */
 export function hfTensorName(modelType: HfModelType, name: string): string {
-  return /^(embeddings|encoder|pooler)\./.test(name) ? `${BASE_PREFIX[modelType]}${name}` : name;
+  if (/^(embeddings|encoder|pooler)\./.test(name)) return `${BASE_PREFIX[modelType]}${name}`;
+  if (modelType !== 'bert') {
+    for (const [roberta, bert] of LM_HEAD_ALIASES) {
+      if (bert.endsWith('.') ? name.startsWith(bert) : name === bert) return roberta + name.slice(bert.length);
+    }
+  }
+  return name;
 }
 
-/** The transformers class the saved tensors fit: *ForSequenceClassification with a classifier, else *Model. */
+/**
+ * The transformers class the saved tensors fit: *ForMaskedLM with a masked-LM head, *ForSequenceClassification
+ * with a `classifier`, else *Model (multi-task `heads.*` have no transformers class; the encoder still loads).
+ */
 export function architectureFor(modelType: HfModelType, params: ParamStore): string {
-  return params.has('classifier.weight') ? `${CLASS_PREFIX[modelType]}ForSequenceClassification` : `${CLASS_PREFIX[modelType]}Model`;
+  if (params.has('cls.predictions.bias')) return `${CLASS_PREFIX[modelType]}ForMaskedLM`;
+  if (params.has('classifier.weight')) return `${CLASS_PREFIX[modelType]}ForSequenceClassification`;
+  return `${CLASS_PREFIX[modelType]}Model`;
 }
 
 export interface SaveHfModelInput {

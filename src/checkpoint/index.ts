@@ -31,6 +31,7 @@ export {
 } from './hf-config.ts';
 export {
   KeyMismatchError,
+  LM_HEAD_ALIASES,
   canonicalName,
   formatKeyReport,
   mapCheckpoint,
@@ -41,6 +42,7 @@ export {
   type MappedCheckpoint,
   type UnexpectedKind,
   type UnexpectedTensor,
+  unexpectedKind,
 } from './keys.ts';
 export {
   CONFIG_FILE,
@@ -55,4 +57,5 @@ export {
   type LoadedHfParams,
   type SaveHfModelInput,
 } from './hf-model.ts';
+export { readShardedSafetensors, type ShardedTensors } from './hf-shards.ts';
 export { PRESET_NAMES, isPresetName, preset, type Preset, type PresetName } from './presets.ts';

@@ -54,18 +54,17 @@ export interface MappedCheckpoint {
   readonly report: KeyReport;
 }
 
+const MISSING = ': missing from the checkpoint';
+
 /** Raised when any expected parameter cannot be loaded; `issues` has one line per parameter. */
 export class KeyMismatchError extends CheckpointError {
   constructor(
     source: string,
     readonly issues: readonly string[],
   ) {
-    super({
-      code: 'KEY_MISMATCH',
-      file: source,
-      problem: `checkpoint does not fit the graph (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n  ${issues.join('\n  ')}`,
-      hint: 'parameters that may start fresh (a new classifier head) can be listed in allowMissing',
-    });
+    const lines = [`checkpoint does not fit the graph (${issues.length} problem${issues.length === 1 ? '' : 's'}):`, ...issues.map((i) => `  ${i}`)];
+    if (issues.some((i) => i.endsWith(MISSING))) lines.push('Parameters that may start fresh (a new classifier head) can be listed in allowMissing.');
+    super({ code: 'KEY_MISMATCH', file: source, problem: lines.join('\n') });
     this.name = 'KeyMismatchError';
   }
 }
@@ -75,26 +74,41 @@ export class KeyMismatchError extends CheckpointError {
 const BASE_PREFIXES = ['bert.', 'roberta.', 'xlm_roberta.'];
 
 /**
- * A checkpoint key as the graph names it: the base-model prefix removed, and TF-era LayerNorm `gamma`/`beta`
- * renamed `weight`/`bias` (as transformers does when loading).
+ * RoBERTa and XLM-R call the masked-LM head `lm_head` (dense, layer_norm, bias); the graph uses BERT's
+ * `cls.predictions` names for the same layers. The decoder weight is tied to the word embeddings in both.
+ */
+export const LM_HEAD_ALIASES: readonly (readonly [roberta: string, bert: string])[] = [
+  ['lm_head.dense.', 'cls.predictions.transform.dense.'],
+  ['lm_head.layer_norm.', 'cls.predictions.transform.LayerNorm.'],
+  ['lm_head.bias', 'cls.predictions.bias'],
+];
+
+/**
+ * A checkpoint key as the graph names it: the base-model prefix removed, TF-era LayerNorm `gamma`/`beta` renamed
+ * `weight`/`bias` (as transformers does when loading), and RoBERTa's `lm_head` given BERT's names.
  */
 export function canonicalName(key: string): string {
   const prefix = BASE_PREFIXES.find((p) => key.startsWith(p));
-  const name = prefix ? key.slice(prefix.length) : key;
-  return name.replace(/((?:^|\.)(?:LayerNorm|layer_norm))\.gamma$/, '$1.weight').replace(/((?:^|\.)(?:LayerNorm|layer_norm))\.beta$/, '$1.bias');
+  let name = prefix ? key.slice(prefix.length) : key;
+  name = name.replace(/((?:^|\.)(?:LayerNorm|layer_norm))\.gamma$/, '$1.weight').replace(/((?:^|\.)(?:LayerNorm|layer_norm))\.beta$/, '$1.bias');
+  for (const [roberta, bert] of LM_HEAD_ALIASES) {
+    if (roberta.endsWith('.') ? name.startsWith(roberta) : name === roberta) return bert + name.slice(roberta.length);
+  }
+  return name;
 }
 
 export function unexpectedKind(name: string): UnexpectedKind {
   if (name.startsWith('cls.') || name.startsWith('lm_head.')) return 'pretraining-head';
   if (name.startsWith('pooler.')) return 'pooler';
   if (/(^|\.)(position_ids|token_type_ids)$/.test(name)) return 'buffer';
-  if (name.startsWith('classifier.') || name.startsWith('qa_outputs.')) return 'task-head';
+  if (/^(classifier|heads|qa_outputs)\./.test(name)) return 'task-head';
   return 'other';
 }
 
 /**
  * Loads the expected parameters from checkpoint tensors. Exact names win; otherwise a tensor matches through
- * canonicalName. Head tensors (classifier.*) load only when the graph expects the same names. Throws
+ * canonicalName. Head tensors (classifier.*, heads.*, cls.predictions.*) load only when the graph expects the
+ * same names. Throws
  * KeyMismatchError listing every missing (and not allowed), mis-shaped, non-float or doubly-matched parameter.
  */
 export function mapCheckpoint(expected: readonly ExpectedParam[], tensors: ReadonlyMap<string, SafeTensor>, options: MapOptions = {}): MappedCheckpoint {
@@ -119,7 +133,7 @@ export function mapCheckpoint(expected: readonly ExpectedParam[], tensors: Reado
     const tensor = key === undefined ? undefined : tensors.get(key);
     if (key === undefined || tensor === undefined) {
       if (isAllowed(p.name, options.allowMissing)) missing.push(p.name);
-      else issues.push(`${p.name}: missing from the checkpoint`);
+      else issues.push(`${p.name}${MISSING}`);
       continue;
     }
     const keyText = key === p.name ? '' : ` (as ${JSON.stringify(key)})`;
