@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { benchCommand } from './bench.ts';
 import { dataCommand } from './data.ts';
 import { tokenizerCommand } from './tokenizer.ts';
+import { trainCommand } from './train.ts';
 
 const program = new Command('xlmt')
   .description('Train, compress and serve cross-lingual multi-task text classifiers on ONNX Runtime')
@@ -10,6 +11,7 @@ const program = new Command('xlmt')
   .showHelpAfterError()
   .addCommand(dataCommand())
   .addCommand(tokenizerCommand())
+  .addCommand(trainCommand())
   .addCommand(benchCommand());
 
 try {

@@ -1,0 +1,73 @@
+// The resumable state of a training run: parameters, optimizer buffers and progress, written atomically.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { float32Tensor, readSafetensors, toFloat32, writeSafetensors } from '../checkpoint/index.ts';
+import type { Parameter } from '../ir/params.ts';
+import type { OptimizerState } from '../optim/index.ts';
+import { recoverDir, replaceDir } from '../util/atomic-dir.ts';
+
+const ProgressSchema = z.strictObject({
+  /** The epoch being trained (0-based) and the index of its next batch. */
+  epoch: z.number().int().min(0),
+  batch: z.number().int().min(0),
+  /** Optimizer steps taken. */
+  step: z.number().int().min(0),
+  /** Best mean dev macro-F1 so far and the epoch that reached it. */
+  best: z.strictObject({ score: z.number(), epoch: z.number().int() }).nullable(),
+  /** Evaluations since the best one (early stopping). */
+  stale: z.number().int().min(0),
+  /** Lines of metrics.jsonl written up to this state: a resumed run drops any written after it. */
+  metricsLines: z.number().int().min(0),
+  /** The run ended (all epochs, or early stopping). */
+  done: z.boolean(),
+  /** A hash of the settings that must not change across a resume. */
+  fingerprint: z.string(),
+});
+
+export type RunProgress = z.infer<typeof ProgressSchema>;
+
+const PARAMS_FILE = 'params.safetensors';
+const OPTIMIZER_FILE = 'optimizer.safetensors';
+const PROGRESS_FILE = 'progress.json';
+
+export async function saveRunState(dir: string, params: ReadonlyMap<string, Parameter>, optimizer: OptimizerState, progress: RunProgress): Promise<void> {
+  await replaceDir(dir, async (tmp) => {
+    await mkdir(tmp, { recursive: true });
+    await writeSafetensors(join(tmp, PARAMS_FILE), [...params].map(([name, p]) => [name, float32Tensor(p.data, p.shape)]));
+    await writeSafetensors(
+      join(tmp, OPTIMIZER_FILE),
+      [...optimizer.buffers].map(([name, data]) => [name, float32Tensor(data, [data.length])]),
+      { kind: optimizer.kind, step: String(optimizer.step) },
+    );
+    await writeFile(join(tmp, PROGRESS_FILE), `${JSON.stringify(progress, null, 2)}\n`);
+  });
+}
+
+export interface LoadedRunState {
+  readonly params: Map<string, Float32Array>;
+  readonly optimizer: OptimizerState;
+  readonly progress: RunProgress;
+}
+
+/** The saved state in `dir`, or null when the run has none yet. */
+export async function loadRunState(dir: string): Promise<LoadedRunState | null> {
+  await recoverDir(dir);
+  if (!existsSync(join(dir, PROGRESS_FILE))) return null;
+  const progressPath = join(dir, PROGRESS_FILE);
+  const parsed = ProgressSchema.safeParse(JSON.parse(await readFile(progressPath, 'utf8')));
+  if (!parsed.success) throw new Error(`${progressPath}: invalid run progress (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
+  const floats = async (file: string): Promise<{ tensors: Map<string, Float32Array>; metadata: Readonly<Record<string, string>> }> => {
+    const read = await readSafetensors(join(dir, file));
+    const tensors = new Map<string, Float32Array>();
+    for (const [name, t] of read.tensors) tensors.set(name, toFloat32(t.dtype, t.bytes).data);
+    return { tensors, metadata: read.metadata ?? {} };
+  };
+  const params = await floats(PARAMS_FILE);
+  const optimizer = await floats(OPTIMIZER_FILE);
+  const kind = optimizer.metadata.kind;
+  const step = Number(optimizer.metadata.step);
+  if (!kind || !Number.isInteger(step)) throw new Error(`${join(dir, OPTIMIZER_FILE)}: metadata must carry the optimizer kind and step`);
+  return { params: params.tensors, optimizer: { kind, step, buffers: optimizer.tensors }, progress: parsed.data };
+}

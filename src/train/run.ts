@@ -1,0 +1,180 @@
+// `xlmt train`: epochs of multi-task training with evaluation on dev, early stopping on mean macro-F1, the best
+// model kept, and a resumable checkpoint that makes a killed run end with the same weights as an unbroken one.
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { Task } from '../data/index.ts';
+import { AdamW, cosineSchedule, constantSchedule, linearSchedule, type Schedule } from '../optim/index.ts';
+import { TrainingSession } from '../runtime/training-session.ts';
+import type { TrainConfig } from './config.ts';
+import { evaluateDataset, type DatasetEvaluation } from './evaluate.ts';
+import { encodeExamples } from './examples.ts';
+import { trainingFeeds } from './feeds.ts';
+import { saveModelDir } from './model-dir.ts';
+import { Predictor } from './predict.ts';
+import { loadRunState, type RunProgress, saveRunState } from './run-state.ts';
+import { planEpoch } from './sampler.ts';
+import { setupRun } from './setup.ts';
+import { Trainer } from './trainer.ts';
+
+export interface StepEvent {
+  readonly epoch: number;
+  readonly step: number;
+  readonly totalSteps: number;
+  readonly loss: number;
+  readonly lr: number;
+  readonly examples: number;
+}
+
+export interface EvalEvent {
+  readonly epoch: number;
+  readonly step: number;
+  readonly evaluation: DatasetEvaluation;
+  readonly improved: boolean;
+}
+
+export interface RunEvents {
+  log(line: string): void;
+  onStart?(info: { totalSteps: number; startStep: number; stepsPerEpoch: number }): void;
+  onStep?(event: StepEvent): void;
+  onEval?(event: EvalEvent): void;
+}
+
+export interface RunResult {
+  readonly out: string;
+  readonly steps: number;
+  readonly epochs: number;
+  readonly best: RunProgress['best'];
+  readonly stoppedEarly: boolean;
+}
+
+/** Settings that a resumed run must share with the run it continues. */
+function fingerprint(config: TrainConfig): string {
+  const { threads: _threads, evalBatchSize: _evalBatchSize, out: _out, patience: _patience, ...rest } = config;
+  return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
+}
+
+function makeSchedule(config: TrainConfig, totalSteps: number): Schedule {
+  const warmupSteps = Math.round(config.warmupRatio * totalSteps);
+  if (config.schedule === 'constant') return constantSchedule(config.lr);
+  const spec = { lr: config.lr, warmupSteps, totalSteps };
+  return config.schedule === 'cosine' ? cosineSchedule(spec) : linearSchedule(spec);
+}
+
+export async function runTraining(config: TrainConfig, events: RunEvents): Promise<RunResult> {
+  const setup = await setupRun(config, events.log);
+  const { schema, train, dev, training, params } = setup;
+  const tasks: readonly Task[] = schema.tasks;
+  mkdirSync(config.out, { recursive: true });
+  const lastDir = join(config.out, 'checkpoints', 'last');
+  const bestDir = join(config.out, 'best');
+  const metricsFile = join(config.out, 'metrics.jsonl');
+
+  const members = new Map(tasks.map((t) => [t.name, train.examples.flatMap((e, i) => (e.labels.has(t.name) ? [i] : []))]));
+  const sampler = { batchSize: config.batchSize, sampling: config.sampling, temperature: config.temperature, seed: config.seed };
+  const microBatches = planEpoch(members, 0, sampler).length;
+  const stepsPerEpoch = Math.ceil(microBatches / config.accumulation);
+  const totalSteps = stepsPerEpoch * config.epochs;
+  const optimizer = new AdamW({ weightDecay: config.weightDecay, eps: config.adamEps });
+
+  let progress: RunProgress = { epoch: 0, batch: 0, step: 0, best: null, stale: 0, metricsLines: 0, done: false, fingerprint: fingerprint(config) };
+  const saved = await loadRunState(lastDir);
+  if (saved) {
+    if (saved.progress.fingerprint !== progress.fingerprint) {
+      throw new Error(`${config.out} holds a run with other settings (${join(config.out, 'config.json')}); resume with the same configuration or choose another --out`);
+    }
+    for (const [name, p] of params) {
+      const data = saved.params.get(name);
+      if (!data || data.length !== p.data.length) throw new Error(`${lastDir}: parameter ${name} is missing or has the wrong size`);
+      p.data.set(data);
+    }
+    optimizer.loadState(saved.optimizer, params);
+    progress = saved.progress;
+    if (progress.done) {
+      events.log(`${config.out} has finished already (step ${progress.step}); the best model is in ${bestDir}`);
+      return { out: config.out, steps: progress.step, epochs: progress.epoch, best: progress.best, stoppedEarly: progress.epoch < config.epochs };
+    }
+    const kept = readFileSync(metricsFile, 'utf8').split('\n').filter((l) => l.trim()).slice(0, progress.metricsLines);
+    writeFileSync(metricsFile, kept.map((l) => `${l}\n`).join(''));
+    events.log(`resuming ${config.out} at epoch ${progress.epoch + 1}, step ${progress.step} of ${totalSteps}`);
+  } else {
+    writeFileSync(join(config.out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    writeFileSync(metricsFile, '');
+  }
+
+  events.log(`tokenizing ${train.examples.length} training${dev ? ` and ${dev.examples.length} dev` : ''} examples (max length ${config.maxLength})`);
+  const encodedTrain = await encodeExamples(setup.tokenizer, train, config.maxLength);
+  const encodedDev = dev ? await encodeExamples(setup.tokenizer, dev, config.maxLength) : null;
+  if (encodedTrain.truncated > 0) events.log(`${encodedTrain.truncated} training texts were cut to ${config.maxLength} tokens`);
+
+  const session = await TrainingSession.create(training, { threads: config.threads });
+  const trainer = new Trainer(session, params, {
+    optimizer,
+    schedule: makeSchedule(config, totalSteps),
+    maxGradNorm: config.maxGradNorm,
+    nonFinite: config.nonFinite,
+    seed: config.seed,
+  });
+  const batchOptions = { padId: setup.padId, positions: setup.positions };
+  const predictor = dev
+    ? await Predictor.create(setup.hf.encoder, tasks, { ...batchOptions, pooling: config.pooling, threads: config.threads, batchSize: config.evalBatchSize })
+    : null;
+  let lossSum = 0;
+  let lossSteps = 0;
+  const metric = (line: Record<string, unknown>): void => {
+    appendFileSync(metricsFile, `${JSON.stringify(line)}\n`);
+    progress = { ...progress, metricsLines: progress.metricsLines + 1 };
+  };
+  /** Saves the resumable state, after logging the mean training loss since the last save. */
+  const checkpoint = async (): Promise<void> => {
+    if (lossSteps > 0) metric({ type: 'train', epoch: progress.epoch, step: progress.step, loss: lossSum / lossSteps });
+    lossSum = 0;
+    lossSteps = 0;
+    await saveRunState(lastDir, params, optimizer.state(), progress);
+  };
+  const saveBest = (thresholds: Record<string, number[]>, info: Record<string, unknown>): Promise<void> =>
+    saveModelDir(bestDir, {
+      hf: setup.hf, params, tokenizer: setup.tokenizer, schema,
+      meta: { format: 'xlmt-model', version: 1, pooling: config.pooling, maxLength: config.maxLength, padId: setup.padId, positions: setup.positions, thresholds, info },
+    });
+
+  events.onStart?.({ totalSteps, startStep: progress.step, stepsPerEpoch });
+  let stoppedEarly = false;
+  for (let epoch = progress.epoch; epoch < config.epochs && !stoppedEarly; epoch++) {
+    const plan = planEpoch(members, epoch, sampler);
+    for (let b = progress.batch; b < plan.length; b += config.accumulation) {
+      const group = plan.slice(b, b + config.accumulation);
+      const feeds = group.map((batch) => trainingFeeds(train.examples, encodedTrain, batch.examples, tasks, batchOptions));
+      const report = await trainer.step(feeds);
+      progress = { ...progress, epoch, batch: b + group.length, step: trainer.stepCount };
+      const examples = group.reduce((s, batch) => s + batch.examples.length, 0);
+      if (!report.skipped) {
+        lossSum += report.loss;
+        lossSteps++;
+      }
+      events.onStep?.({ epoch, step: progress.step, totalSteps, loss: report.loss, lr: report.lr, examples });
+      if (report.skipped) events.log(`step ${report.step}: skipped, ${report.skipped.what} is not finite`);
+      if (progress.step % config.checkpointEvery === 0) await checkpoint();
+    }
+    progress = { ...progress, epoch: epoch + 1, batch: 0 };
+    const info = { epoch: epoch + 1, step: progress.step };
+    if (predictor && dev && encodedDev) {
+      const evaluation = await evaluateDataset(predictor, dev, encodedDev, params, tasks, { tune: true });
+      const score = evaluation.summary.meanMacroF1;
+      const improved = progress.best === null || score > progress.best.score;
+      progress = improved ? { ...progress, best: { score, epoch: epoch + 1 }, stale: 0 } : { ...progress, stale: progress.stale + 1 };
+      metric({ type: 'eval', ...info, meanMacroF1: score, tasks: evaluation.summary.tasks, thresholds: evaluation.thresholds });
+      if (improved) await saveBest(evaluation.thresholds, { ...info, devMeanMacroF1: score, dev: evaluation.summary.tasks });
+      events.onEval?.({ epoch: epoch + 1, step: progress.step, evaluation, improved });
+      stoppedEarly = config.patience > 0 && progress.stale >= config.patience && epoch + 1 < config.epochs;
+    } else {
+      await saveBest({}, info);
+    }
+    progress = { ...progress, done: stoppedEarly || epoch + 1 >= config.epochs };
+    await checkpoint();
+    if (stoppedEarly) events.log(`stopping early: no better dev macro-F1 for ${progress.stale} epochs`);
+  }
+  await session.release();
+  await predictor?.release();
+  return { out: config.out, steps: progress.step, epochs: progress.epoch, best: progress.best, stoppedEarly };
+}

@@ -1,0 +1,76 @@
+// Everything a run needs before its first step: data, tokenizer, encoder config, graph and initial weights.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { trainingGraph, type TrainingGraph } from '../autodiff/training-graph.ts';
+import { GraphBuilder } from '../builder/builder.ts';
+import { formatKeyReport, type HfModelConfig, hfModelConfig, loadHfModel, mapCheckpoint, maxSequenceLength } from '../checkpoint/index.ts';
+import { type Dataset, loadDataset, loadTaskSchema, type TaskSchema } from '../data/index.ts';
+import type { Parameter } from '../ir/params.ts';
+import { encoderConfig } from '../models/config.ts';
+import { initParams } from '../models/init.ts';
+import { multiTaskClassifier, multiTaskLoss } from '../models/multitask.ts';
+import { TextTokenizer } from '../tokenize/index.ts';
+import type { TrainConfig } from './config.ts';
+import type { Positions } from './feeds.ts';
+
+export interface RunSetup {
+  readonly schema: TaskSchema;
+  readonly train: Dataset;
+  readonly dev: Dataset | null;
+  readonly tokenizer: TextTokenizer;
+  readonly hf: HfModelConfig;
+  readonly positions: Positions;
+  readonly padId: number;
+  readonly training: TrainingGraph;
+  readonly params: Map<string, Parameter>;
+}
+
+function tokenizerPath(config: TrainConfig): string {
+  if (config.tokenizer) return config.tokenizer;
+  if (config.init) return join(config.init, 'tokenizer.json');
+  throw new Error('no tokenizer: give --tokenizer FILE (train one with `xlmt tokenizer train`) or --init a checkpoint directory that has tokenizer.json');
+}
+
+/** From scratch: XLM-R conventions when the tokenizer has XLM-R's <s>/<pad>, else BERT's. */
+function scratchConfig(config: TrainConfig, tokenizer: TextTokenizer): HfModelConfig {
+  const e = config.encoder;
+  const encoder = encoderConfig({
+    vocabSize: tokenizer.vocabSize, hiddenSize: e.hidden, numHiddenLayers: e.layers, numAttentionHeads: e.heads,
+    intermediateSize: e.ffn, maxPositionEmbeddings: e.maxPositions, typeVocabSize: e.typeVocab, layerNormEps: e.layerNormEps,
+    hiddenDropoutProb: e.dropout, attentionProbsDropoutProb: e.attentionDropout,
+  });
+  const pad = tokenizer.special('pad', 'training');
+  return hfModelConfig(encoder, pad.token === '<pad>' ? { modelType: 'xlm-roberta', padTokenId: pad.id } : { modelType: 'bert', padTokenId: pad.id });
+}
+
+export async function setupRun(config: TrainConfig, log: (line: string) => void): Promise<RunSetup> {
+  const givenSchema = config.tasks ? await loadTaskSchema(config.tasks) : undefined;
+  const train = await loadDataset(config.train, givenSchema ? { schema: givenSchema } : {});
+  const schema = train.schema;
+  if (!givenSchema) log(`tasks inferred from ${config.train}: ${schema.tasks.map((t) => `${t.name} (${t.type}, ${t.labels.length} labels)`).join(', ')}`);
+  const dev = config.dev ? await loadDataset(config.dev, { schema }) : null;
+  const tokenizer = TextTokenizer.fromFile(tokenizerPath(config));
+  const checkpoint = config.init ? await loadHfModel(config.init) : null;
+  const hf = checkpoint ? checkpoint.config : scratchConfig(config, tokenizer);
+  if (tokenizer.vocabSize > hf.encoder.vocabSize) {
+    throw new Error(`${tokenizer.source} has ${tokenizer.vocabSize} tokens but the encoder's vocabulary holds ${hf.encoder.vocabSize}`);
+  }
+  if (config.maxLength > maxSequenceLength(hf)) {
+    throw new Error(`maxLength ${config.maxLength} exceeds what the encoder's ${hf.encoder.maxPositionEmbeddings} positions allow (${maxSequenceLength(hf)})`);
+  }
+  const padId = tokenizer.special('pad', 'batching').id;
+  const positions: Positions = hf.positions === 'roberta' ? { convention: 'roberta', paddingIdx: hf.padTokenId } : { convention: 'bert' };
+
+  const g = new GraphBuilder('train');
+  const logits = multiTaskClassifier(g, hf.encoder, schema.tasks, { training: true, pooling: config.pooling });
+  const training = trainingGraph(g, { loss: multiTaskLoss(g, schema.tasks, logits) });
+  const params = initParams(training.graph, config.seed);
+  if (checkpoint) {
+    const expected = training.graph.params.map((p) => ({ name: p.name, shape: p.shape as number[] }));
+    const mapped = mapCheckpoint(expected, checkpoint.tensors, { source: config.init ?? '', allowMissing: [/^heads\./] });
+    for (const [name, p] of mapped.params) params.get(name)?.data.set(p.data);
+    log(`initialized from ${config.init}:\n${formatKeyReport(mapped.report)}`);
+  }
+  if (!existsSync(config.out)) log(`run directory: ${config.out}`);
+  return { schema, train, dev, tokenizer, hf, positions, padId, training, params };
+}
