@@ -1,0 +1,62 @@
+// A tiny two-task, two-language dataset with a tokenizer, written to a temporary directory for run tests.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { trainTokenizer } from '../../src/tokenize/index.ts';
+import { Random } from '../../src/util/random.ts';
+
+const WORDS = {
+  en: { good: ['great', 'lovely', 'fine'], bad: ['awful', 'broken', 'slow'], filler: ['the', 'service', 'was', 'today', 'and', 'staff'] },
+  de: { good: ['toll', 'super', 'prima'], bad: ['schlecht', 'kaputt', 'langsam'], filler: ['der', 'dienst', 'war', 'heute', 'und', 'team'] },
+} as const;
+
+export interface RunFixture {
+  readonly dir: string;
+  readonly train: string;
+  readonly dev: string;
+  readonly tasks: string;
+  readonly tokenizer: string;
+}
+
+/**
+ * sentiment (multiclass: negative/positive) depends on which word list a text draws from; topics (multilabel:
+ * price/staff) on marker words. Rows are labeled for one task or both, as in real feedback data.
+ */
+function rows(random: Random, count: number): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const lang = i % 2 === 0 ? 'en' : 'de';
+    const w = WORDS[lang];
+    const positive = random.next() < 0.5;
+    const pick = (xs: readonly string[]): string => xs[random.int(xs.length)] as string;
+    const words = [pick(w.filler), pick(positive ? w.good : w.bad), pick(w.filler)];
+    const topics: string[] = [];
+    if (random.next() < 0.4) { words.push('price'); topics.push('price'); }
+    if (random.next() < 0.4) { words.push(lang === 'en' ? 'people' : 'leute'); topics.push('staff'); }
+    const kind = i % 3;
+    const labels: Record<string, unknown> = {};
+    if (kind !== 1) labels.sentiment = positive ? 'positive' : 'negative';
+    if (kind !== 0) labels.topics = topics;
+    lines.push(JSON.stringify({ id: `r${i}`, text: words.join(' '), lang, labels }));
+  }
+  return lines;
+}
+
+export async function runFixture(trainRows = 120, devRows = 40): Promise<RunFixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'xlmt-run-'));
+  const random = new Random(11);
+  const train = join(dir, 'train.jsonl');
+  const dev = join(dir, 'dev.jsonl');
+  const tasks = join(dir, 'tasks.json');
+  const tokenizer = join(dir, 'tokenizer.json');
+  const trainLines = rows(random, trainRows);
+  writeFileSync(train, `${trainLines.join('\n')}\n`);
+  writeFileSync(dev, `${rows(random, devRows).join('\n')}\n`);
+  writeFileSync(tasks, JSON.stringify({
+    sentiment: { type: 'multiclass', labels: ['negative', 'positive'] },
+    topics: { type: 'multilabel', labels: ['price', 'staff'] },
+  }));
+  const texts = trainLines.map((l) => (JSON.parse(l) as { text: string }).text);
+  (await trainTokenizer(texts, { type: 'wordpiece', vocabSize: 120 })).save(tokenizer);
+  return { dir, train, dev, tasks, tokenizer };
+}

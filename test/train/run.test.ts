@@ -1,0 +1,104 @@
+// xlmt train end to end on a tiny dataset: run directory, learning, resume after a crash or a kill.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readSafetensors } from '../../src/checkpoint/index.ts';
+import { parseTrainConfig, type TrainConfig } from '../../src/train/config.ts';
+import { loadModelDir } from '../../src/train/model-dir.ts';
+import { runTraining, type RunEvents } from '../../src/train/run.ts';
+import { runFixture, type RunFixture } from './fixtures.ts';
+
+let fixture: RunFixture;
+beforeAll(async () => {
+  fixture = await runFixture();
+});
+
+function config(out: string, overrides: Record<string, unknown> = {}): TrainConfig {
+  return parseTrainConfig({
+    train: fixture.train, dev: fixture.dev, tasks: fixture.tasks, tokenizer: fixture.tokenizer, out: join(fixture.dir, out),
+    encoder: { layers: 1, hidden: 32, heads: 2, ffn: 64, maxPositions: 40 },
+    maxLength: 16, batchSize: 8, epochs: 3, lr: 3e-3, patience: 0, checkpointEvery: 5, threads: 1,
+    ...overrides,
+  }, 'test');
+}
+
+const quiet: RunEvents = { log: () => {} };
+
+async function finalParams(out: string): Promise<Map<string, Uint8Array>> {
+  const file = await readSafetensors(join(out, 'checkpoints', 'last', 'params.safetensors'));
+  return new Map([...file.tensors].map(([name, t]) => [name, t.bytes]));
+}
+
+describe('xlmt train', () => {
+  it('writes the run directory, learns both tasks and keeps a loadable best model', async () => {
+    const c = config('plain', { epochs: 10 });
+    const result = await runTraining(c, quiet);
+    expect(result.steps).toBe(10 * Math.ceil((80 + 80) / 8)); // sentiment 80 rows, topics 80 rows
+    for (const file of ['config.json', 'metrics.jsonl', 'best/model.safetensors', 'best/config.json', 'best/tokenizer.json', 'best/tasks.json', 'best/xlmt.json']) {
+      expect(existsSync(join(c.out, file)), file).toBe(true);
+    }
+    const metrics = readFileSync(join(c.out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; meanMacroF1?: number });
+    const evals = metrics.filter((m) => m.type === 'eval');
+    expect(evals).toHaveLength(10);
+    // From near chance (a constant prediction) to clearly learned, on 27 dev rows per task.
+    expect(evals[0]?.meanMacroF1).toBeLessThan(0.6);
+    expect(result.best?.score).toBeGreaterThan(0.8);
+    const model = await loadModelDir(join(c.out, 'best'));
+    expect(model.schema.tasks.map((t) => t.name)).toEqual(['sentiment', 'topics']);
+    expect(model.meta.thresholds.topics).toHaveLength(2);
+    expect(model.report?.missing).toEqual([]);
+  });
+
+  it('resumes after a crash with exactly the weights of an unbroken run', async () => {
+    const unbroken = config('unbroken');
+    await runTraining(unbroken, quiet);
+    const crashed = config('crashed');
+    const crash: RunEvents = { log: () => {}, onStep: (e) => { if (e.step === 23) throw new Error('simulated crash'); } };
+    await expect(runTraining(crashed, crash)).rejects.toThrow('simulated crash');
+    const progress = JSON.parse(readFileSync(join(crashed.out, 'checkpoints', 'last', 'progress.json'), 'utf8')) as { step: number };
+    expect(progress.step).toBe(20);
+    await runTraining(crashed, quiet);
+    const a = await finalParams(unbroken.out);
+    const b = await finalParams(crashed.out);
+    expect([...b.keys()]).toEqual([...a.keys()]);
+    for (const [name, bytes] of a) expect(Buffer.compare(Buffer.from(bytes), Buffer.from(b.get(name) ?? new Uint8Array())), name).toBe(0);
+    const lines = (out: string): unknown[] => readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines(crashed.out)).toEqual(lines(unbroken.out));
+  });
+
+  it('resumes after the process is killed mid-run', async () => {
+    const killed = config('killed', { epochs: 8, checkpointEvery: 3 });
+    const file = join(killed.out, 'config-input.json');
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(killed.out, { recursive: true });
+    writeFileSync(file, JSON.stringify(killed));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--config', file, '--quiet'], { stdio: 'ignore' });
+    const progressFile = join(killed.out, 'checkpoints', 'last', 'progress.json');
+    const deadline = Date.now() + 60_000;
+    let step = 0;
+    while (Date.now() < deadline) {
+      if (existsSync(progressFile)) {
+        step = (JSON.parse(readFileSync(progressFile, 'utf8')) as { step: number }).step;
+        if (step >= 6) break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const progress = JSON.parse(readFileSync(progressFile, 'utf8')) as { done: boolean; step: number };
+    expect(progress.done, 'the run finished before it could be killed: make it longer').toBe(false);
+    await runTraining(killed, quiet);
+    const reference = config('killed-reference', { epochs: 8, checkpointEvery: 3 });
+    await runTraining(reference, quiet);
+    const a = await finalParams(reference.out);
+    const b = await finalParams(killed.out);
+    for (const [name, bytes] of a) expect(Buffer.compare(Buffer.from(bytes), Buffer.from(b.get(name) ?? new Uint8Array())), name).toBe(0);
+  });
+
+  it('refuses to resume a run directory with other settings', async () => {
+    const first = config('settings');
+    await runTraining(first, { log: () => {}, onStep: (e) => { if (e.step === 6) throw new Error('stop'); } }).catch(() => {});
+    await expect(runTraining({ ...first, lr: 1e-4 }, quiet)).rejects.toThrow(/holds a run with other settings/);
+  });
+});
