@@ -4,6 +4,7 @@ import { benchCommand } from './bench.ts';
 import { dataCommand } from './data.ts';
 import { tokenizerCommand } from './tokenizer.ts';
 import { trainCommand } from './train.ts';
+import { evalCommand } from './eval.ts';
 
 const program = new Command('xlmt')
   .description('Train, compress and serve cross-lingual multi-task text classifiers on ONNX Runtime')
@@ -12,6 +13,7 @@ const program = new Command('xlmt')
   .addCommand(dataCommand())
   .addCommand(tokenizerCommand())
   .addCommand(trainCommand())
+  .addCommand(evalCommand())
   .addCommand(benchCommand());
 
 try {

@@ -1,0 +1,65 @@
+// `xlmt eval`: macro-F1 per task, language and label of saved models on a labeled file.
+import { Command } from 'commander';
+import { formatScore, taskLanguageTable, type TaskReport } from '../eval/index.ts';
+import { acrossRuns, evaluateModel, type ModelEvaluation, type ScoreAcrossRuns } from '../train/assess.ts';
+import { positiveInt } from './options.ts';
+
+interface EvalFlags {
+  model: string[];
+  data: string;
+  reference?: string[];
+  threads: number;
+  json: boolean;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function reportText(r: TaskReport): string {
+  const lines = [`### ${r.task} (${r.type}, ${r.n} examples): macro-F1 ${formatScore(r.macroF1)}`, '', '| label | precision | recall | F1 | support |', '|---|---|---|---|---|'];
+  for (const l of r.perLabel) lines.push(`| ${l.label} | ${formatScore(l.precision)} | ${formatScore(l.recall)} | ${formatScore(l.f1)} | ${l.support} |`);
+  if (r.confusion) {
+    lines.push('', `confusion (rows: gold, columns: predicted)`, '', `| | ${r.confusion.labels.join(' | ')} |`, `|---|${r.confusion.labels.map(() => '---').join('|')}|`);
+    r.confusion.counts.forEach((row, i) => lines.push(`| ${r.confusion?.labels[i]} | ${row.join(' | ')} |`));
+  }
+  if (r.thresholds) lines.push('', `thresholds: ${r.thresholds.map((t) => t.toFixed(3)).join(', ')}`);
+  return lines.join('\n');
+}
+
+function acrossText(scores: readonly ScoreAcrossRuns[]): string {
+  const lines = ['| task | language | runs | macro-F1 mean ± 95% CI | Δ% vs reference |', '|---|---|---|---|---|'];
+  for (const s of scores) {
+    const ci = s.summary.ci ? ` ± ${formatScore(s.summary.ci.halfWidth)}` : '';
+    const d = s.degradation ? `${s.degradation.estimate.toFixed(1)}${s.degradation.ci ? ` ± ${s.degradation.ci.halfWidth.toFixed(1)}` : ''}` : '';
+    lines.push(`| ${s.task} | ${s.lang ?? 'all'} | ${s.runs.length} | ${formatScore(s.summary.mean)}${ci} | ${d} |`);
+  }
+  return lines.join('\n');
+}
+
+export function evalCommand(): Command {
+  return new Command('eval')
+    .description('evaluate trained models (run or model directories) on a labeled file')
+    .requiredOption('--model <dir>', 'run or model directory; repeat for several runs (seeds)', collect)
+    .requiredOption('--data <file>', 'labeled data (JSONL, CSV, TSV) with the models\' tasks')
+    .option('--reference <dir>', 'reference run(s) for relative degradation; repeat for several seeds', collect)
+    .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'), 2)
+    .option('--json', 'print one JSON object', false)
+    .action(async (flags: EvalFlags) => {
+      const evaluations: ModelEvaluation[] = [];
+      for (const m of flags.model) evaluations.push(await evaluateModel(m, flags.data, flags.threads));
+      const references: ModelEvaluation[] = [];
+      for (const m of flags.reference ?? []) references.push(await evaluateModel(m, flags.data, flags.threads));
+      const across = evaluations.length > 1 || references.length > 0 ? acrossRuns(evaluations, references) : null;
+      if (flags.json) {
+        console.log(JSON.stringify({ data: flags.data, models: evaluations, references, acrossRuns: across }, null, 2));
+        return;
+      }
+      for (const e of evaluations) {
+        console.log(`## ${e.model}: mean macro-F1 ${formatScore(e.summary.meanMacroF1)}\n`);
+        console.log(`${taskLanguageTable(e.reports)}\n`);
+        for (const r of e.reports) console.log(`${reportText(r)}\n`);
+      }
+      if (across) console.log(`## across ${evaluations.length} runs${references.length > 0 ? `, against ${references.length} reference runs` : ''}\n\n${acrossText(across)}`);
+    });
+}
