@@ -5,6 +5,7 @@ import { dataCommand } from './data.ts';
 import { tokenizerCommand } from './tokenizer.ts';
 import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
+import { experimentCommand } from './experiment.ts';
 
 const program = new Command('xlmt')
   .description('Train, compress and serve cross-lingual multi-task text classifiers on ONNX Runtime')
@@ -14,6 +15,7 @@ const program = new Command('xlmt')
   .addCommand(tokenizerCommand())
   .addCommand(trainCommand())
   .addCommand(evalCommand())
+  .addCommand(experimentCommand())
   .addCommand(benchCommand());
 
 try {

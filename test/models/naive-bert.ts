@@ -94,7 +94,10 @@ export function naiveEncode(w: Weights, c: NaiveConfig, ids: number[], positions
         const ex = scores.map((s) => Math.exp(s - m));
         const z = ex.reduce((a, b) => a + b, 0);
         for (let j = 0; j < x.length; j++) {
-          for (let e = 0; e < d; e++) (context[i] as number[])[h * d + e] += ((ex[j] as number) / z) * (v[j]?.[h * d + e] as number);
+          for (let e = 0; e < d; e++) {
+            const row = context[i] as number[];
+            row[h * d + e] = (row[h * d + e] as number) + ((ex[j] as number) / z) * (v[j]?.[h * d + e] as number);
+          }
         }
       }
     }

@@ -1,0 +1,136 @@
+// `xlmt pretrain`: masked-LM pretraining from a config file and/or flags, with a progress bar.
+import { Command, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { parsePretrainConfig, type PretrainConfig } from '../pretrain/config.ts';
+import { type PretrainCheckpointEvent, type PretrainEvents, runPretraining } from '../pretrain/run.ts';
+import { readConfigFile } from '../train/config.ts';
+import { nonNegativeInt, positiveInt, probability } from './options.ts';
+
+interface PretrainFlags {
+  config?: string;
+  corpus?: string[]; textField?: string; tokenizer?: string; init?: string; out?: string;
+  steps?: number; epochs?: number; batchSize?: number; maxLength?: number;
+  lr?: number; schedule?: string; warmupRatio?: number; weightDecay?: number; maskProbability?: number;
+  evalLines?: number; checkpointEvery?: number; seed?: number; threads?: number;
+  layers?: number; hidden?: number; heads?: number; ffn?: number;
+  quiet?: boolean;
+}
+
+const number = (flag: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`${flag} expects a number, got "${v}"`);
+  return n;
+};
+
+const FLAT_KEYS = [
+  'corpus', 'textField', 'tokenizer', 'init', 'out', 'steps', 'epochs', 'batchSize', 'maxLength', 'lr', 'schedule', 'warmupRatio',
+  'weightDecay', 'maskProbability', 'evalLines', 'checkpointEvery', 'seed', 'threads',
+] as const;
+
+/** Flags override the config file (--steps replaces the file's epochs and the reverse); the result is validated whole. */
+export function resolvePretrainConfig(flags: PretrainFlags): PretrainConfig {
+  const base = flags.config ? readConfigFile(flags.config) : {};
+  if (flags.steps !== undefined) delete base.epochs;
+  if (flags.epochs !== undefined) delete base.steps;
+  const encoder = { ...(base.encoder as Record<string, unknown> | undefined) };
+  for (const key of ['layers', 'hidden', 'heads', 'ffn'] as const) if (flags[key] !== undefined) encoder[key] = flags[key];
+  const overrides = Object.fromEntries(FLAT_KEYS.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]));
+  return parsePretrainConfig({ ...base, ...overrides, ...(Object.keys(encoder).length > 0 ? { encoder } : {}) }, flags.config ?? 'command line');
+}
+
+function describeCheckpoint(e: PretrainCheckpointEvent): string {
+  const parts = [`step ${e.step}/${e.totalSteps}`];
+  if (e.train) parts.push(`train loss ${e.train.loss.toFixed(4)} acc ${(100 * e.train.accuracy).toFixed(1)}% ${Math.round(e.train.tokensPerSec)} tokens/s`);
+  if (e.eval) parts.push(`held-out loss ${e.eval.loss.toFixed(4)} acc ${(100 * e.eval.accuracy).toFixed(1)}%`);
+  return parts.join(', ');
+}
+
+function progressEvents(quiet: boolean): PretrainEvents {
+  const log = (line: string): void => {
+    if (!quiet) process.stderr.write(`${line}\n`);
+  };
+  if (quiet || !process.stderr.isTTY) {
+    let last = 0;
+    return {
+      log,
+      onStep: (e) => {
+        const now = Date.now();
+        if (now - last > 10_000) {
+          last = now;
+          log(`step ${e.step}/${e.totalSteps} epoch ${e.epoch + 1} loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)}`);
+        }
+      },
+      onCheckpoint: (e) => log(describeCheckpoint(e)),
+    };
+  }
+  const bar = new cliProgress.SingleBar({
+    format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {rate} tokens/s | ETA {eta_formatted}',
+    stream: process.stderr,
+    hideCursor: true,
+  }, cliProgress.Presets.shades_classic);
+  let started = Date.now();
+  let tokens = 0;
+  let running = false;
+  const pause = (): void => {
+    if (running) bar.stop();
+    running = false;
+  };
+  return {
+    log: (line) => {
+      pause();
+      log(line);
+    },
+    onStart: ({ totalSteps, startStep }) => {
+      started = Date.now();
+      bar.start(totalSteps, startStep, { epoch: 1, loss: '-', rate: '-' });
+      running = true;
+    },
+    onStep: (e) => {
+      tokens += e.tokens;
+      const rate = tokens / ((Date.now() - started) / 1000);
+      if (!running) bar.start(e.totalSteps, e.step, { epoch: e.epoch + 1, loss: '-', rate: '-' });
+      running = true;
+      bar.update(e.step, { epoch: e.epoch + 1, loss: e.loss.toFixed(4), rate: rate.toFixed(0) });
+      if (e.step === e.totalSteps) pause();
+    },
+    onCheckpoint: (e) => {
+      pause();
+      log(describeCheckpoint(e));
+    },
+  };
+}
+
+export function pretrainCommand(): Command {
+  return new Command('pretrain')
+    .description('masked-LM pretraining on unlabeled text, from scratch or from --init; resumes when --out holds an unfinished run')
+    .option('--config <file>', 'JSON pretraining configuration (flags override it); fields in docs/pretraining.md')
+    .option('--corpus <files...>', 'unlabeled text: .jsonl (a text field a line) or plain text (a text a line)')
+    .option('--text-field <name>', 'field holding the text in JSONL files (default text)')
+    .option('--tokenizer <file>', 'tokenizer.json (default: the one in --init)')
+    .option('--init <dir>', 'Hugging Face checkpoint directory to continue pretraining')
+    .option('--out <dir>', 'run directory (default runs/pretrain)')
+    .option('--steps <n>', 'optimizer steps (default: one epoch)', positiveInt('--steps'))
+    .option('--epochs <n>', 'passes over the corpus', positiveInt('--epochs'))
+    .option('--batch-size <n>', 'texts per step (default 32)', positiveInt('--batch-size'))
+    .option('--max-length <n>', 'tokens per text (default 128)', positiveInt('--max-length'))
+    .option('--lr <x>', 'peak learning rate (default 5e-4)', number('--lr'))
+    .addOption(new Option('--schedule <kind>', 'learning-rate schedule (default linear)').choices(['linear', 'cosine', 'constant']))
+    .option('--warmup-ratio <x>', 'share of steps spent warming up (default 0.06)', number('--warmup-ratio'))
+    .option('--weight-decay <x>', 'AdamW weight decay (default 0.01)', number('--weight-decay'))
+    .option('--mask-probability <x>', 'share of tokens to predict (default 0.15)', probability('--mask-probability'))
+    .option('--eval-lines <n>', 'texts held out for the masked-LM loss at each checkpoint (default 200, 0: none)', nonNegativeInt('--eval-lines'))
+    .option('--checkpoint-every <n>', 'steps between checkpoints (default 500)', positiveInt('--checkpoint-every'))
+    .option('--seed <n>', 'random seed (default 42)', nonNegativeInt('--seed'))
+    .option('--threads <n>', 'ONNX Runtime threads (default 2)', positiveInt('--threads'))
+    .option('--layers <n>', 'encoder layers (from scratch, default 4)', positiveInt('--layers'))
+    .option('--hidden <n>', 'hidden size (from scratch, default 256)', positiveInt('--hidden'))
+    .option('--heads <n>', 'attention heads (from scratch, default 4)', positiveInt('--heads'))
+    .option('--ffn <n>', 'feed-forward size (from scratch, default 1024)', positiveInt('--ffn'))
+    .option('--quiet', 'print only the final summary', false)
+    .action(async (flags: PretrainFlags) => {
+      const config = resolvePretrainConfig(flags);
+      const result = await runPretraining(config, progressEvents(flags.quiet ?? false));
+      const scores = result.eval ? `; held-out loss ${result.eval.loss.toFixed(4)}, accuracy ${(100 * result.eval.accuracy).toFixed(1)}%` : '';
+      console.log(`${result.out}: ${result.steps} steps${result.alreadyFinished ? ' (finished before)' : ''}${scores}; model in ${result.model}`);
+    });
+}

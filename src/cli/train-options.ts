@@ -1,0 +1,71 @@
+// The training flags shared by `xlmt train` and `xlmt experiment`, and how they merge over a config file.
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { parseTrainConfig, readConfigFile, type TrainConfig } from '../train/config.ts';
+import { positiveInt } from './options.ts';
+
+export interface TrainFlags {
+  config?: string;
+  train?: string; dev?: string; tasks?: string; tokenizer?: string; init?: string; out?: string;
+  pooling?: string; maxLength?: number; batchSize?: number; accumulation?: number; epochs?: number;
+  lr?: number; schedule?: string; warmupRatio?: number; weightDecay?: number; sampling?: string; temperature?: number;
+  patience?: number; checkpointEvery?: number; seed?: number; threads?: number;
+  layers?: number; hidden?: number; heads?: number; ffn?: number;
+}
+
+type ConfigFlag = Exclude<keyof TrainFlags, 'config' | 'layers' | 'hidden' | 'heads' | 'ffn'>;
+
+export const number = (flag: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${flag} expects a number, got "${v}"`);
+  return n;
+};
+
+/** Every training flag; a command adds the ones it takes. */
+const FLAGS: Record<ConfigFlag | 'layers' | 'hidden' | 'heads' | 'ffn', () => Option> = {
+  train: () => new Option('--train <file>', 'labeled training data (JSONL, CSV, TSV)'),
+  dev: () => new Option('--dev <file>', 'labeled dev data, evaluated every epoch'),
+  tasks: () => new Option('--tasks <file>', 'task schema (tasks.json); inferred from the data when omitted'),
+  tokenizer: () => new Option('--tokenizer <file>', 'tokenizer.json (default: the one in --init)'),
+  init: () => new Option('--init <dir>', 'Hugging Face checkpoint directory to start from'),
+  out: () => new Option('--out <dir>', 'run directory (default runs/train)'),
+  pooling: () => new Option('--pooling <kind>', 'sentence vector').choices(['cls', 'mean']),
+  maxLength: () => new Option('--max-length <n>', 'tokens per text').argParser(positiveInt('--max-length')),
+  batchSize: () => new Option('--batch-size <n>', 'examples per batch').argParser(positiveInt('--batch-size')),
+  accumulation: () => new Option('--accumulation <n>', 'micro-batches per optimizer step').argParser(positiveInt('--accumulation')),
+  epochs: () => new Option('--epochs <n>', 'epochs').argParser(positiveInt('--epochs')),
+  lr: () => new Option('--lr <x>', 'peak learning rate').argParser(number('--lr')),
+  schedule: () => new Option('--schedule <kind>', 'learning-rate schedule').choices(['linear', 'cosine', 'constant']),
+  warmupRatio: () => new Option('--warmup-ratio <x>', 'share of steps spent warming up').argParser(number('--warmup-ratio')),
+  weightDecay: () => new Option('--weight-decay <x>', 'AdamW weight decay').argParser(number('--weight-decay')),
+  sampling: () => new Option('--sampling <kind>', 'task sampling').choices(['proportional', 'temperature', 'round-robin']),
+  temperature: () => new Option('--temperature <x>', 'temperature of task sampling').argParser(number('--temperature')),
+  patience: () => new Option('--patience <n>', 'epochs without a better dev score before stopping (0: never)').argParser(number('--patience')),
+  checkpointEvery: () => new Option('--checkpoint-every <n>', 'optimizer steps between resumable checkpoints').argParser(positiveInt('--checkpoint-every')),
+  seed: () => new Option('--seed <n>', 'random seed').argParser(number('--seed')),
+  threads: () => new Option('--threads <n>', 'ONNX Runtime threads').argParser(positiveInt('--threads')),
+  layers: () => new Option('--layers <n>', 'encoder layers (from scratch)').argParser(positiveInt('--layers')),
+  hidden: () => new Option('--hidden <n>', 'hidden size (from scratch)').argParser(positiveInt('--hidden')),
+  heads: () => new Option('--heads <n>', 'attention heads (from scratch)').argParser(positiveInt('--heads')),
+  ffn: () => new Option('--ffn <n>', 'feed-forward size (from scratch)').argParser(positiveInt('--ffn')),
+};
+
+export type TrainFlagName = keyof typeof FLAGS;
+export const ALL_TRAIN_FLAGS = Object.keys(FLAGS) as TrainFlagName[];
+
+export function addTrainOptions(command: Command, names: readonly TrainFlagName[]): Command {
+  command.option('--config <file>', 'JSON training configuration (flags override it); fields in docs/training.md');
+  for (const name of names) command.addOption(FLAGS[name]());
+  return command;
+}
+
+/** Flags override the config file; the merged object is validated as a whole. */
+export function resolveConfig(flags: TrainFlags): TrainConfig {
+  const base = flags.config ? readConfigFile(flags.config) : {};
+  const encoder = { ...(base.encoder as Record<string, unknown> | undefined) };
+  for (const key of ['layers', 'hidden', 'heads', 'ffn'] as const) if (flags[key] !== undefined) encoder[key] = flags[key];
+  const overrides = Object.fromEntries(
+    ALL_TRAIN_FLAGS.filter((k): k is ConfigFlag => !['layers', 'hidden', 'heads', 'ffn'].includes(k) && flags[k as ConfigFlag] !== undefined)
+      .map((k) => [k, flags[k]]),
+  );
+  return parseTrainConfig({ ...base, ...overrides, ...(Object.keys(encoder).length > 0 ? { encoder } : {}) }, flags.config ?? 'command line');
+}
