@@ -6,6 +6,7 @@ import { tokenizerCommand } from './tokenizer.ts';
 import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
 import { experimentCommand } from './experiment.ts';
+import { pretrainCommand } from './pretrain.ts';
 
 const program = new Command('xlmt')
   .description('Train, compress and serve cross-lingual multi-task text classifiers on ONNX Runtime')
@@ -13,6 +14,7 @@ const program = new Command('xlmt')
   .showHelpAfterError()
   .addCommand(dataCommand())
   .addCommand(tokenizerCommand())
+  .addCommand(pretrainCommand())
   .addCommand(trainCommand())
   .addCommand(evalCommand())
   .addCommand(experimentCommand())

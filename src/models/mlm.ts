@@ -10,11 +10,18 @@ export const MLM_POSITIONS = 'mlm_positions';
 export const MLM_LABELS = 'mlm_labels';
 
 /**
- * Mean cross-entropy of predicting the original token at each masked position. Only masked positions reach the
+ * The masked-LM head and its loss: the mean cross-entropy of predicting the original token at each masked position. Only masked positions reach the
  * vocabulary projection: [masked, vocab] instead of [batch*seq, vocab].
  * hidden: [batch*seq, hidden]
  */
-export function maskedLmLoss(g: GraphBuilder, c: EncoderConfig, hidden: Value): Value {
+export interface MaskedLm {
+  /** Mean cross-entropy over the masked positions. */
+  readonly loss: Value;
+  /** [masked, vocab] */
+  readonly logits: Value;
+}
+
+export function maskedLm(g: GraphBuilder, c: EncoderConfig, hidden: Value): MaskedLm {
   const { op } = g;
   const positions = g.input(MLM_POSITIONS, 'int64', ['masked']);
   const labels = g.input(MLM_LABELS, 'int64', ['masked']);
@@ -24,6 +31,6 @@ export function maskedLmLoss(g: GraphBuilder, c: EncoderConfig, hidden: Value): 
       layerNorm(g, 'LayerNorm', gelu(g, linear(g, 'dense', picked, c.hiddenSize, c.hiddenSize)), c.hiddenSize, c.layerNormEps));
     const wordEmbeddings = g.findParam('embeddings.word_embeddings.weight'); // [vocab, hidden], tied decoder
     const logits = op.Gemm(transformed, wordEmbeddings, g.param('bias', [c.vocabSize]), { transB: 1 }); // [masked, vocab]
-    return op.ReduceMean(softmaxCrossEntropyPerExample(g, logits, labels), undefined, { keepdims: false });
+    return { loss: op.ReduceMean(softmaxCrossEntropyPerExample(g, logits, labels), undefined, { keepdims: false }), logits };
   });
 }

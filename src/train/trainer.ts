@@ -4,7 +4,7 @@ import type { Gradients } from '../ir/params.ts';
 import { clipGradNorm, globalGradNorm, GradientAccumulator, guardFinite, type NonFinite, type NonFinitePolicy, type Optimizer, type Schedule } from '../optim/index.ts';
 import { bindSymbols } from '../ir/shape.ts';
 import { dropoutInputs, dropoutMasks } from '../models/dropout.ts';
-import type { Feeds } from '../runtime/session.ts';
+import type { Feeds, Results } from '../runtime/session.ts';
 import type { TrainingSession } from '../runtime/training-session.ts';
 
 export interface TrainerOptions {
@@ -28,6 +28,8 @@ export interface StepReport {
   readonly lr: number;
   /** What was non-finite, when the update was skipped. */
   readonly skipped: NonFinite | null;
+  /** The training graph's extra forward outputs, one set per micro-batch. */
+  readonly outputs: readonly Results[];
 }
 
 export class Trainer {
@@ -57,16 +59,19 @@ export class Trainer {
     if (batches.length === 0) throw new Error('Trainer.step needs at least one micro-batch');
     let loss = 0;
     let grads: Gradients;
+    const outputs: Results[] = [];
     if (batches.length === 1) {
       const result = await this.session.step(this.withMasks(batches[0] as Feeds, 0, 1), this.params);
       loss = result.loss;
       grads = result.gradients;
+      outputs.push(result.outputs);
     } else {
       this.accumulator.reset();
       for (const [i, batch] of batches.entries()) {
         const result = await this.session.step(this.withMasks(batch, i, batches.length), this.params);
         loss += result.loss / batches.length;
         this.accumulator.add(result.gradients);
+        outputs.push(result.outputs);
       }
       grads = this.accumulator.result();
     }
@@ -74,10 +79,10 @@ export class Trainer {
     const lr = this.options.schedule(step);
     // Checked before anything is changed: a non-finite step never reaches the parameters (or a checkpoint).
     const skipped = guardFinite(this.options.nonFinite ?? 'error', step, loss, grads);
-    if (skipped) return { step, loss, gradNorm: Number.NaN, lr, skipped };
+    if (skipped) return { step, loss, gradNorm: Number.NaN, lr, skipped, outputs };
     const gradNorm = this.options.maxGradNorm === undefined ? globalGradNorm(grads) : clipGradNorm(grads, this.options.maxGradNorm).norm;
     this.options.optimizer.step(this.params, grads, lr);
-    return { step: this.options.optimizer.stepCount, loss, gradNorm, lr, skipped: null };
+    return { step: this.options.optimizer.stepCount, loss, gradNorm, lr, skipped: null, outputs };
   }
 
   /** The batch plus this micro-batch's dropout masks, sized from the batch's own tensors. */

@@ -18,7 +18,7 @@ import type { Graph } from '../../src/ir/graph.ts';
 import { encoderConfig } from '../../src/models/config.ts';
 import { encoder as encoderGraph } from '../../src/models/encoder.ts';
 import { initParams } from '../../src/models/init.ts';
-import { maskedLmLoss } from '../../src/models/mlm.ts';
+import { maskedLm } from '../../src/models/mlm.ts';
 import { encoderInputs, multiTaskClassifier } from '../../src/models/multitask.ts';
 import { craft, f32Bytes, tempDir, u16Bytes, writeBytes } from './helpers.ts';
 
@@ -32,7 +32,7 @@ function classifierGraph(): Graph {
 
 function maskedLmGraph(): Graph {
   const g = new GraphBuilder('mlm');
-  maskedLmLoss(g, encoder, encoderGraph(g, encoder, encoderInputs(g), { training: false }));
+  maskedLm(g, encoder, encoderGraph(g, encoder, encoderInputs(g), { training: false }));
   return g.build();
 }
 

@@ -5,7 +5,7 @@ import { GraphBuilder } from '../../src/builder/index.ts';
 import { encoderConfig } from '../../src/models/config.ts';
 import { encoder } from '../../src/models/encoder.ts';
 import { initParams } from '../../src/models/init.ts';
-import { MLM_LABELS, MLM_POSITIONS, maskedLmLoss } from '../../src/models/mlm.ts';
+import { MLM_LABELS, MLM_POSITIONS, maskedLm } from '../../src/models/mlm.ts';
 import { encoderInputs } from '../../src/models/multitask.ts';
 import { AdamW, constantSchedule } from '../../src/optim/index.ts';
 import { TrainingSession } from '../../src/runtime/training-session.ts';
@@ -50,7 +50,7 @@ describe('masked-LM head', () => {
   it('ties the decoder to the word embeddings and learns a predictable corpus', async () => {
     const g = new GraphBuilder('mlm');
     const hidden = encoder(g, config, encoderInputs(g), { training: true });
-    const training = trainingGraph(g, { loss: maskedLmLoss(g, config, hidden) });
+    const training = trainingGraph(g, { loss: maskedLm(g, config, hidden).loss });
     expect(training.graph.params.map((p) => p.name).filter((n) => n.startsWith('cls.'))).toEqual([
       'cls.predictions.transform.dense.weight', 'cls.predictions.transform.dense.bias',
       'cls.predictions.transform.LayerNorm.weight', 'cls.predictions.transform.LayerNorm.bias', 'cls.predictions.bias',

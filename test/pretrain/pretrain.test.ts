@@ -7,7 +7,7 @@ import { GraphBuilder } from '../../src/builder/index.ts';
 import { encoderConfig } from '../../src/models/config.ts';
 import { encoder } from '../../src/models/encoder.ts';
 import { initParams } from '../../src/models/init.ts';
-import { maskedLmLoss } from '../../src/models/mlm.ts';
+import { maskedLm } from '../../src/models/mlm.ts';
 import { encoderInputs } from '../../src/models/multitask.ts';
 import { AdamW, constantSchedule } from '../../src/optim/index.ts';
 import { corpusBatches, mlmBatch, readUnlabeledCorpus, type CorpusBatch, type MlmBatch } from '../../src/pretrain/index.ts';
@@ -27,7 +27,7 @@ async function mlmTrainer(vocabSize: number): Promise<Trainer> {
   });
   const g = new GraphBuilder('mlm-pretrain');
   const hidden = encoder(g, config, encoderInputs(g), { training: true });
-  const training = trainingGraph(g, { loss: maskedLmLoss(g, config, hidden) });
+  const training = trainingGraph(g, { loss: maskedLm(g, config, hidden).loss });
   const session = await TrainingSession.create(training, { threads: 1 });
   return new Trainer(session, initParams(training.graph, 1), { optimizer: new AdamW(), schedule: constantSchedule(1e-2) });
 }

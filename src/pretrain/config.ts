@@ -1,0 +1,89 @@
+// The pretraining configuration: a validated JSON file plus command-line overrides. Defaults are documented here
+// and in docs/pretraining.md.
+import { z } from 'zod';
+import { ConfigError } from '../train/config.ts';
+
+const positiveInt = z.number().int().positive();
+const probability = z.number().min(0).lt(1);
+
+/**
+ * The encoder's shape when pretraining from scratch (ignored with `init`). The default is BERT-Mini's shape
+ * (4 layers × 256, 4 heads, FFN 1024; Turc et al., 2019): about 3M encoder weights plus the embeddings, small
+ * enough for tens of thousands of steps on a 2-core CPU, big enough to be worth fine-tuning. 514 positions as
+ * XLM-R, so a model pretrained with `maxLength` 128 can still be fine-tuned on up to 512 tokens.
+ */
+const EncoderShape = z.strictObject({
+  layers: positiveInt.default(4),
+  hidden: positiveInt.default(256),
+  heads: positiveInt.default(4),
+  ffn: positiveInt.default(1024),
+  maxPositions: positiveInt.default(514),
+  typeVocab: positiveInt.default(1),
+  layerNormEps: z.number().positive().default(1e-12),
+  dropout: probability.default(0.1),
+  attentionDropout: probability.default(0.1),
+});
+
+export const PretrainConfigSchema = z.strictObject({
+  /** Unlabeled text: .jsonl/.ndjson files (a text field a line) or plain text (a text a line), read in order. */
+  corpus: z.array(z.string().min(1), { error: (issue) => (issue.input === undefined ? 'required: the unlabeled text files (--corpus FILE...)' : undefined) }).min(1),
+  /** The JSONL field holding the text. */
+  textField: z.string().min(1).default('text'),
+  /** tokenizer.json; defaults to the one in `init`. */
+  tokenizer: z.string().min(1).optional(),
+  /** A Hugging Face checkpoint directory to continue pretraining; its masked-LM head is used when it has one. */
+  init: z.string().min(1).optional(),
+  /** Encoder shape for pretraining from scratch. */
+  encoder: EncoderShape.default(EncoderShape.parse({})),
+  /** Run directory: resolved config, metrics.jsonl, checkpoints/last, model/. */
+  out: z.string().min(1).default('runs/pretrain'),
+  /**
+   * Tokens per text, special tokens included; longer texts are cut. Batches are padded to their longest text
+   * only, so short texts cost what they are.
+   */
+  maxLength: positiveInt.default(128),
+  batchSize: positiveInt.default(32),
+  /** Optimizer steps (one batch each). Give `steps` or `epochs`; with neither, one epoch. */
+  steps: positiveInt.optional(),
+  /** Passes over the corpus (held-out lines excluded). */
+  epochs: positiveInt.optional(),
+  /** Peak learning rate: 5e-4 suits a small model from scratch; continued pretraining wants ~5e-5. */
+  lr: z.number().positive().default(5e-4),
+  schedule: z.enum(['linear', 'cosine', 'constant']).default('linear'),
+  /** Share of all steps spent warming up (RoBERTa's 6%). */
+  warmupRatio: z.number().min(0).max(1).default(0.06),
+  weightDecay: z.number().min(0).default(0.01),
+  /** AdamW's epsilon; 1e-6 as in BERT's and RoBERTa's pretraining. */
+  adamEps: z.number().positive().default(1e-6),
+  maxGradNorm: z.number().positive().default(1),
+  /** Share of tokens chosen for prediction (80% become the mask token, 10% a random token, 10% stay). */
+  maskProbability: z.number().gt(0).max(1).default(0.15),
+  /**
+   * Texts held out of training to measure the masked-LM loss on at every checkpoint (at most a tenth of the
+   * corpus); 0 turns the evaluation off. The same texts and masks each time, so the numbers compare across steps.
+   */
+  evalLines: z.number().int().min(0).default(200),
+  /** Save metrics, the resumable state and model/ every this many optimizer steps (and at the end). */
+  checkpointEvery: positiveInt.default(500),
+  nonFinite: z.enum(['error', 'skip']).default('error'),
+  seed: z.number().int().min(0).default(42),
+  threads: positiveInt.default(2),
+  /** Texts per batch when evaluating held-out lines. */
+  evalBatchSize: positiveInt.default(64),
+}).refine((c) => c.steps === undefined || c.epochs === undefined, {
+  message: 'give steps or epochs, not both',
+  path: ['steps'],
+});
+
+export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;
+export type PretrainConfigInput = z.input<typeof PretrainConfigSchema>;
+
+/** Validate a configuration object (from a file, flags, or both merged); `where` names its source in errors. */
+export function parsePretrainConfig(input: unknown, where: string): PretrainConfig {
+  const result = PretrainConfigSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `${where}: ${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`);
+    throw new ConfigError(`invalid pretraining configuration\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
