@@ -9,7 +9,7 @@ import { nonNegativeInt, positiveInt, probability } from './options.ts';
 interface PretrainFlags {
   config?: string;
   corpus?: string[]; textField?: string; tokenizer?: string; init?: string; out?: string;
-  steps?: number; epochs?: number; batchSize?: number; maxLength?: number;
+  steps?: number; epochs?: number; batchSize?: number; groupWindow?: number; maxLength?: number;
   lr?: number; schedule?: string; warmupRatio?: number; weightDecay?: number; maskProbability?: number;
   evalLines?: number; checkpointEvery?: number; seed?: number; threads?: number;
   layers?: number; hidden?: number; heads?: number; ffn?: number;
@@ -23,7 +23,7 @@ const number = (flag: string) => (v: string): number => {
 };
 
 const FLAT_KEYS = [
-  'corpus', 'textField', 'tokenizer', 'init', 'out', 'steps', 'epochs', 'batchSize', 'maxLength', 'lr', 'schedule', 'warmupRatio',
+  'corpus', 'textField', 'tokenizer', 'init', 'out', 'steps', 'epochs', 'batchSize', 'groupWindow', 'maxLength', 'lr', 'schedule', 'warmupRatio',
   'weightDecay', 'maskProbability', 'evalLines', 'checkpointEvery', 'seed', 'threads',
 ] as const;
 
@@ -112,6 +112,7 @@ export function pretrainCommand(): Command {
     .option('--steps <n>', 'optimizer steps (default: one epoch)', positiveInt('--steps'))
     .option('--epochs <n>', 'passes over the corpus', positiveInt('--epochs'))
     .option('--batch-size <n>', 'texts per step (default 32)', positiveInt('--batch-size'))
+    .option('--group-window <n>', 'batch similar lengths together within this many batches (default 50; 0: random)', nonNegativeInt('--group-window'))
     .option('--max-length <n>', 'tokens per text (default 128)', positiveInt('--max-length'))
     .option('--lr <x>', 'peak learning rate (default 5e-4)', number('--lr'))
     .addOption(new Option('--schedule <kind>', 'learning-rate schedule (default linear)').choices(['linear', 'cosine', 'constant']))

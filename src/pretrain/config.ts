@@ -43,6 +43,11 @@ export const PretrainConfigSchema = z.strictObject({
    */
   maxLength: positiveInt.default(128),
   batchSize: positiveInt.default(32),
+  /**
+   * Batch texts of similar length together within windows of this many batches (see groupedEpochOrder);
+   * 0 or 1 draws batches at random.
+   */
+  groupWindow: z.number().int().min(0).default(50),
   /** Optimizer steps (one batch each). Give `steps` or `epochs`; with neither, one epoch. */
   steps: positiveInt.optional(),
   /** Passes over the corpus (held-out lines excluded). */

@@ -147,6 +147,34 @@ export function epochOrder(size: number, seed: number, epoch: number): Uint32Arr
   return order;
 }
 
+/**
+ * The epoch order with similar lengths batched together: within each window of `window` batches, texts are sorted
+ * by length, cut into batches, and the window's batches shuffled. Short subtitle lines then stop paying for the
+ * longest text of a random batch (padding was ~60% of the positions computed), while batches stay random across
+ * windows. Deterministic in (seed, epoch).
+ */
+export function groupedEpochOrder(lengths: readonly number[], seed: number, epoch: number, batchSize: number, window: number): Uint32Array {
+  const order = epochOrder(lengths.length, seed, epoch);
+  if (window <= 1) return order;
+  const random = new Random(mixSeed(seed, epoch, 0x9a0));
+  const span = window * batchSize;
+  const grouped = new Uint32Array(order.length);
+  for (let start = 0; start < order.length; start += span) {
+    const chunk = Array.from(order.subarray(start, Math.min(order.length, start + span)));
+    chunk.sort((a, b) => (lengths[a] as number) - (lengths[b] as number) || a - b);
+    const blocks: number[][] = [];
+    for (let b = 0; b < chunk.length; b += batchSize) blocks.push(chunk.slice(b, b + batchSize));
+    // Shuffle only whole blocks; a short last block stays last so every batch but the epoch's final one is full.
+    const full = blocks.length > 0 && (blocks[blocks.length - 1] as number[]).length < batchSize ? blocks.length - 1 : blocks.length;
+    for (let i = full - 1; i > 0; i--) {
+      const j = random.int(i + 1);
+      [blocks[i], blocks[j]] = [blocks[j] as number[], blocks[i] as number[]];
+    }
+    grouped.set(blocks.flat(), start);
+  }
+  return grouped;
+}
+
 export function batchesPerEpoch(corpusSize: number, options: BatchingOptions): number {
   checkBatching(options);
   return options.dropLast ? Math.floor(corpusSize / options.batchSize) : Math.ceil(corpusSize / options.batchSize);
@@ -165,7 +193,7 @@ export function cursorAt(index: number, corpusSize: number, options: BatchingOpt
  */
 export function* corpusBatches(
   corpus: UnlabeledCorpus,
-  options: BatchingOptions & { readonly from?: BatchCursor; readonly epochs?: number },
+  options: BatchingOptions & { readonly from?: BatchCursor; readonly epochs?: number; readonly groupWindow?: number },
 ): Generator<CorpusBatch> {
   const size = corpus.texts.length;
   const perEpoch = batchesPerEpoch(size, options);
@@ -181,8 +209,9 @@ export function* corpusBatches(
     });
   }
   const { batchSize, seed } = options;
+  const lengths = options.groupWindow ? corpus.texts.map((t) => t.length) : [];
   for (let epoch = from.epoch; options.epochs === undefined || epoch < options.epochs; epoch++) {
-    const order = epochOrder(size, seed, epoch);
+    const order = options.groupWindow ? groupedEpochOrder(lengths, seed, epoch, batchSize, options.groupWindow) : epochOrder(size, seed, epoch);
     for (let batch = epoch === from.epoch ? from.batch : 0; batch < perEpoch; batch++) {
       const indices = order.slice(batch * batchSize, Math.min(size, (batch + 1) * batchSize));
       yield {

@@ -4,6 +4,7 @@ export {
   corpusBatches,
   cursorAt,
   epochOrder,
+  groupedEpochOrder,
   readUnlabeledCorpus,
   type BatchCursor,
   type BatchingOptions,

@@ -92,7 +92,7 @@ export async function runPretraining(config: PretrainConfig, events: PretrainEve
   const metricsFile = join(config.out, 'metrics.jsonl');
   const configFile = join(config.out, 'config.json');
 
-  const batching = { batchSize: config.batchSize, seed: config.seed };
+  const batching = { batchSize: config.batchSize, seed: config.seed, groupWindow: config.groupWindow };
   const corpusSize = setup.train.texts.length;
   const stepsPerEpoch = batchesPerEpoch(corpusSize, batching);
   const totalSteps = config.steps ?? (config.epochs ?? 1) * stepsPerEpoch;
