@@ -7,11 +7,13 @@ import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
 import { experimentCommand } from './experiment.ts';
 import { pretrainCommand } from './pretrain.ts';
+import { quickstartCommand } from './quickstart.ts';
 
 const program = new Command('xlmt')
   .description('Train, compress and serve cross-lingual multi-task text classifiers on ONNX Runtime')
   .version('0.1.0')
   .showHelpAfterError()
+  .addCommand(quickstartCommand())
   .addCommand(dataCommand())
   .addCommand(tokenizerCommand())
   .addCommand(pretrainCommand())

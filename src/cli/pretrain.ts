@@ -1,10 +1,11 @@
 // `xlmt pretrain`: masked-LM pretraining from a config file and/or flags, with a progress bar.
 import { Command, Option } from 'commander';
-import cliProgress from 'cli-progress';
 import { parsePretrainConfig, type PretrainConfig } from '../pretrain/config.ts';
 import { type PretrainCheckpointEvent, type PretrainEvents, runPretraining } from '../pretrain/run.ts';
 import { readConfigFile } from '../train/config.ts';
 import { nonNegativeInt, positiveInt, probability } from './options.ts';
+import { progress } from './progress.ts';
+import { mergeFlags } from './train-options.ts';
 
 interface PretrainFlags {
   config?: string;
@@ -32,10 +33,7 @@ export function resolvePretrainConfig(flags: PretrainFlags): PretrainConfig {
   const base = flags.config ? readConfigFile(flags.config) : {};
   if (flags.steps !== undefined) delete base.epochs;
   if (flags.epochs !== undefined) delete base.steps;
-  const encoder = { ...(base.encoder as Record<string, unknown> | undefined) };
-  for (const key of ['layers', 'hidden', 'heads', 'ffn'] as const) if (flags[key] !== undefined) encoder[key] = flags[key];
-  const overrides = Object.fromEntries(FLAT_KEYS.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]));
-  return parsePretrainConfig({ ...base, ...overrides, ...(Object.keys(encoder).length > 0 ? { encoder } : {}) }, flags.config ?? 'command line');
+  return parsePretrainConfig(mergeFlags(base, flags as Record<string, unknown>, FLAT_KEYS), flags.config ?? 'command line');
 }
 
 function describeCheckpoint(e: PretrainCheckpointEvent): string {
@@ -46,57 +44,12 @@ function describeCheckpoint(e: PretrainCheckpointEvent): string {
 }
 
 function progressEvents(quiet: boolean): PretrainEvents {
-  const log = (line: string): void => {
-    if (!quiet) process.stderr.write(`${line}\n`);
-  };
-  if (quiet || !process.stderr.isTTY) {
-    let last = 0;
-    return {
-      log,
-      onStep: (e) => {
-        const now = Date.now();
-        if (now - last > 10_000) {
-          last = now;
-          log(`step ${e.step}/${e.totalSteps} epoch ${e.epoch + 1} loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)}`);
-        }
-      },
-      onCheckpoint: (e) => log(describeCheckpoint(e)),
-    };
-  }
-  const bar = new cliProgress.SingleBar({
-    format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {rate} tokens/s | ETA {eta_formatted}',
-    stream: process.stderr,
-    hideCursor: true,
-  }, cliProgress.Presets.shades_classic);
-  let started = Date.now();
-  let tokens = 0;
-  let running = false;
-  const pause = (): void => {
-    if (running) bar.stop();
-    running = false;
-  };
+  const p = progress(quiet, 'tokens/s');
   return {
-    log: (line) => {
-      pause();
-      log(line);
-    },
-    onStart: ({ totalSteps, startStep }) => {
-      started = Date.now();
-      bar.start(totalSteps, startStep, { epoch: 1, loss: '-', rate: '-' });
-      running = true;
-    },
-    onStep: (e) => {
-      tokens += e.tokens;
-      const rate = tokens / ((Date.now() - started) / 1000);
-      if (!running) bar.start(e.totalSteps, e.step, { epoch: e.epoch + 1, loss: '-', rate: '-' });
-      running = true;
-      bar.update(e.step, { epoch: e.epoch + 1, loss: e.loss.toFixed(4), rate: rate.toFixed(0) });
-      if (e.step === e.totalSteps) pause();
-    },
-    onCheckpoint: (e) => {
-      pause();
-      log(describeCheckpoint(e));
-    },
+    log: p.note,
+    onStart: ({ totalSteps, startStep }) => p.start(totalSteps, startStep),
+    onStep: (e) => p.step({ ...e, amount: e.tokens }),
+    onCheckpoint: (e) => p.note(describeCheckpoint(e)),
   };
 }
 

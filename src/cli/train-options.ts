@@ -58,14 +58,26 @@ export function addTrainOptions(command: Command, names: readonly TrainFlagName[
   return command;
 }
 
+const ENCODER_FLAGS = ['layers', 'hidden', 'heads', 'ffn'] as const;
+
+/**
+ * A config file's object with flags laid over it: `keys` name the flags that are top-level fields, and the
+ * encoder sizes (--layers --hidden --heads --ffn) go into `encoder`.
+ */
+export function mergeFlags(
+  base: Record<string, unknown>,
+  flags: Readonly<Partial<Record<string, unknown>>>,
+  keys: readonly string[],
+): Record<string, unknown> {
+  const encoder = { ...(base.encoder as Record<string, unknown> | undefined) };
+  for (const key of ENCODER_FLAGS) if (flags[key] !== undefined) encoder[key] = flags[key];
+  const overrides = Object.fromEntries(keys.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]));
+  return { ...base, ...overrides, ...(Object.keys(encoder).length > 0 ? { encoder } : {}) };
+}
+
 /** Flags override the config file; the merged object is validated as a whole. */
 export function resolveConfig(flags: TrainFlags): TrainConfig {
   const base = flags.config ? readConfigFile(flags.config) : {};
-  const encoder = { ...(base.encoder as Record<string, unknown> | undefined) };
-  for (const key of ['layers', 'hidden', 'heads', 'ffn'] as const) if (flags[key] !== undefined) encoder[key] = flags[key];
-  const overrides = Object.fromEntries(
-    ALL_TRAIN_FLAGS.filter((k): k is ConfigFlag => !['layers', 'hidden', 'heads', 'ffn'].includes(k) && flags[k as ConfigFlag] !== undefined)
-      .map((k) => [k, flags[k]]),
-  );
-  return parseTrainConfig({ ...base, ...overrides, ...(Object.keys(encoder).length > 0 ? { encoder } : {}) }, flags.config ?? 'command line');
+  const keys = ALL_TRAIN_FLAGS.filter((k) => !(ENCODER_FLAGS as readonly string[]).includes(k));
+  return parseTrainConfig(mergeFlags(base, flags as Record<string, unknown>, keys), flags.config ?? 'command line');
 }

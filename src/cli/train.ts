@@ -1,54 +1,21 @@
 // `xlmt train`: multi-task training from a config file and/or flags, with a progress bar.
 import { Command } from 'commander';
-import cliProgress from 'cli-progress';
-import { runTraining, type RunEvents } from '../train/run.ts';
+import { type EvalEvent, runTraining, type RunEvents } from '../train/run.ts';
+import { progress } from './progress.ts';
 import { addTrainOptions, ALL_TRAIN_FLAGS, resolveConfig, type TrainFlags } from './train-options.ts';
 
+function describeEval(e: EvalEvent): string {
+  const tasks = e.evaluation.summary.tasks.map((t) => `${t.task} ${(100 * t.macroF1).toFixed(1)}`).join(', ');
+  return `epoch ${e.epoch}: dev mean macro-F1 ${(100 * e.evaluation.summary.meanMacroF1).toFixed(1)} (${tasks})${e.improved ? ', best so far' : ''}`;
+}
+
 function progressEvents(quiet: boolean): RunEvents {
-  const log = (line: string): void => {
-    if (!quiet) process.stderr.write(`${line}\n`);
-  };
-  if (quiet || !process.stderr.isTTY) {
-    let last = 0;
-    return {
-      log,
-      onStep: (e) => {
-        const now = Date.now();
-        if (now - last > 10_000 || e.step === e.totalSteps) {
-          last = now;
-          log(`step ${e.step}/${e.totalSteps} epoch ${e.epoch + 1} loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)}`);
-        }
-      },
-      onEval: (e) => log(`epoch ${e.epoch}: dev mean macro-F1 ${(100 * e.evaluation.summary.meanMacroF1).toFixed(1)} (${e.evaluation.summary.tasks.map((t) => `${t.task} ${(100 * t.macroF1).toFixed(1)}`).join(', ')})${e.improved ? ', best so far' : ''}`),
-    };
-  }
-  const bar = new cliProgress.SingleBar({
-    format: 'epoch {epoch} |{bar}| {value}/{total} steps | loss {loss} | {rate} ex/s | ETA {eta_formatted}',
-    stream: process.stderr,
-    hideCursor: true,
-  }, cliProgress.Presets.shades_classic);
-  let started = Date.now();
-  let examples = 0;
+  const p = progress(quiet, 'ex/s');
   return {
-    log: (line) => {
-      bar.stop();
-      log(line);
-    },
-    onStart: ({ totalSteps, startStep }) => {
-      started = Date.now();
-      bar.start(totalSteps, startStep, { epoch: 1, loss: '-', rate: '-' });
-    },
-    onStep: (e) => {
-      examples += e.examples;
-      const rate = examples / ((Date.now() - started) / 1000);
-      bar.update(e.step, { epoch: e.epoch + 1, loss: e.loss.toFixed(4), rate: rate.toFixed(1) });
-      if (e.step === e.totalSteps) bar.stop();
-    },
-    onEval: (e) => {
-      bar.stop();
-      log(`epoch ${e.epoch}: dev mean macro-F1 ${(100 * e.evaluation.summary.meanMacroF1).toFixed(1)} (${e.evaluation.summary.tasks.map((t) => `${t.task} ${(100 * t.macroF1).toFixed(1)}`).join(', ')})${e.improved ? ', best so far' : ''}`);
-      bar.start(bar.getTotal(), e.step, { epoch: e.epoch + 1, loss: '-', rate: '-' });
-    },
+    log: p.note,
+    onStart: ({ totalSteps, startStep }) => p.start(totalSteps, startStep),
+    onStep: (e) => p.step({ ...e, amount: e.examples }),
+    onEval: (e) => p.note(describeEval(e)),
   };
 }
 
