@@ -1,5 +1,6 @@
 // `xlmt pretrain`: masked-LM pretraining from a config file and/or flags, with a progress bar.
 import { Command, Option } from 'commander';
+import { PRESET_NAMES } from '../checkpoint/index.ts';
 import { parsePretrainConfig, type PretrainConfig } from '../pretrain/config.ts';
 import { type PretrainCheckpointEvent, type PretrainEvents, runPretraining } from '../pretrain/run.ts';
 import { readConfigFile } from '../train/config.ts';
@@ -13,7 +14,7 @@ interface PretrainFlags {
   steps?: number; epochs?: number; batchSize?: number; groupWindow?: number; maxLength?: number;
   lr?: number; schedule?: string; warmupRatio?: number; weightDecay?: number; maskProbability?: number;
   evalLines?: number; checkpointEvery?: number; seed?: number; threads?: number;
-  layers?: number; hidden?: number; heads?: number; ffn?: number;
+  preset?: string; layers?: number; hidden?: number; heads?: number; ffn?: number;
   quiet?: boolean;
 }
 
@@ -76,6 +77,7 @@ export function pretrainCommand(): Command {
     .option('--checkpoint-every <n>', 'steps between checkpoints (default 500)', positiveInt('--checkpoint-every'))
     .option('--seed <n>', 'random seed (default 42)', nonNegativeInt('--seed'))
     .option('--threads <n>', 'ONNX Runtime threads (default 2)', positiveInt('--threads'))
+    .addOption(new Option('--preset <name>', 'encoder shape from scratch: one of the paper\'s models').choices(PRESET_NAMES))
     .option('--layers <n>', 'encoder layers (from scratch, default 4)', positiveInt('--layers'))
     .option('--hidden <n>', 'hidden size (from scratch, default 256)', positiveInt('--hidden'))
     .option('--heads <n>', 'attention heads (from scratch, default 4)', positiveInt('--heads'))

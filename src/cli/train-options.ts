@@ -1,5 +1,6 @@
 // The training flags shared by `xlmt train` and `xlmt experiment`, and how they merge over a config file.
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { PRESET_NAMES } from '../checkpoint/index.ts';
 import { parseTrainConfig, readConfigFile, type TrainConfig } from '../train/config.ts';
 import { positiveInt } from './options.ts';
 
@@ -9,10 +10,14 @@ export interface TrainFlags {
   pooling?: string; maxLength?: number; batchSize?: number; accumulation?: number; epochs?: number;
   lr?: number; schedule?: string; warmupRatio?: number; weightDecay?: number; sampling?: string; temperature?: number;
   patience?: number; checkpointEvery?: number; seed?: number; threads?: number;
-  layers?: number; hidden?: number; heads?: number; ffn?: number;
+  preset?: string; layers?: number; hidden?: number; heads?: number; ffn?: number;
 }
 
-type ConfigFlag = Exclude<keyof TrainFlags, 'config' | 'layers' | 'hidden' | 'heads' | 'ffn'>;
+type ConfigFlag = Exclude<keyof TrainFlags, 'config' | EncoderFlag>;
+type EncoderFlag = (typeof ENCODER_FLAGS)[number];
+
+/** Flags that set the from-scratch encoder (`encoder` in the config). */
+export const ENCODER_FLAGS = ['preset', 'layers', 'hidden', 'heads', 'ffn'] as const;
 
 export const number = (flag: string) => (v: string): number => {
   const n = Number(v);
@@ -21,7 +26,7 @@ export const number = (flag: string) => (v: string): number => {
 };
 
 /** Every training flag; a command adds the ones it takes. */
-const FLAGS: Record<ConfigFlag | 'layers' | 'hidden' | 'heads' | 'ffn', () => Option> = {
+const FLAGS: Record<ConfigFlag | EncoderFlag, () => Option> = {
   train: () => new Option('--train <file>', 'labeled training data (JSONL, CSV, TSV)'),
   dev: () => new Option('--dev <file>', 'labeled dev data, evaluated every epoch'),
   tasks: () => new Option('--tasks <file>', 'task schema (tasks.json); inferred from the data when omitted'),
@@ -43,6 +48,7 @@ const FLAGS: Record<ConfigFlag | 'layers' | 'hidden' | 'heads' | 'ffn', () => Op
   checkpointEvery: () => new Option('--checkpoint-every <n>', 'optimizer steps between resumable checkpoints').argParser(positiveInt('--checkpoint-every')),
   seed: () => new Option('--seed <n>', 'random seed').argParser(number('--seed')),
   threads: () => new Option('--threads <n>', 'ONNX Runtime threads').argParser(positiveInt('--threads')),
+  preset: () => new Option('--preset <name>', 'encoder shape from scratch: one of the paper\'s models').choices(PRESET_NAMES),
   layers: () => new Option('--layers <n>', 'encoder layers (from scratch)').argParser(positiveInt('--layers')),
   hidden: () => new Option('--hidden <n>', 'hidden size (from scratch)').argParser(positiveInt('--hidden')),
   heads: () => new Option('--heads <n>', 'attention heads (from scratch)').argParser(positiveInt('--heads')),
@@ -58,7 +64,6 @@ export function addTrainOptions(command: Command, names: readonly TrainFlagName[
   return command;
 }
 
-const ENCODER_FLAGS = ['layers', 'hidden', 'heads', 'ffn'] as const;
 
 /**
  * A config file's object with flags laid over it: `keys` name the flags that are top-level fields, and the

@@ -2,6 +2,7 @@
 // and in docs/pretraining.md.
 import { z } from 'zod';
 import { ConfigError } from '../train/config.ts';
+import { EncoderShapeSchema, type FullShape } from '../train/encoder-shape.ts';
 
 const positiveInt = z.number().int().positive();
 const probability = z.number().min(0).lt(1);
@@ -12,17 +13,9 @@ const probability = z.number().min(0).lt(1);
  * enough for tens of thousands of steps on a 2-core CPU, big enough to be worth fine-tuning. 514 positions as
  * XLM-R, so a model pretrained with `maxLength` 128 can still be fine-tuned on up to 512 tokens.
  */
-const EncoderShape = z.strictObject({
-  layers: positiveInt.default(4),
-  hidden: positiveInt.default(256),
-  heads: positiveInt.default(4),
-  ffn: positiveInt.default(1024),
-  maxPositions: positiveInt.default(514),
-  typeVocab: positiveInt.default(1),
-  layerNormEps: z.number().positive().default(1e-12),
-  dropout: probability.default(0.1),
-  attentionDropout: probability.default(0.1),
-});
+export const PRETRAIN_SHAPE: FullShape = {
+  layers: 4, hidden: 256, heads: 4, ffn: 1024, maxPositions: 514, typeVocab: 1, layerNormEps: 1e-12, dropout: 0.1, attentionDropout: 0.1,
+};
 
 export const PretrainConfigSchema = z.strictObject({
   /** Unlabeled text: .jsonl/.ndjson files (a text field a line) or plain text (a text a line), read in order. */
@@ -33,8 +26,8 @@ export const PretrainConfigSchema = z.strictObject({
   tokenizer: z.string().min(1).optional(),
   /** A Hugging Face checkpoint directory to continue pretraining; its masked-LM head is used when it has one. */
   init: z.string().min(1).optional(),
-  /** Encoder shape for pretraining from scratch. */
-  encoder: EncoderShape.default(EncoderShape.parse({})),
+  /** Encoder shape for pretraining from scratch: `preset` and/or sizes (see src/train/encoder-shape.ts). */
+  encoder: EncoderShapeSchema.default({}),
   /** Run directory: resolved config, metrics.jsonl, checkpoints/last, model/. */
   out: z.string().min(1).default('runs/pretrain'),
   /**

@@ -5,18 +5,19 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainingGraph, type TrainingGraph } from '../autodiff/training-graph.ts';
 import { GraphBuilder } from '../builder/builder.ts';
-import { formatKeyReport, type HfModelConfig, hfModelConfig, type KeyReport, loadHfModel, mapCheckpoint, maxSequenceLength } from '../checkpoint/index.ts';
+import { formatKeyReport, type HfModelConfig, type KeyReport, loadHfModel, mapCheckpoint, maxSequenceLength } from '../checkpoint/index.ts';
 import type { Graph, Value } from '../ir/graph.ts';
 import type { Parameter } from '../ir/params.ts';
-import { encoderConfig, type EncoderConfig } from '../models/config.ts';
+import type { EncoderConfig } from '../models/config.ts';
 import { encoder } from '../models/encoder.ts';
+import { resolveShape, scratchConfig } from '../train/encoder-shape.ts';
 import { initParams } from '../models/init.ts';
 import { MLM_LABELS, maskedLm } from '../models/mlm.ts';
 import { encoderInputs } from '../models/multitask.ts';
 import { TextTokenizer, type PositionConvention } from '../tokenize/index.ts';
 import { mixSeed } from '../util/random.ts';
 import { positionsOf } from './batches.ts';
-import type { PretrainConfig } from './config.ts';
+import { PRETRAIN_SHAPE, type PretrainConfig } from './config.ts';
 import { epochOrder, readUnlabeledCorpus, type UnlabeledCorpus } from './corpus.ts';
 import { PretrainError } from './errors.ts';
 import { maskingVocab } from './masking.ts';
@@ -48,7 +49,7 @@ export async function setupPretraining(config: PretrainConfig, log: (line: strin
   const tokenizer = TextTokenizer.fromFile(tokenizerPath(config));
   maskingVocab(tokenizer); // fails now, naming the file, when the tokenizer has no mask token
   const checkpoint = config.init ? await loadHfModel(config.init) : null;
-  const hf = checkpoint ? checkpoint.config : scratchConfig(config, tokenizer);
+  const hf = checkpoint ? checkpoint.config : scratchConfig(resolveShape(config.encoder, PRETRAIN_SHAPE), tokenizer, 'pretraining');
   checkFit(config, tokenizer, hf);
 
   const corpus = await readUnlabeledCorpus(config.corpus, { textField: config.textField });
@@ -98,17 +99,6 @@ function tokenizerPath(config: PretrainConfig): string {
   });
 }
 
-/** From scratch: XLM-R conventions when the tokenizer pads with <pad> (as XLM-R's and xlmt's Unigram do), else BERT's. */
-function scratchConfig(config: PretrainConfig, tokenizer: TextTokenizer): HfModelConfig {
-  const s = config.encoder;
-  const encoder = encoderConfig({
-    vocabSize: tokenizer.vocabSize, hiddenSize: s.hidden, numHiddenLayers: s.layers, numAttentionHeads: s.heads,
-    intermediateSize: s.ffn, maxPositionEmbeddings: s.maxPositions, typeVocabSize: s.typeVocab, layerNormEps: s.layerNormEps,
-    hiddenDropoutProb: s.dropout, attentionProbsDropoutProb: s.attentionDropout,
-  });
-  const pad = tokenizer.special('pad', 'pretraining');
-  return hfModelConfig(encoder, pad.token === '<pad>' ? { modelType: 'xlm-roberta', padTokenId: pad.id } : { modelType: 'bert', padTokenId: pad.id });
-}
 
 function checkFit(config: PretrainConfig, tokenizer: TextTokenizer, hf: HfModelConfig): void {
   const model = config.init ? join(config.init, 'config.json') : 'the encoder built from scratch';

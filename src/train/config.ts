@@ -2,22 +2,18 @@
 // and in docs/training.md.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { EncoderShapeSchema, type FullShape } from './encoder-shape.ts';
 
 const positiveInt = z.number().int().positive();
 const probability = z.number().min(0).lt(1);
 
-/** The encoder's shape when training from scratch (ignored when `init` names a checkpoint). */
-const EncoderShape = z.strictObject({
-  layers: positiveInt.default(6),
-  hidden: positiveInt.default(384),
-  heads: positiveInt.default(12),
-  ffn: positiveInt.default(1536),
-  maxPositions: positiveInt.default(514),
-  typeVocab: positiveInt.default(1),
-  layerNormEps: z.number().positive().default(1e-12),
-  dropout: probability.default(0.1),
-  attentionDropout: probability.default(0.1),
-});
+/**
+ * The encoder built when training from scratch (ignored with `init`): MiniLM-L6-H384's shape unless a preset or
+ * sizes are given. 514 positions as XLM-R.
+ */
+export const TRAIN_SHAPE: FullShape = {
+  layers: 6, hidden: 384, heads: 12, ffn: 1536, maxPositions: 514, typeVocab: 1, layerNormEps: 1e-12, dropout: 0.1, attentionDropout: 0.1,
+};
 
 export const TrainConfigSchema = z.strictObject({
   /** Labeled training data (JSONL, CSV or TSV). */
@@ -30,8 +26,8 @@ export const TrainConfigSchema = z.strictObject({
   tokenizer: z.string().min(1).optional(),
   /** A Hugging Face checkpoint directory (config.json + model.safetensors) to start from; heads are new. */
   init: z.string().min(1).optional(),
-  /** Encoder shape for training from scratch. */
-  encoder: EncoderShape.default(EncoderShape.parse({})),
+  /** Encoder shape for training from scratch: `preset` and/or sizes (see encoder-shape.ts). */
+  encoder: EncoderShapeSchema.default({}),
   /** Run directory: resolved config, metrics.jsonl, checkpoints. */
   out: z.string().min(1).default('runs/train'),
   pooling: z.enum(['cls', 'mean']).default('cls'),

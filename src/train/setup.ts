@@ -3,14 +3,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { trainingGraph, type TrainingGraph } from '../autodiff/training-graph.ts';
 import { GraphBuilder } from '../builder/builder.ts';
-import { formatKeyReport, type HfModelConfig, hfModelConfig, loadHfModel, mapCheckpoint, maxSequenceLength } from '../checkpoint/index.ts';
+import { formatKeyReport, type HfModelConfig, loadHfModel, mapCheckpoint, maxSequenceLength } from '../checkpoint/index.ts';
 import { type Dataset, loadDataset, loadTaskSchema, type TaskSchema } from '../data/index.ts';
 import type { Parameter } from '../ir/params.ts';
-import { encoderConfig } from '../models/config.ts';
 import { initParams } from '../models/init.ts';
 import { multiTaskClassifier, multiTaskLoss } from '../models/multitask.ts';
 import { TextTokenizer } from '../tokenize/index.ts';
-import type { TrainConfig } from './config.ts';
+import { TRAIN_SHAPE, type TrainConfig } from './config.ts';
+import { resolveShape, scratchConfig } from './encoder-shape.ts';
 import type { Positions } from './feeds.ts';
 
 export interface RunSetup {
@@ -31,18 +31,6 @@ function tokenizerPath(config: TrainConfig): string {
   throw new Error('no tokenizer: give --tokenizer FILE (train one with `xlmt tokenizer train`) or --init a checkpoint directory that has tokenizer.json');
 }
 
-/** From scratch: XLM-R conventions when the tokenizer has XLM-R's <s>/<pad>, else BERT's. */
-function scratchConfig(config: TrainConfig, tokenizer: TextTokenizer): HfModelConfig {
-  const e = config.encoder;
-  const encoder = encoderConfig({
-    vocabSize: tokenizer.vocabSize, hiddenSize: e.hidden, numHiddenLayers: e.layers, numAttentionHeads: e.heads,
-    intermediateSize: e.ffn, maxPositionEmbeddings: e.maxPositions, typeVocabSize: e.typeVocab, layerNormEps: e.layerNormEps,
-    hiddenDropoutProb: e.dropout, attentionProbsDropoutProb: e.attentionDropout,
-  });
-  const pad = tokenizer.special('pad', 'training');
-  return hfModelConfig(encoder, pad.token === '<pad>' ? { modelType: 'xlm-roberta', padTokenId: pad.id } : { modelType: 'bert', padTokenId: pad.id });
-}
-
 export async function setupRun(config: TrainConfig, log: (line: string) => void): Promise<RunSetup> {
   const givenSchema = config.tasks ? await loadTaskSchema(config.tasks) : undefined;
   const train = await loadDataset(config.train, givenSchema ? { schema: givenSchema } : {});
@@ -51,7 +39,7 @@ export async function setupRun(config: TrainConfig, log: (line: string) => void)
   const dev = config.dev ? await loadDataset(config.dev, { schema }) : null;
   const tokenizer = TextTokenizer.fromFile(tokenizerPath(config));
   const checkpoint = config.init ? await loadHfModel(config.init) : null;
-  const hf = checkpoint ? checkpoint.config : scratchConfig(config, tokenizer);
+  const hf = checkpoint ? checkpoint.config : scratchConfig(resolveShape(config.encoder, TRAIN_SHAPE), tokenizer, 'training');
   if (tokenizer.vocabSize > hf.encoder.vocabSize) {
     throw new Error(`${tokenizer.source} has ${tokenizer.vocabSize} tokens but the encoder's vocabulary holds ${hf.encoder.vocabSize}`);
   }
