@@ -1,6 +1,7 @@
 // `xlmt pretrain`: masked-LM pretraining on unlabeled text, from scratch or from a checkpoint, with the held-out
 // loss measured at every checkpoint, model/ kept as a Hugging Face directory for `xlmt train --init`, and a
 // resumable checkpoint that makes a killed run end with the same weights as an unbroken one.
+import type { LoopEvents } from '../train/events.ts';
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,9 +49,7 @@ export interface PretrainCheckpointEvent {
   readonly eval: MlmScores | null;
 }
 
-export interface PretrainEvents {
-  log(line: string): void;
-  onStart?(info: { totalSteps: number; startStep: number; stepsPerEpoch: number }): void;
+export interface PretrainEvents extends LoopEvents {
   onStep?(event: PretrainStepEvent): void;
   onCheckpoint?(event: PretrainCheckpointEvent): void;
 }

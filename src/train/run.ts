@@ -9,6 +9,7 @@ import { TrainingSession } from '../runtime/training-session.ts';
 import type { TrainConfig } from './config.ts';
 import { evaluateDataset, type DatasetEvaluation } from './evaluate.ts';
 import { encodeExamples } from './examples.ts';
+import type { LoopEvents } from './events.ts';
 import { trainingFeeds } from './feeds.ts';
 import { saveModelDir } from './model-dir.ts';
 import { Predictor } from './predict.ts';
@@ -33,9 +34,7 @@ export interface EvalEvent {
   readonly improved: boolean;
 }
 
-export interface RunEvents {
-  log(line: string): void;
-  onStart?(info: { totalSteps: number; startStep: number; stepsPerEpoch: number }): void;
+export interface RunEvents extends LoopEvents {
   onStep?(event: StepEvent): void;
   onEval?(event: EvalEvent): void;
 }
