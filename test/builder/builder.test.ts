@@ -1,3 +1,4 @@
+// The graph builder: scoped names, shape inference with symbolic dims, build-time errors, serialization.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, GraphBuildError } from '../../src/builder/index.ts';
 import { tensorFromNumbers } from '../../src/ir/tensor.ts';
