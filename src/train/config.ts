@@ -20,6 +20,17 @@ export const TrainConfigSchema = z.strictObject({
   train: z.string().min(1),
   /** Labeled dev data: evaluated every epoch, drives early stopping and the multilabel thresholds. */
   dev: z.string().min(1).optional(),
+  /** How CSV/TSV files map to examples (train and dev alike); see docs/data.md. */
+  csv: z.strictObject({
+    textColumn: z.string().min(1).optional(),
+    langColumn: z.string().min(1).optional(),
+    idColumn: z.string().min(1).optional(),
+    labelColumns: z.record(z.string(), z.string().min(1)).optional(),
+    separator: z.string().min(1).optional(),
+    emptySet: z.string().min(1).optional(),
+  }).optional(),
+  /** The language of rows that carry none (a CSV without a language column, say). */
+  defaultLang: z.string().min(1).optional(),
   /** Task schema (tasks.json); inferred from the training data when omitted. */
   tasks: z.string().min(1).optional(),
   /** tokenizer.json; defaults to the one in `init`. */

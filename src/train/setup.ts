@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { trainingGraph, type TrainingGraph } from '../autodiff/training-graph.ts';
 import { GraphBuilder } from '../builder/builder.ts';
 import { formatKeyReport, type HfModelConfig, loadHfModel, mapCheckpoint, maxSequenceLength } from '../checkpoint/index.ts';
-import { type Dataset, loadDataset, loadTaskSchema, type TaskSchema } from '../data/index.ts';
+import { type CsvOptions, type Dataset, loadDataset, loadTaskSchema, type TaskSchema } from '../data/index.ts';
 import type { Parameter } from '../ir/params.ts';
 import { initParams } from '../models/init.ts';
 import { multiTaskClassifier, multiTaskLoss } from '../models/multitask.ts';
@@ -33,10 +33,13 @@ function tokenizerPath(config: TrainConfig): string {
 
 export async function setupRun(config: TrainConfig, log: (line: string) => void): Promise<RunSetup> {
   const givenSchema = config.tasks ? await loadTaskSchema(config.tasks) : undefined;
-  const train = await loadDataset(config.train, givenSchema ? { schema: givenSchema } : {});
+  // zod's optional fields may hold undefined; the data loader's options may not.
+  const csv = config.csv ? (Object.fromEntries(Object.entries(config.csv).filter(([, v]) => v !== undefined)) as CsvOptions) : undefined;
+  const reading = { ...(csv ? { csv } : {}), ...(config.defaultLang ? { defaultLang: config.defaultLang } : {}) };
+  const train = await loadDataset(config.train, { ...reading, ...(givenSchema ? { schema: givenSchema } : {}) });
   const schema = train.schema;
   if (!givenSchema) log(`tasks inferred from ${config.train}: ${schema.tasks.map((t) => `${t.name} (${t.type}, ${t.labels.length} labels)`).join(', ')}`);
-  const dev = config.dev ? await loadDataset(config.dev, { schema }) : null;
+  const dev = config.dev ? await loadDataset(config.dev, { ...reading, schema }) : null;
   const tokenizer = TextTokenizer.fromFile(tokenizerPath(config));
   const checkpoint = config.init ? await loadHfModel(config.init) : null;
   const hf = checkpoint ? checkpoint.config : scratchConfig(resolveShape(config.encoder, TRAIN_SHAPE), tokenizer, 'training');

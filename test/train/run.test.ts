@@ -102,3 +102,25 @@ describe('xlmt train', () => {
     await expect(runTraining({ ...first, lr: 1e-4 }, quiet)).rejects.toThrow(/holds a run with other settings/);
   });
 });
+
+describe('xlmt train on CSV', () => {
+  it('reads train and dev CSV files through the configured column mapping', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const toCsv = (file: string, name: string): string => {
+      const rows = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { text: string; lang: string; labels: { sentiment?: string; topics?: string[] } });
+      const quote = (v: string): string => `"${v.replace(/"/g, '""')}"`;
+      const lines = rows.map((r) => [quote(r.text), r.lang, r.labels.sentiment ?? '', r.labels.topics === undefined ? '' : r.labels.topics.length === 0 ? 'none' : r.labels.topics.join(';')].join(','));
+      const out = join(fixture.dir, name);
+      writeFileSync(out, `comment,language,polarity,about\n${lines.join('\n')}\n`);
+      return out;
+    };
+    const c = config('csv', {
+      train: toCsv(fixture.train, 'train.csv'), dev: toCsv(fixture.dev, 'dev.csv'), epochs: 1,
+      csv: { textColumn: 'comment', langColumn: 'language', labelColumns: { sentiment: 'polarity', topics: 'about' }, separator: ';', emptySet: 'none' },
+    });
+    const result = await runTraining(c, quiet);
+    expect(result.steps).toBe(Math.ceil(80 / 8) + Math.ceil(80 / 8));
+    const model = await loadModelDir(join(c.out, 'best'));
+    expect(model.schema.tasks.map((t) => t.name)).toEqual(['sentiment', 'topics']);
+  });
+});
