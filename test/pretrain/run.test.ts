@@ -8,10 +8,11 @@ import { GraphBuilder } from '../../src/builder/index.ts';
 import { loadHfModel, mapCheckpoint, readSafetensors } from '../../src/checkpoint/index.ts';
 import { multiTaskClassifier } from '../../src/models/multitask.ts';
 import { resolvePretrainConfig } from '../../src/cli/pretrain.ts';
-import { parsePretrainConfig, type PretrainConfig } from '../../src/pretrain/config.ts';
+import { parsePretrainConfig, PRETRAIN_SHAPE, type PretrainConfig } from '../../src/pretrain/config.ts';
 import { runPretraining, type PretrainEvents } from '../../src/pretrain/run.ts';
 import { trainTokenizer } from '../../src/tokenize/index.ts';
 import { parseTrainConfig } from '../../src/train/config.ts';
+import { resolveShape } from '../../src/train/encoder-shape.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { runFixture, type RunFixture } from '../train/fixtures.ts';
 
@@ -195,7 +196,8 @@ describe('xlmt pretrain', () => {
     const file = join(fixture.dir, 'pretrain.json');
     writeFileSync(file, JSON.stringify({ corpus: ['a.txt'], tokenizer: 'tok.json', epochs: 3, encoder: { layers: 2 }, lr: 1e-3 }));
     const resolved = resolvePretrainConfig({ config: file, steps: 100, hidden: 64, heads: 2, lr: 2e-3 });
-    expect(resolved).toMatchObject({ steps: 100, lr: 2e-3, encoder: { layers: 2, hidden: 64, heads: 2, ffn: 1024 }, batchSize: 32, maskProbability: 0.15 });
+    expect(resolved).toMatchObject({ steps: 100, lr: 2e-3, encoder: { layers: 2, hidden: 64, heads: 2 }, batchSize: 32, maskProbability: 0.15 });
+    expect(resolveShape(resolved.encoder, PRETRAIN_SHAPE)).toMatchObject({ layers: 2, hidden: 64, heads: 2, ffn: 1024 });
     expect(resolved.epochs).toBeUndefined();
   });
 });
