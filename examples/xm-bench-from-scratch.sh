@@ -5,8 +5,8 @@
 set -euo pipefail
 XM=${1:-../shared/data/xm-bench}
 OUT=${2:-runs/xm-bench}
-PRETRAIN_STEPS=${PRETRAIN_STEPS:-4000}   # ~40 min at batch 64 on 2 cores
-EPOCHS=${EPOCHS:-2}                       # ~20 min each
+PRETRAIN_STEPS=${PRETRAIN_STEPS:-4000}   # ~45 min at batch 64 on 2 cores
+EPOCHS=${EPOCHS:-1}                       # ~30 min each (82k rows)
 SIZE=(--layers 4 --hidden 256 --heads 4 --ffn 1024)
 mkdir -p "$OUT"
 
