@@ -8,6 +8,7 @@ import { loadDataset, loadTaskSchema } from '../data/index.ts';
 import { evaluateModel } from '../train/assess.ts';
 import { parseTrainConfig, type TrainConfig } from '../train/config.ts';
 import { runTraining, type RunResult } from '../train/run.ts';
+import { readingOptions } from '../train/setup.ts';
 import { writeSubset, type SubsetFiles } from './data-files.ts';
 import { ExperimentError } from './errors.ts';
 import { modelSize } from './model-size.ts';
@@ -54,9 +55,12 @@ export async function runExperiment(base: TrainConfig, settings: ExperimentSetti
     throw new ExperimentError({ code: 'NO_DATA', where: 'the base configuration', problem: 'no dev file: every comparison is made on dev scores', hint: 'Add "dev" to the configuration or pass --dev FILE' });
   }
   const givenSchema = base.tasks === undefined ? undefined : await loadTaskSchema(base.tasks);
-  const train = await loadDataset(base.train, givenSchema === undefined ? {} : { schema: givenSchema });
-  const dev = await loadDataset(devFile, { schema: train.schema });
+  const reading = readingOptions(base);
+  const train = await loadDataset(base.train, givenSchema === undefined ? reading : { ...reading, schema: givenSchema });
+  const dev = await loadDataset(devFile, { ...reading, schema: train.schema });
   const plan = planExperiment(train.schema, train.examples, dev.examples, settings);
+  // The runs read the JSONL subsets written below, not the source files' CSV layout.
+  const { csv: _csv, ...jsonlBase } = base;
   const threads = settings.threads ?? base.threads;
 
   events.log(`experiment ${out}: ${plan.runs.length} runs (${plan.seeds.length} seeds × ${plan.runs.length / plan.seeds.length}), tasks ${plan.tasks.join(', ')}, languages ${plan.languages.join(', ')}`);
@@ -78,7 +82,7 @@ export async function runExperiment(base: TrainConfig, settings: ExperimentSetti
   for (const [i, run] of plan.runs.entries()) {
     const index = i + 1;
     const f = files.get(run.data) as SubsetFiles;
-    const config = parseTrainConfig({ ...base, train: f.train, dev: f.dev, tasks: f.tasks, out: join(out, run.dir), seed: run.seed, threads }, `${run.dir} (from the base configuration)`);
+    const config = parseTrainConfig({ ...jsonlBase, train: f.train, dev: f.dev, tasks: f.tasks, out: join(out, run.dir), seed: run.seed, threads }, `${run.dir} (from the base configuration)`);
     const name = `[${index}/${plan.runs.length}] ${runName(run)}`;
     const started = Date.now();
     let trained = false;

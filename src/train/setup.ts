@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { trainingGraph, type TrainingGraph } from '../autodiff/training-graph.ts';
 import { GraphBuilder } from '../builder/builder.ts';
 import { formatKeyReport, type HfModelConfig, loadHfModel, mapCheckpoint, maxSequenceLength } from '../checkpoint/index.ts';
-import { type CsvOptions, type Dataset, loadDataset, loadTaskSchema, type TaskSchema } from '../data/index.ts';
+import { type CsvOptions, type Dataset, loadDataset, type LoadOptions, loadTaskSchema, type TaskSchema } from '../data/index.ts';
 import type { Parameter } from '../ir/params.ts';
 import { initParams } from '../models/init.ts';
 import { multiTaskClassifier, multiTaskLoss } from '../models/multitask.ts';
@@ -31,11 +31,16 @@ function tokenizerPath(config: TrainConfig): string {
   throw new Error('no tokenizer: give --tokenizer FILE (train one with `xlmt tokenizer train`) or --init a checkpoint directory that has tokenizer.json');
 }
 
-export async function setupRun(config: TrainConfig, log: (line: string) => void): Promise<RunSetup> {
-  const givenSchema = config.tasks ? await loadTaskSchema(config.tasks) : undefined;
+/** How the configuration's data files are read: the CSV mapping and the default language. */
+export function readingOptions(config: TrainConfig): LoadOptions {
   // zod's optional fields may hold undefined; the data loader's options may not.
   const csv = config.csv ? (Object.fromEntries(Object.entries(config.csv).filter(([, v]) => v !== undefined)) as CsvOptions) : undefined;
-  const reading = { ...(csv ? { csv } : {}), ...(config.defaultLang ? { defaultLang: config.defaultLang } : {}) };
+  return { ...(csv ? { csv } : {}), ...(config.defaultLang ? { defaultLang: config.defaultLang } : {}) };
+}
+
+export async function setupRun(config: TrainConfig, log: (line: string) => void): Promise<RunSetup> {
+  const givenSchema = config.tasks ? await loadTaskSchema(config.tasks) : undefined;
+  const reading = readingOptions(config);
   const train = await loadDataset(config.train, { ...reading, ...(givenSchema ? { schema: givenSchema } : {}) });
   const schema = train.schema;
   if (!givenSchema) log(`tasks inferred from ${config.train}: ${schema.tasks.map((t) => `${t.name} (${t.type}, ${t.labels.length} labels)`).join(', ')}`);
