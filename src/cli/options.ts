@@ -24,3 +24,11 @@ export function probability(flag: string): (value: string) => number {
     return n;
   };
 }
+
+export function number(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${flag} expects a number, got "${value}"`);
+    return n;
+  };
+}

@@ -4,7 +4,7 @@ import { PRESET_NAMES } from '../checkpoint/index.ts';
 import { parsePretrainConfig, type PretrainConfig } from '../pretrain/config.ts';
 import { type PretrainCheckpointEvent, type PretrainEvents, runPretraining } from '../pretrain/run.ts';
 import { readConfigFile } from '../train/config.ts';
-import { nonNegativeInt, positiveInt, probability } from './options.ts';
+import { nonNegativeInt, number, positiveInt, probability } from './options.ts';
 import { progress } from './progress.ts';
 import { mergeFlags } from './train-options.ts';
 
@@ -18,11 +18,6 @@ interface PretrainFlags {
   quiet?: boolean;
 }
 
-const number = (flag: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`${flag} expects a number, got "${v}"`);
-  return n;
-};
 
 const FLAT_KEYS = [
   'corpus', 'textField', 'tokenizer', 'init', 'out', 'steps', 'epochs', 'batchSize', 'groupWindow', 'maxLength', 'lr', 'schedule', 'warmupRatio',

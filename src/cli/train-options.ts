@@ -1,8 +1,8 @@
 // The training flags shared by `xlmt train` and `xlmt experiment`, and how they merge over a config file.
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { PRESET_NAMES } from '../checkpoint/index.ts';
 import { parseTrainConfig, readConfigFile, type TrainConfig } from '../train/config.ts';
-import { positiveInt } from './options.ts';
+import { number, positiveInt } from './options.ts';
 
 export interface TrainFlags {
   config?: string;
@@ -19,11 +19,6 @@ type EncoderFlag = (typeof ENCODER_FLAGS)[number];
 /** Flags that set the from-scratch encoder (`encoder` in the config). */
 export const ENCODER_FLAGS = ['preset', 'layers', 'hidden', 'heads', 'ffn'] as const;
 
-export const number = (flag: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${flag} expects a number, got "${v}"`);
-  return n;
-};
 
 /** Every training flag; a command adds the ones it takes. */
 const FLAGS: Record<ConfigFlag | EncoderFlag, () => Option> = {
