@@ -4,12 +4,18 @@ import type { Value } from '../ir/graph.ts';
 import { tensorFromNumbers } from '../ir/tensor.ts';
 import { defined, float, int, ints, tensor } from './attributes.ts';
 import type { GraphBuilder } from './builder.ts';
+import { MicrosoftOps } from './ops/microsoft.ts';
 
 /** An operand: a graph value, or a number that becomes a scalar constant of the other operand's type. */
 export type Operand = Value | number;
 
 export class Ops {
-  constructor(private readonly g: GraphBuilder) {}
+  /** ONNX Runtime's com.microsoft contrib ops (fused inference kernels, dynamic quantization). */
+  readonly ms: MicrosoftOps;
+
+  constructor(private readonly g: GraphBuilder) {
+    this.ms = new MicrosoftOps(g);
+  }
 
   private binary(opType: string, a: Operand, b: Operand): Value {
     const dtype: DType = typeof a === 'number' ? (typeof b === 'number' ? 'float32' : b.dtype) : a.dtype;
@@ -73,6 +79,8 @@ export class Ops {
     }));
 
   // Neural-network ops
+  /** Running sum along `axis` (a 0-D int64 input in the spec). */
+  CumSum = (x: Value, axis: number): Value => this.g.node1('CumSum', [x, this.g.scalar(axis, 'int64')]);
   Softmax = (x: Value, attrs: { axis?: number } = {}): Value => this.g.node1('Softmax', [x], { axis: int(attrs.axis ?? -1) });
   LogSoftmax = (x: Value, attrs: { axis?: number } = {}): Value => this.g.node1('LogSoftmax', [x], { axis: int(attrs.axis ?? -1) });
   /** Returns [Y, Mean, InvStdDev]. */

@@ -5,6 +5,7 @@ import { dataCommand } from './data.ts';
 import { tokenizerCommand } from './tokenizer.ts';
 import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
+import { exportCommand } from './export.ts';
 import { experimentCommand } from './experiment.ts';
 import { pretrainCommand } from './pretrain.ts';
 import { quickstartCommand } from './quickstart.ts';
@@ -20,6 +21,7 @@ const program = new Command('xlmt')
   .addCommand(trainCommand())
   .addCommand(evalCommand())
   .addCommand(experimentCommand())
+  .addCommand(exportCommand())
   .addCommand(benchCommand());
 
 try {

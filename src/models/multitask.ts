@@ -12,6 +12,8 @@ export interface MultiTaskOptions {
   readonly training: boolean;
   /** Sentence vector: the first token's hidden state (BERT's [CLS], XLM-R's <s>) or the mean over tokens. */
   readonly pooling: Pooling;
+  /** Encoder inputs made by the caller (an inference graph computes positions in-graph); default: graph inputs. */
+  readonly inputs?: EncoderInputs;
 }
 
 
@@ -44,7 +46,7 @@ export function multiTaskClassifier(g: GraphBuilder, c: EncoderConfig, tasks: re
   for (const t of tasks) {
     if (!TASK_NAME.test(t.name)) throw new Error(`task name "${t.name}" must match ${TASK_NAME} (it names parameters and inputs)`);
   }
-  const inputs = encoderInputs(g);
+  const inputs = options.inputs ?? encoderInputs(g);
   const hidden = encoder(g, c, inputs, options);
   const pooled = dropoutWhenTraining(g, pool(g, hidden, inputs, c.hiddenSize, options.pooling), c.hiddenDropoutProb, options);
   const logits = new Map<string, Value>();

@@ -30,7 +30,7 @@ export async function evaluateModel(path: string, dataFile: string, threads: num
     padId: model.meta.padId, positions: model.meta.positions, pooling: model.meta.pooling, threads, batchSize,
   });
   try {
-    const evaluation = await evaluateDataset(predictor, data, encoded, model.params, model.schema.tasks, { tune: false, thresholds: model.meta.thresholds });
+    const evaluation = await evaluateDataset((indices) => predictor.predict(encoded, indices, model.params), data, model.schema.tasks, { tune: false, thresholds: model.meta.thresholds });
     return { model: dir, ...evaluation };
   } finally {
     await predictor.release();

@@ -1,9 +1,9 @@
 // Scores a model on a labeled dataset: each task on the examples labeled for it, per language and per label.
 import type { Dataset, Example, Task } from '../data/index.ts';
 import { evaluateTask, summarizeTasks, tuneThresholds, type MultiTaskSummary, type TaskPredictions, type TaskReport } from '../eval/index.ts';
-import type { ParamStore } from '../ir/params.ts';
-import type { EncodedExamples } from './examples.ts';
-import type { Predictor } from './predict.ts';
+
+/** Probabilities [indices.length, labels] per task for the given examples, rows in the order of `indices`. */
+export type ScoreExamples = (indices: readonly number[]) => Promise<Map<string, Float32Array>>;
 
 /** Multilabel thresholds per task: tuned on this dataset, or given (from dev, stored with the model). */
 export type ThresholdChoice = { readonly tune: true } | { readonly tune: false; readonly thresholds: Readonly<Record<string, readonly number[]>> };
@@ -24,10 +24,8 @@ function labeledFor(examples: readonly Example[], task: string): number[] {
 }
 
 export async function evaluateDataset(
-  predictor: Predictor,
+  score: ScoreExamples,
   dataset: Dataset,
-  encoded: EncodedExamples,
-  params: ParamStore,
   tasks: readonly Task[],
   choice: ThresholdChoice,
 ): Promise<DatasetEvaluation> {
@@ -37,7 +35,7 @@ export async function evaluateDataset(
   if (present.length === 0) throw new Error(`${dataset.file}: no example is labeled for any of the model's tasks (${tasks.map((t) => t.name).join(', ')})`);
   const everyIndex = [...new Set(present.flatMap((t) => labeledFor(dataset.examples, t.name)))].sort((a, b) => a - b);
   const rowOf = new Map(everyIndex.map((example, row) => [example, row]));
-  const probs = await predictor.predict(encoded, everyIndex, params);
+  const probs = await score(everyIndex);
   for (const task of present) {
     const indices = labeledFor(dataset.examples, task.name);
     const width = task.labels.length;

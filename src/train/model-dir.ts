@@ -53,25 +53,31 @@ export async function saveModelDir(dir: string, model: TrainedModel): Promise<vo
   });
 }
 
-export async function loadModelDir(dir: string): Promise<TrainedModel> {
-  await recoverDir(dir);
+/** xlmt.json of a model or export directory, validated. */
+export async function readModelMeta(dir: string): Promise<ModelMeta> {
   const metaPath = join(dir, MODEL_META_FILE);
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(metaPath, 'utf8'));
   } catch (e) {
-    throw new Error(`${metaPath}: cannot read the model description (${(e as Error).message}); is ${dir} a model directory written by xlmt train?`);
+    throw new Error(`${metaPath}: cannot read the model description (${(e as Error).message}); is ${dir} a model directory written by xlmt?`);
   }
   const parsed = ModelMetaSchema.safeParse(raw);
   if (!parsed.success) {
     throw new Error(`${metaPath}: invalid model description\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
   }
+  return parsed.data;
+}
+
+export async function loadModelDir(dir: string): Promise<TrainedModel> {
+  await recoverDir(dir);
+  const meta = await readModelMeta(dir);
   const schema = await loadTaskSchema(join(dir, TASKS_FILE));
   const tokenizer = TextTokenizer.fromFile(join(dir, TOKENIZER_FILE));
   const checkpoint = await loadHfModel(dir);
   // Mapped onto the parameters the inference graph expects, so missing or mis-shaped tensors are named.
   const g = new GraphBuilder('expected');
-  multiTaskClassifier(g, checkpoint.config.encoder, schema.tasks, { training: false, pooling: parsed.data.pooling });
+  multiTaskClassifier(g, checkpoint.config.encoder, schema.tasks, { training: false, pooling: meta.pooling });
   const { params, report } = mapCheckpoint(g.build().params.map((p) => ({ name: p.name, shape: p.shape as number[] })), checkpoint.tensors, { source: dir });
-  return { hf: checkpoint.config, params, tokenizer, schema, meta: parsed.data, report };
+  return { hf: checkpoint.config, params, tokenizer, schema, meta, report };
 }

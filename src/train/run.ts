@@ -158,7 +158,7 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
     progress = { ...progress, epoch: epoch + 1, batch: 0 };
     const info = { epoch: epoch + 1, step: progress.step };
     if (predictor && dev && encodedDev) {
-      const evaluation = await evaluateDataset(predictor, dev, encodedDev, params, tasks, { tune: true });
+      const evaluation = await evaluateDataset((indices) => predictor.predict(encodedDev, indices, params), dev, tasks, { tune: true });
       const score = evaluation.summary.meanMacroF1;
       const improved = progress.best === null || score > progress.best.score;
       progress = improved ? { ...progress, best: { score, epoch: epoch + 1 }, stale: 0 } : { ...progress, stale: progress.stale + 1 };

@@ -48,6 +48,10 @@ export const elementwiseShapes: InferTable = {
   Log: unaryFloat,
   Tanh: unaryFloat,
   Erf: unaryFloat,
+  CumSum: (ctx) => {
+    const x = ctx.input(0);
+    return [{ dtype: x.dtype, shape: x.shape }];
+  },
   Sigmoid: unaryFloat,
   Relu: unary,
   Softplus: unaryFloat,

@@ -1,0 +1,79 @@
+// `xlmt export`: a trained model directory → an inference directory in Hugging Face layout (config.json,
+// tokenizer.json, tasks.json, xlmt.json with thresholds, onnx/model.onnx) that checks itself before it is kept.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { serialize } from '../builder/serialize.ts';
+import { hfModelConfig, writeHfConfig } from '../checkpoint/index.ts';
+import { taskSchemaToJson } from '../data/index.ts';
+import type { Graph } from '../ir/graph.ts';
+import type { ParamStore } from '../ir/params.ts';
+import { resolveModelDir } from '../train/assess.ts';
+import { loadModelDir, MODEL_META_FILE, TASKS_FILE, TOKENIZER_FILE, type TrainedModel } from '../train/model-dir.ts';
+import { replaceDir } from '../util/atomic-dir.ts';
+import { checkExport, type ExportCheck } from './check.ts';
+import { ONNX_DIR, ONNX_FILE } from './contract.ts';
+import { referenceInferenceGraph } from './graph.ts';
+
+export type Quantization = 'none' | 'int8-per-tensor' | 'int8-per-channel';
+
+export interface ExportOptions {
+  readonly quantization: Quantization;
+  /** Labeled data for the int8 check (default: the training run's dev file, when it can be found). */
+  readonly checkData?: string;
+  /** Examples of checkData scored by both graphs. */
+  readonly checkSample: number;
+  readonly threads: number;
+}
+
+export interface ExportReport {
+  readonly model: string;
+  readonly out: string;
+  readonly quantization: Quantization;
+  readonly bytes: number;
+  readonly opCounts: Readonly<Record<string, number>>;
+  readonly check: ExportCheck;
+}
+
+export interface ExportGraph {
+  readonly graph: Graph;
+  readonly params: ParamStore;
+}
+
+/** The serving graph of a trained model: fused fp32 or int8. */
+export function exportGraph(model: TrainedModel, quantization: Quantization): ExportGraph {
+  if (quantization !== 'none') throw new Error('int8 export is not available yet');
+  const graph = referenceInferenceGraph(model.hf.encoder, model.schema.tasks, { pooling: model.meta.pooling, positions: model.meta.positions });
+  return { graph, params: model.params };
+}
+
+export function opCounts(graph: Graph): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const n of graph.nodes) counts[n.opType] = (counts[n.opType] ?? 0) + 1;
+  return counts;
+}
+
+export async function exportModel(modelPath: string, out: string, options: ExportOptions): Promise<ExportReport> {
+  const dir = resolveModelDir(modelPath);
+  const model = await loadModelDir(dir);
+  const { graph, params } = exportGraph(model, options.quantization);
+  const bytes = serialize(graph, { params, producer: 'xlmt export' });
+  const check = await checkExport(model, bytes, { ...options, modelDir: dir });
+  const single = model.schema.tasks.length === 1 ? model.schema.tasks[0] : undefined;
+  const config = hfModelConfig(model.hf.encoder, {
+    modelType: model.hf.modelType,
+    padTokenId: model.hf.padTokenId,
+    architectures: [],
+    labels: single ? single.labels : null,
+    extra: { ...model.hf.extra, ...(single?.type === 'multilabel' ? { problem_type: 'multi_label_classification' } : {}) },
+  });
+  await replaceDir(out, async (tmp) => {
+    await mkdir(join(tmp, ONNX_DIR), { recursive: true });
+    await writeFile(join(tmp, ONNX_DIR, ONNX_FILE), bytes);
+    await writeHfConfig(join(tmp, 'config.json'), config);
+    model.tokenizer.save(join(tmp, TOKENIZER_FILE));
+    await writeFile(join(tmp, TASKS_FILE), `${JSON.stringify(taskSchemaToJson(model.schema), null, 2)}\n`);
+    const info = { ...model.meta.info, export: { from: dir, quantization: options.quantization, check } };
+    await writeFile(join(tmp, MODEL_META_FILE), `${JSON.stringify({ ...model.meta, info }, null, 2)}\n`);
+  });
+  return { model: dir, out, quantization: options.quantization, bytes: bytes.length, opCounts: opCounts(graph), check };
+}

@@ -1,0 +1,96 @@
+// The classifier behind `xlmt serve` and `xlmt predict`: an exported model directory (Hugging Face layout with
+// onnx/model.onnx, see export/contract.ts) run by ONNX Runtime. Texts are tokenized once, sorted by length and
+// cut into batches, each padded only to its own longest text, so short texts do not pay for long ones.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadTaskSchema } from '../data/index.ts';
+import { ONNX_DIR, ONNX_FILE, probsOutput } from '../export/contract.ts';
+import { ModelFile } from '../runtime/model-file.ts';
+import { TextTokenizer } from '../tokenize/index.ts';
+import { readModelMeta, TASKS_FILE, TOKENIZER_FILE, type ModelMeta } from '../train/model-dir.ts';
+import { batchedProbabilities } from './batching.ts';
+import { decide, selectTasks, type Classifier, type TaskInfo, type TextPrediction } from './types.ts';
+
+export interface OnnxClassifierOptions {
+  /** ONNX Runtime intra-op threads (default: all cores). */
+  readonly threads?: number;
+  /** Texts per forward pass (default 32). */
+  readonly batchSize?: number;
+}
+
+export class OnnxClassifier implements Classifier {
+  readonly maxLength: number;
+
+  private constructor(
+    readonly dir: string,
+    readonly tasks: readonly TaskInfo[],
+    readonly meta: ModelMeta,
+    private readonly tokenizer: TextTokenizer,
+    private readonly model: ModelFile,
+    private readonly batchSize: number,
+  ) {
+    this.maxLength = meta.maxLength;
+  }
+
+  static async load(dir: string, options: OnnxClassifierOptions = {}): Promise<OnnxClassifier> {
+    const onnxPath = join(dir, ONNX_DIR, ONNX_FILE);
+    if (!existsSync(onnxPath)) throw new Error(`${dir} has no ${ONNX_DIR}/${ONNX_FILE}; make one with: xlmt export --model RUN --out ${dir}`);
+    const meta = await readModelMeta(dir);
+    const schema = await loadTaskSchema(join(dir, TASKS_FILE));
+    const tasks: TaskInfo[] = schema.tasks.map((t) => {
+      const thresholds = meta.thresholds[t.name];
+      return { name: t.name, type: t.type, labels: t.labels, ...(t.type === 'multilabel' && thresholds ? { thresholds } : {}) };
+    });
+    const tokenizer = TextTokenizer.fromFile(join(dir, TOKENIZER_FILE));
+    const model = await ModelFile.load(onnxPath, options.threads ? { threads: options.threads } : {});
+    for (const t of tasks) {
+      if (!model.outputNames.includes(probsOutput(t.name))) throw new Error(`${onnxPath} has no output ${probsOutput(t.name)} for task ${t.name} of ${TASKS_FILE}`);
+    }
+    return new OnnxClassifier(dir, tasks, meta, tokenizer, model, options.batchSize ?? 32);
+  }
+
+  /** Token ids per text, special tokens included, cut to maxLength; `truncated` marks the cut ones. */
+  async encode(texts: readonly string[]): Promise<{ ids: Int32Array[]; truncated: boolean[] }> {
+    if (texts.length === 0) return { ids: [], truncated: [] };
+    const full = await this.tokenizer.encodeBatch(texts, { maxLength: 1 << 20, padding: 'longest', truncation: true });
+    const long = texts.flatMap((_, i) => ((full.lengths[i] as number) > this.maxLength ? [i] : []));
+    const cut = long.length > 0 ? await this.tokenizer.encodeBatch(long.map((i) => texts[i] as string), { maxLength: this.maxLength, padding: 'longest', truncation: true }) : null;
+    const cutRow = new Map(long.map((i, row) => [i, row]));
+    const ids = texts.map((_, i) => {
+      const at = cutRow.get(i);
+      const [batch, row] = cut && at !== undefined ? [cut, at] : [full, i];
+      const offset = row * batch.seq;
+      return Int32Array.from(batch.inputIds.subarray(offset, offset + (batch.lengths[row] as number)), Number);
+    });
+    return { ids, truncated: texts.map((_, i) => cutRow.has(i)) };
+  }
+
+  async classify(texts: readonly string[], taskNames?: readonly string[]): Promise<TextPrediction[]> {
+    const tasks = selectTasks(this.tasks, taskNames);
+    const { ids, truncated } = await this.encode(texts);
+    const probs = await this.probabilities(ids, tasks);
+    return texts.map((_, i) => {
+      const perTask: Record<string, ReturnType<typeof decide>> = {};
+      for (const task of tasks) {
+        const width = task.labels.length;
+        perTask[task.name] = decide(task, (probs.get(task.name) as Float32Array).subarray(i * width, (i + 1) * width));
+      }
+      return { tasks: perTask, truncated: truncated[i] as boolean };
+    });
+  }
+
+  /** Probabilities [texts, labels] per task, rows in input order. */
+  probabilities(ids: readonly Int32Array[], tasks: readonly TaskInfo[] = this.tasks): Promise<Map<string, Float32Array>> {
+    return batchedProbabilities(this.model, ids, tasks, { padId: this.meta.padId, batchSize: this.batchSize });
+  }
+
+  /** One full-length batch through every kernel, so the first request does not pay for allocation. */
+  async warmUp(): Promise<void> {
+    const ids = Array.from({ length: this.batchSize }, () => new Int32Array(this.maxLength).fill(this.meta.padId === 0 ? 1 : 0));
+    await this.probabilities(ids);
+  }
+
+  async release(): Promise<void> {
+    await this.model.release();
+  }
+}
