@@ -20,6 +20,15 @@ export interface RuntimeOptions {
   readonly profilePrefix?: string;
 }
 
+/** Options of Session.create: runtime settings, and parameter values to embed in the model (inference). */
+export interface SessionOptions extends RuntimeOptions {
+  /**
+   * Serialize the graph with these parameters as initializers, so runs need no parameter feeds and ONNX Runtime can
+   * fold and prepack the weights (what an exported model gets). Default: parameters are fed on every run.
+   */
+  readonly params?: ParamStore;
+}
+
 export type Feeds = Readonly<Record<string, TensorData>>;
 export type Results = Record<string, TensorData>;
 
@@ -42,10 +51,12 @@ export class Session {
   private constructor(
     readonly graph: Graph,
     private readonly session: ort.InferenceSession,
+    /** Parameters are initializers inside the model: runs feed graph inputs only. */
+    private readonly embedded: boolean,
   ) {}
 
-  static async create(graph: Graph, options: RuntimeOptions = {}): Promise<Session> {
-    const bytes = serialize(graph);
+  static async create(graph: Graph, options: SessionOptions = {}): Promise<Session> {
+    const bytes = options.params ? serialize(graph, { params: options.params }) : serialize(graph);
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: options.optimization ?? 'all',
       executionMode: 'sequential',
@@ -54,13 +65,16 @@ export class Session {
       ...(options.profilePrefix ? { enableProfiling: true, profileFilePrefix: options.profilePrefix } : {}),
     };
     try {
-      return new Session(graph, await ort.InferenceSession.create(bytes, sessionOptions));
+      return new Session(graph, await ort.InferenceSession.create(bytes, sessionOptions), options.params !== undefined);
     } catch (e) {
       throw new Error(`ONNX Runtime rejected graph ${graph.name}: ${(e as Error).message}`);
     }
   }
 
-  /** Run with graph inputs and parameters fed by name; returns every graph output (or the ones named). */
+  /**
+   * Run with graph inputs and parameters fed by name (no parameters when they were embedded at creation); returns
+   * every graph output (or the ones named).
+   */
   async run(feeds: Feeds, params?: ParamStore, fetch?: readonly string[]): Promise<Results> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const input of this.graph.inputs) {
@@ -69,7 +83,7 @@ export class Session {
       if (t.dtype !== input.dtype) throw new Error(`graph ${this.graph.name}: input ${input.name} must be ${input.dtype}, got ${t.dtype}`);
       ortFeeds[input.name] = toOrt(input.name, t);
     }
-    for (const p of this.graph.params) {
+    for (const p of this.embedded ? [] : this.graph.params) {
       const stored = params?.get(p.name);
       if (!stored) throw new Error(`graph ${this.graph.name}: no value for parameter ${p.name}`);
       ortFeeds[p.name] = new ort.Tensor('float32', stored.data, [...stored.shape]);
