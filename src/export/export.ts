@@ -1,5 +1,6 @@
 // `xlmt export`: a trained model directory → an inference directory in Hugging Face layout (config.json,
-// tokenizer.json, tasks.json, xlmt.json with thresholds, onnx/model.onnx) that checks itself before it is kept.
+// tokenizer.json, tokenizer_config.json, tasks.json, xlmt.json with thresholds, onnx/model.onnx) that checks
+// itself before it is kept.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serialize } from '../builder/serialize.ts';
@@ -13,6 +14,7 @@ import { replaceDir } from '../util/atomic-dir.ts';
 import { checkExport, type ExportCheck } from './check.ts';
 import { ONNX_DIR, ONNX_FILE } from './contract.ts';
 import { referenceInferenceGraph } from './graph.ts';
+import { TOKENIZER_CONFIG_FILE, tokenizerConfig } from './tokenizer-config.ts';
 
 export type Quantization = 'none' | 'int8-per-tensor' | 'int8-per-channel';
 
@@ -71,6 +73,8 @@ export async function exportModel(modelPath: string, out: string, options: Expor
     await writeFile(join(tmp, ONNX_DIR, ONNX_FILE), bytes);
     await writeHfConfig(join(tmp, 'config.json'), config);
     model.tokenizer.save(join(tmp, TOKENIZER_FILE));
+    // Without tokenizer_config.json, transformers.js's pipeline() loads the model but no tokenizer.
+    await writeFile(join(tmp, TOKENIZER_CONFIG_FILE), `${JSON.stringify(tokenizerConfig(model.tokenizer, model.meta.maxLength), null, 2)}\n`);
     await writeFile(join(tmp, TASKS_FILE), `${JSON.stringify(taskSchemaToJson(model.schema), null, 2)}\n`);
     const info = { ...model.meta.info, export: { from: dir, quantization: options.quantization, check } };
     await writeFile(join(tmp, MODEL_META_FILE), `${JSON.stringify({ ...model.meta, info }, null, 2)}\n`);
