@@ -12,6 +12,8 @@ export interface NodeOptions {
   /** Explicit names for the outputs (graph outputs, readable gradients); by default `<node>:<i>`. */
   readonly outputNames?: readonly string[];
   readonly stopGradient?: true;
+  /** An explicit node name, for passes that copy a graph and keep its names; by default `<scope>/<op>[_n]`. */
+  readonly name?: string;
 }
 
 export const DEFAULT_OPSETS: Readonly<Record<string, number>> = { '': 18, 'com.microsoft': 1 };
@@ -55,8 +57,12 @@ export class GraphBuilder {
 
   /** A trainable parameter named `<scope>.<name>`: the checkpoint key, the graph input and the store key at once. */
   param(name: string, shape: readonly number[], dtype: DType = 'float32'): Value {
-    const full = this.scopeName ? `${this.scopeName}.${name}` : name;
-    const v: Value = { name: this.claim(full), dtype, shape, kind: 'param' };
+    return this.paramNamed(this.scopeName ? `${this.scopeName}.${name}` : name, shape, dtype);
+  }
+
+  /** A parameter by its full name, whatever the current scope (passes that copy a graph). */
+  paramNamed(fullName: string, shape: readonly number[], dtype: DType = 'float32'): Value {
+    const v: Value = { name: this.claim(fullName), dtype, shape, kind: 'param' };
     this.params.push(v);
     return v;
   }
@@ -103,7 +109,7 @@ export class GraphBuilder {
   /** Add a node; its outputs' types and shapes are inferred, and a failure names the node, op and inputs. */
   node(opType: string, inputs: readonly (Value | null)[], attributes: Attributes = {}, options: NodeOptions = {}): readonly Value[] {
     const domain = options.domain ?? ONNX_DOMAIN;
-    const nodeName = this.nextNodeName(opType);
+    const nodeName = options.name ?? this.nextNodeName(opType);
     const rule = shapeRules[domain]?.[opType];
     if (!rule) {
       throw new GraphBuildError(nodeName, opType, `no shape-inference rule for ${domain || 'ai.onnx'}::${opType}; add one in src/builder/infer/`, inputs);
@@ -149,6 +155,12 @@ export class GraphBuilder {
     const named = this.node1('Identity', [value], {}, { outputNames: [name] });
     this.outputs.push(named);
     return named;
+  }
+
+  /** Make a value a graph output under its own name (a pass copying a graph whose outputs are already named). */
+  markOutput(value: Value): void {
+    if (this.outputs.includes(value)) throw new Error(`graph ${this.name}: ${value.name} is already an output`);
+    this.outputs.push(value);
   }
 
   has(name: string): boolean {

@@ -91,6 +91,10 @@ export class Ops {
     this.g.node('Dropout', [x, this.g.scalar(ratio, x.dtype), this.g.constant(tensorFromNumbers('bool', [], [1]))],
       defined({ seed: attrs.seed === undefined ? undefined : int(attrs.seed) }));
 
+  // Quantization
+  /** x → [y uint8, y_scale float32 [], y_zero_point uint8 []]: asymmetric uint8 over x's own min/max (and 0). */
+  DynamicQuantizeLinear = (x: Value): readonly Value[] => this.g.node('DynamicQuantizeLinear', [x]);
+
   // Reductions (axes as a constant input, opset 18)
   private reduce(opType: string, x: Value, axes: readonly number[] | undefined, keepdims: boolean): Value {
     return this.g.node1(opType, [x, axes ? this.g.ints(axes) : null], { keepdims: int(keepdims ? 1 : 0) });

@@ -1,4 +1,4 @@
-// Shape inference for neural-network ops: softmax, layer normalization, dropout.
+// Shape inference for neural-network ops: softmax, layer normalization, dropout, dynamic quantization.
 import { dtypeFromOnnx, isFloat } from '../../ir/dtype.ts';
 import { formatShape } from '../../ir/shape.ts';
 import { fail } from '../errors.ts';
@@ -29,6 +29,11 @@ export const nnShapes: InferTable = {
     // Mean and InvStdDev are always produced (the gradient reuses them), in the stash type: float32 by default.
     const stash = dtypeFromOnnx(ctx.int('stash_type', 1));
     return [{ dtype, shape: x.shape }, { dtype: stash, shape: stats }, { dtype: stash, shape: stats }];
+  },
+  DynamicQuantizeLinear: (ctx) => {
+    const x = ctx.input(0);
+    if (x.dtype !== 'float32') fail(`needs a float32 input, got ${x.dtype}`);
+    return [{ dtype: 'uint8', shape: x.shape }, { dtype: 'float32', shape: [] }, { dtype: 'uint8', shape: [] }];
   },
   Dropout: (ctx) => {
     const x = ctx.input(0);

@@ -1,0 +1,50 @@
+// Symmetric int8 weights for ONNX Runtime's dynamic quantization kernels (DynamicQuantizeMatMul, QAttention).
+//
+// Error choices:
+// - Symmetric, zero point 0: trained transformer weights are centred on 0, so an asymmetric range buys almost
+//   nothing, and a zero point of 0 spares the integer GEMM its correction terms for B.
+// - Codes -127…127, not -128: the range stays symmetric, so +max and −max round alike.
+// - Round to nearest, step = max|w|/127: each weight is off by at most step/2, with a standard deviation of
+//   step/√12 ≈ 0.23 % of max|w|; a dot product with x is then off by about that times ‖x‖ (independent errors).
+// - Per tensor, one scale per weight: one large weight widens the step for every column. Per channel, one scale
+//   per output column [N]: an outlier column costs only itself. Both are offered; per channel is the safer default.
+// - Activations are quantized by ONNX Runtime at run time, per tensor to uint8 over the tensor's own min and max:
+//   the larger error source (hidden states have a few outlier dimensions), and the reason the int8 graph is
+//   checked against the fp32 one on real data before it is kept.
+// - Note for other CPUs: on x86 without VNNI the u8·s8 kernels add products in 16 bits and can saturate;
+//   ONNX Runtime's own quantizer offers 7-bit weights ("reduce_range") there. This machine has AVX512-VNNI.
+
+export interface Int8Weight {
+  /** Codes, same layout as the float weight [K, N]. */
+  readonly codes: Int8Array;
+  /** One scale (per tensor) or one per column, N (per channel): w ≈ code · scale. */
+  readonly scales: Float32Array;
+}
+
+const MAX_CODE = 127;
+
+/** Quantize a [K, N] weight (K inputs, N output columns) to symmetric int8. */
+export function quantizeWeight(data: Float32Array, k: number, n: number, perChannel: boolean): Int8Weight {
+  if (data.length !== k * n) throw new Error(`quantizeWeight: ${data.length} values for a [${k}, ${n}] weight`);
+  const maxAbs = new Float32Array(perChannel ? n : 1);
+  for (let i = 0; i < data.length; i++) {
+    const c = perChannel ? i % n : 0;
+    maxAbs[c] = Math.max(maxAbs[c] as number, Math.abs(data[i] as number));
+  }
+  // An all-zero column gets scale 1: its codes are 0 either way, and no division by 0.
+  const scales = maxAbs.map((m) => (m > 0 ? m / MAX_CODE : 1));
+  const codes = new Int8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const q = Math.round((data[i] as number) / (scales[perChannel ? i % n : 0] as number));
+    codes[i] = Math.max(-MAX_CODE, Math.min(MAX_CODE, q));
+  }
+  return { codes, scales };
+}
+
+/** code · scale, the weight the int8 kernels effectively multiply by. */
+export function dequantizeWeight(w: Int8Weight, n: number): Float32Array {
+  const out = new Float32Array(w.codes.length);
+  const perChannel = w.scales.length > 1;
+  for (let i = 0; i < out.length; i++) out[i] = (w.codes[i] as number) * (w.scales[perChannel ? i % n : 0] as number);
+  return out;
+}
