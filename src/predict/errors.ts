@@ -39,6 +39,6 @@ function render(d: PredictErrorDetails): string {
   const parts = [d.expected === undefined ? null : `expected ${d.expected}`, d.received === undefined ? null : `received ${d.received}`];
   const shown = parts.filter((p) => p !== null);
   if (shown.length > 0) text += ` (${shown.join('; ')})`;
-  if (d.hint !== undefined) text += `. ${d.hint}`;
+  if (d.hint !== undefined) text += `. ${d.hint.charAt(0).toUpperCase()}${d.hint.slice(1)}`;
   return text;
 }

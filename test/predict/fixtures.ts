@@ -9,7 +9,7 @@ export const STUB_TASKS: readonly TaskInfo[] = [
   { name: 'topics', type: 'multilabel', labels: ['price', 'staff'], thresholds: [0.5, 0.5] },
 ];
 
-/** sentiment: positive when the text says "good"; topics: the topic words it contains; truncated past 8 words. */
+/** sentiment: positive when the text says "good"; topics: the topic words it contains; truncated past 8 words (cut at non-letters). */
 export class StubClassifier implements Classifier {
   readonly tasks = STUB_TASKS;
   readonly maxLength = 10;
@@ -24,7 +24,7 @@ export class StubClassifier implements Classifier {
     if (this.calls.length === this.failOnCall) throw new Error('simulated crash');
     const tasks = selectTasks(this.tasks, taskNames);
     return texts.map((text) => {
-      const words = text.split(/\s+/);
+      const words = text.split(/[^a-z]+/i);
       const probs: Record<string, number[]> = {
         sentiment: words.includes('good') ? [0.25, 0.75] : [0.875, 0.125],
         topics: [words.includes('price') ? 0.9 : 0.1, words.includes('staff') ? 0.6 : 0.3],
