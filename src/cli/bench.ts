@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { benchTrain, TRAIN_BENCH_DEFAULTS, type TrainBenchResult } from '../bench/train.ts';
 import { nonNegativeInt, positiveInt, probability } from './options.ts';
+import { benchCompareCommand } from './bench-compare.ts';
 
 function printTrain(r: TrainBenchResult): void {
   const m = r.model;
@@ -48,5 +49,6 @@ export function benchCommand(): Command {
       if (o.json) console.log(JSON.stringify(result, null, 2));
       else printTrain(result);
     });
+  bench.addCommand(benchCompareCommand());
   return bench;
 }

@@ -1,0 +1,243 @@
+// xlmt's ONNX classifier runtime against @huggingface/transformers' text-classification pipeline: the same exported
+// single-task model, the same texts, the same ONNX Runtime build and threads; texts per second each, tokenization
+// included on both sides, and whether the two give the same labels.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { OnnxClassifier } from '../infer/onnx-classifier.ts';
+import type { TaskInfo } from '../infer/types.ts';
+import { loadTransformersPipeline, type PipelineLabel, type TransformersClassifier } from './transformers-pipeline.ts';
+
+export interface CompareOptions {
+  /** An export directory of a single-task multiclass model (xlmt export). */
+  readonly model: string;
+  /** JSONL with a `text` field; the first `texts` rows are classified. */
+  readonly data: string;
+  readonly texts: number;
+  readonly threads: number;
+  /** Texts per forward pass on both sides. */
+  readonly batchSize: number;
+  /** Texts each side classifies, untimed, before timing. */
+  readonly warmup: number;
+  /** Timed passes over the texts per side, interleaved; figures are the median pass. */
+  readonly rounds: number;
+  /** Texts the pipeline also classifies one call per text (0: skip), from the start of the texts. */
+  readonly single: number;
+}
+
+export const COMPARE_DEFAULTS = { texts: 2000, threads: 2, batchSize: 32, warmup: 128, rounds: 1, single: 500 } as const;
+
+/** Where `xlmt bench compare` reads texts when --data is not given: xm-bench dev when present, else the demo's. */
+export function defaultCompareData(): string {
+  const xmBench = '../shared/data/xm-bench/dev.jsonl';
+  return existsSync(xmBench) ? xmBench : 'data/demo/dev.jsonl';
+}
+
+export interface SideResult {
+  readonly name: string;
+  /** What one pass does, in words. */
+  readonly how: string;
+  readonly texts: number;
+  /** Median pass. */
+  readonly seconds: number;
+  readonly textsPerSec: number;
+  /** texts/s of every timed pass. */
+  readonly passes: readonly number[];
+}
+
+export interface CompareResult {
+  readonly model: string;
+  readonly task: string;
+  readonly data: string;
+  readonly texts: number;
+  readonly threads: number;
+  readonly batchSize: number;
+  readonly rounds: number;
+  readonly transformersVersion: string;
+  /** Tokens per text as xlmt encodes them (special tokens included), and how many were cut to maxLength. */
+  readonly tokens: { readonly mean: number; readonly max: number; readonly maxLength: number; readonly truncated: number };
+  readonly xlmt: SideResult;
+  /** Pipeline calls of batchSize texts in input order: how a user batches. */
+  readonly pipeline: SideResult;
+  /** Pipeline calls of batchSize texts after sorting by character length: a user-side trick, close to xlmt's buckets. */
+  readonly pipelineSorted: SideResult;
+  /** One pipeline call per text; null when skipped. */
+  readonly pipelineSingle: SideResult | null;
+  /** xlmt texts/s ÷ pipeline texts/s, per pipeline variant. */
+  readonly ratio: number;
+  readonly ratioSorted: number;
+  readonly ratioSingle: number | null;
+  readonly agreement: Agreement;
+  /** 1-minute load average before and after: other processes on the machine share its cores. */
+  readonly loadAverage: readonly [number, number];
+}
+
+export interface Agreement {
+  /** Share of texts where both give the same top label. */
+  readonly labels: number;
+  readonly disagreements: number;
+  /** Disagreements on texts xlmt cut to maxLength: transformers.js cuts after adding special tokens, so the closing one is lost. */
+  readonly disagreementsTruncated: number;
+  /** Largest |probability difference| of the pipeline's label, over texts neither side cut. */
+  readonly maxScoreDiff: number;
+}
+
+/** The first `count` texts of a JSONL file with a `text` field. */
+export async function readTexts(file: string, count: number): Promise<string[]> {
+  if (!file.endsWith('.jsonl') && !file.endsWith('.ndjson')) throw new Error(`${file}: bench compare reads JSONL (one {"text": …} object a line)`);
+  const lines = (await readFile(file, 'utf8')).split('\n');
+  const texts: string[] = [];
+  for (let i = 0; i < lines.length && texts.length < count; i++) {
+    const line = (lines[i] as string).trim();
+    if (line === '') continue;
+    const row = JSON.parse(line) as { text?: unknown };
+    if (typeof row.text !== 'string') throw new Error(`${file}:${i + 1}: no "text" string field`);
+    texts.push(row.text);
+  }
+  if (texts.length < count) throw new Error(`${file} has ${texts.length} texts, fewer than the ${count} asked for (--texts)`);
+  return texts;
+}
+
+function singleMulticlassTask(classifier: OnnxClassifier): TaskInfo {
+  const [task, ...rest] = classifier.tasks;
+  if (!task || rest.length > 0 || task.type !== 'multiclass') {
+    const found = classifier.tasks.map((t) => `${t.name} (${t.type})`).join(', ');
+    throw new Error(`${classifier.dir} has tasks ${found}; the comparison needs one multiclass task, the model transformers.js's text-classification pipeline reads through its logits`);
+  }
+  return task;
+}
+
+function chunks<T>(xs: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < xs.length; start += size) out.push(xs.slice(start, start + size));
+  return out;
+}
+
+/** Pipeline calls of `size` texts each, answers in input order. */
+async function pipelineInChunks(pipe: TransformersClassifier, texts: readonly string[], size: number): Promise<PipelineLabel[]> {
+  const out: PipelineLabel[] = [];
+  for (const chunk of chunks(texts, size)) out.push(...(await pipe.classify(chunk)));
+  return out;
+}
+
+/** Sorted by character length first, as a user can do without the tokenizer; answers back in input order. */
+async function pipelineSortedChunks(pipe: TransformersClassifier, texts: readonly string[], size: number): Promise<PipelineLabel[]> {
+  const order = texts.map((_, i) => i).sort((a, b) => (texts[a] as string).length - (texts[b] as string).length);
+  const out = new Array<PipelineLabel>(texts.length);
+  for (const rows of chunks(order, size)) {
+    const labels = await pipe.classify(rows.map((r) => texts[r] as string));
+    rows.forEach((r, k) => { out[r] = labels[k] as PipelineLabel; });
+  }
+  return out;
+}
+
+async function pipelineOneByOne(pipe: TransformersClassifier, texts: readonly string[]): Promise<PipelineLabel[]> {
+  const out: PipelineLabel[] = [];
+  for (const text of texts) out.push(...(await pipe.classify([text])));
+  return out;
+}
+
+interface Timed<T> {
+  readonly seconds: number;
+  readonly value: T;
+}
+
+async function timed<T>(run: () => Promise<T>): Promise<Timed<T>> {
+  const start = performance.now();
+  const value = await run();
+  return { seconds: (performance.now() - start) / 1000, value };
+}
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function side(name: string, how: string, texts: number, seconds: readonly number[]): SideResult {
+  const m = median(seconds);
+  return { name, how, texts, seconds: m, textsPerSec: texts / m, passes: seconds.map((s) => texts / s) };
+}
+
+export function agreement(ours: readonly { label: string; scores: Readonly<Record<string, number>> }[], theirs: readonly PipelineLabel[], truncated: readonly boolean[]): Agreement {
+  let disagreements = 0;
+  let disagreementsTruncated = 0;
+  let maxScoreDiff = 0;
+  ours.forEach((o, i) => {
+    const t = theirs[i] as PipelineLabel;
+    if (o.label !== t.label) {
+      disagreements++;
+      if (truncated[i]) disagreementsTruncated++;
+    }
+    if (!truncated[i]) maxScoreDiff = Math.max(maxScoreDiff, Math.abs((o.scores[t.label] ?? NaN) - t.score));
+  });
+  return { labels: ours.length === 0 ? 1 : 1 - disagreements / ours.length, disagreements, disagreementsTruncated, maxScoreDiff };
+}
+
+export async function compareWithTransformers(o: CompareOptions, log: (line: string) => void = () => {}): Promise<CompareResult> {
+  const load1 = loadavg()[0] as number;
+  const texts = await readTexts(o.data, o.texts);
+  const classifier = await OnnxClassifier.load(o.model, { threads: o.threads, batchSize: o.batchSize });
+  const pipe = await loadTransformersPipeline(o.model, o.threads);
+  try {
+    const task = singleMulticlassTask(classifier);
+    const { ids, truncated } = await classifier.encode(texts);
+    const lengths = ids.map((x) => x.length);
+    const xlmtRun = async (): Promise<{ label: string; scores: Readonly<Record<string, number>> }[]> =>
+      (await classifier.classify(texts)).map((p) => {
+        const t = p.tasks[task.name];
+        if (!t || !('label' in t)) throw new Error(`no ${task.name} label in xlmt's answer`);
+        return t;
+      });
+
+    log(`warm-up: ${o.warmup} texts each`);
+    const warm = texts.slice(0, o.warmup);
+    await classifier.classify(warm);
+    await pipelineInChunks(pipe, warm, o.batchSize);
+    await pipelineSortedChunks(pipe, warm, o.batchSize);
+
+    // Passes interleave the sides, so a slow spell of the shared machine does not fall on one side only.
+    const seconds = { xlmt: [] as number[], pipeline: [] as number[], sorted: [] as number[], single: [] as number[] };
+    let ours: Awaited<ReturnType<typeof xlmtRun>> = [];
+    let theirs: PipelineLabel[] = [];
+    const singleTexts = texts.slice(0, o.single);
+    for (let round = 1; round <= o.rounds; round++) {
+      const a = await timed(xlmtRun);
+      seconds.xlmt.push(a.seconds);
+      ours = a.value;
+      log(`round ${round}: xlmt ${(texts.length / a.seconds).toFixed(1)} texts/s`);
+      const b = await timed(() => pipelineInChunks(pipe, texts, o.batchSize));
+      seconds.pipeline.push(b.seconds);
+      theirs = b.value;
+      log(`round ${round}: transformers.js pipeline, batches of ${o.batchSize} ${(texts.length / b.seconds).toFixed(1)} texts/s`);
+      const c = await timed(() => pipelineSortedChunks(pipe, texts, o.batchSize));
+      seconds.sorted.push(c.seconds);
+      log(`round ${round}: transformers.js pipeline, length-sorted batches ${(texts.length / c.seconds).toFixed(1)} texts/s`);
+      if (singleTexts.length > 0) {
+        const d = await timed(() => pipelineOneByOne(pipe, singleTexts));
+        seconds.single.push(d.seconds);
+        log(`round ${round}: transformers.js pipeline, one text per call ${(singleTexts.length / d.seconds).toFixed(1)} texts/s`);
+      }
+    }
+
+    const n = texts.length;
+    const xlmt = side('xlmt OnnxClassifier', `classify(all ${n} texts): native tokenizers encode, length-sorted batches of ${o.batchSize} padded to their longest, probs:${task.name}`, n, seconds.xlmt);
+    const pipeline = side('transformers.js pipeline', `pipe(batch of ${o.batchSize} texts) in input order: JS tokenizer, each batch padded to its longest, logits → softmax → top label`, n, seconds.pipeline);
+    const pipelineSorted = side('transformers.js pipeline, sorted', `as above after sorting the texts by character length (sort time included)`, n, seconds.sorted);
+    const pipelineSingle = singleTexts.length > 0 ? side('transformers.js pipeline, one text per call', `pipe(text) for the first ${singleTexts.length} texts: no padding, batch 1`, singleTexts.length, seconds.single) : null;
+    return {
+      model: o.model, task: task.name, data: o.data, texts: n, threads: o.threads, batchSize: o.batchSize, rounds: o.rounds,
+      transformersVersion: pipe.version,
+      tokens: { mean: lengths.reduce((s, l) => s + l, 0) / n, max: Math.max(...lengths), maxLength: classifier.maxLength, truncated: truncated.filter(Boolean).length },
+      xlmt, pipeline, pipelineSorted, pipelineSingle,
+      ratio: xlmt.textsPerSec / pipeline.textsPerSec,
+      ratioSorted: xlmt.textsPerSec / pipelineSorted.textsPerSec,
+      ratioSingle: pipelineSingle ? xlmt.textsPerSec / pipelineSingle.textsPerSec : null,
+      agreement: agreement(ours, theirs, truncated),
+      loadAverage: [load1, loadavg()[0] as number],
+    };
+  } finally {
+    await classifier.release();
+    await pipe.release();
+  }
+}

@@ -1,0 +1,51 @@
+// @huggingface/transformers' text-classification pipeline on an xlmt export directory, offline: the other side of
+// `xlmt bench compare`. It is a dev dependency, so it is imported when a benchmark asks for it, never at start-up.
+import { basename, dirname, resolve } from 'node:path';
+
+export interface PipelineLabel {
+  readonly label: string;
+  /** The label's probability (softmax of `logits`, computed by the pipeline). */
+  readonly score: number;
+}
+
+export interface TransformersClassifier {
+  /** transformers.js's version. */
+  readonly version: string;
+  /** The top label per text, in order: one pipeline call with all of `texts` (one padded batch). */
+  classify(texts: readonly string[]): Promise<PipelineLabel[]>;
+  release(): Promise<void>;
+}
+
+/**
+ * The pipeline for the export in `dir`, with ONNX Runtime on `threads` intra-op threads. transformers.js hands
+ * `session_options` to `InferenceSession.create` unchanged (src/models/session.js), so these are the settings
+ * OnnxClassifier's ModelFile uses: ONNX Runtime's defaults, spelled out.
+ */
+export async function loadTransformersPipeline(dir: string, threads: number): Promise<TransformersClassifier> {
+  let transformers: typeof import('@huggingface/transformers');
+  try {
+    transformers = await import('@huggingface/transformers');
+  } catch (e) {
+    throw new Error(`cannot load @huggingface/transformers (${(e as Error).message}); it is a dev dependency of xlmt: run npm install in the xlmt checkout`);
+  }
+  const { env, pipeline } = transformers;
+  // Local files only. transformers.js reads a local model as <localModelPath>/<model id>/…; its settings are global.
+  const path = resolve(dir);
+  env.allowRemoteModels = false;
+  env.localModelPath = dirname(path);
+  const pipe = await pipeline('text-classification', basename(path), {
+    local_files_only: true,
+    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' },
+  });
+  return {
+    version: env.version,
+    async classify(texts) {
+      if (texts.length === 0) return [];
+      const out = await pipe([...texts]);
+      return out.map(({ label, score }) => ({ label, score }));
+    },
+    async release() {
+      await pipe.dispose();
+    },
+  };
+}

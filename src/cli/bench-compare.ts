@@ -1,0 +1,46 @@
+// `xlmt bench compare`: the ONNX classifier runtime against @huggingface/transformers' text-classification pipeline.
+import { Command } from 'commander';
+import { COMPARE_DEFAULTS, compareWithTransformers, defaultCompareData, type CompareResult, type SideResult } from '../bench/compare.ts';
+import { nonNegativeInt, positiveInt } from './options.ts';
+
+function printCompare(r: CompareResult): void {
+  const row = (s: SideResult): string => `  ${s.name.padEnd(44)} ${s.textsPerSec.toFixed(1).padStart(8)} texts/s  (${s.texts} texts in ${s.seconds.toFixed(2)} s)`;
+  const ratio = (x: number): string => `${x.toFixed(2)}×`;
+  const a = r.agreement;
+  const lines = [
+    `model           ${r.model} (task ${r.task}), transformers.js ${r.transformersVersion}`,
+    `texts           first ${r.texts} of ${r.data}: ${r.tokens.mean.toFixed(1)} tokens on average, longest ${r.tokens.max}, ${r.tokens.truncated} cut to ${r.tokens.maxLength}`,
+    `settings        ${r.threads} ONNX Runtime threads on both sides, batches of ${r.batchSize}, median of ${r.rounds} pass(es), load average ${r.loadAverage[0].toFixed(1)} → ${r.loadAverage[1].toFixed(1)}`,
+    '',
+    row(r.xlmt),
+    row(r.pipeline),
+    row(r.pipelineSorted),
+    ...(r.pipelineSingle ? [row(r.pipelineSingle)] : []),
+    '',
+    `ratio           ${ratio(r.ratio)} over the pipeline in input-order batches, ${ratio(r.ratioSorted)} over length-sorted batches` +
+      (r.ratioSingle === null ? '' : `, ${ratio(r.ratioSingle)} over one text per call`),
+    `agreement       ${(100 * a.labels).toFixed(2)}% same label (${a.disagreements} differ, ${a.disagreementsTruncated} of them on cut texts); ` +
+      `max score difference ${a.maxScoreDiff.toExponential(1)} on uncut texts`,
+  ];
+  console.log(lines.join('\n'));
+}
+
+export function benchCompareCommand(): Command {
+  const d = COMPARE_DEFAULTS;
+  return new Command('compare')
+    .description("xlmt's ONNX runtime against @huggingface/transformers' text-classification pipeline on one exported single-task model: texts/s and label agreement")
+    .requiredOption('--model <dir>', 'export directory of a single-task multiclass model (xlmt export)')
+    .option('--data <file>', 'JSONL with a "text" field (default: ../shared/data/xm-bench/dev.jsonl when present, else data/demo/dev.jsonl)')
+    .option('--texts <n>', 'texts to classify, from the start of --data', positiveInt('--texts'), d.texts)
+    .option('--threads <n>', 'ONNX Runtime intra-op threads, both sides', positiveInt('--threads'), d.threads)
+    .option('--batch-size <n>', 'texts per forward pass, both sides', positiveInt('--batch-size'), d.batchSize)
+    .option('--warmup <n>', 'untimed texts each side classifies first', nonNegativeInt('--warmup'), d.warmup)
+    .option('--rounds <n>', 'timed passes per side (interleaved); the median is reported', positiveInt('--rounds'), d.rounds)
+    .option('--single <n>', 'texts the pipeline also classifies one call per text (0: skip)', nonNegativeInt('--single'), d.single)
+    .option('--json', 'print one JSON object', false)
+    .action(async (o: { model: string; data?: string; texts: number; threads: number; batchSize: number; warmup: number; rounds: number; single: number; json: boolean }) => {
+      const result = await compareWithTransformers({ ...o, data: o.data ?? defaultCompareData() }, (line) => process.stderr.write(`${line}\n`));
+      if (o.json) console.log(JSON.stringify(result, null, 2));
+      else printCompare(result);
+    });
+}
