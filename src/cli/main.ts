@@ -7,6 +7,7 @@ import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
 import { exportCommand } from './export.ts';
 import { experimentCommand } from './experiment.ts';
+import { predictCommand } from './predict.ts';
 import { pretrainCommand } from './pretrain.ts';
 import { quickstartCommand } from './quickstart.ts';
 
@@ -22,6 +23,7 @@ const program = new Command('xlmt')
   .addCommand(evalCommand())
   .addCommand(experimentCommand())
   .addCommand(exportCommand())
+  .addCommand(predictCommand())
   .addCommand(benchCommand());
 
 try {
