@@ -2,13 +2,13 @@
 import { type Command, Option } from 'commander';
 import { PRESET_NAMES } from '../checkpoint/index.ts';
 import { parseTrainConfig, readConfigFile, type TrainConfig } from '../train/config.ts';
-import { number, positiveInt } from './options.ts';
+import { nonNegativeInt, number, positiveInt } from './options.ts';
 
 export interface TrainFlags {
   config?: string;
   train?: string; dev?: string; tasks?: string; tokenizer?: string; init?: string; out?: string;
   pooling?: string; maxLength?: number; batchSize?: number; accumulation?: number; epochs?: number;
-  lr?: number; schedule?: string; warmupRatio?: number; weightDecay?: number; sampling?: string; temperature?: number;
+  lr?: number; schedule?: string; warmupRatio?: number; weightDecay?: number; sampling?: string; temperature?: number; groupWindow?: number;
   patience?: number; checkpointEvery?: number; seed?: number; threads?: number;
   preset?: string; layers?: number; hidden?: number; heads?: number; ffn?: number;
 }
@@ -39,6 +39,7 @@ const FLAGS: Record<ConfigFlag | EncoderFlag, () => Option> = {
   weightDecay: () => new Option('--weight-decay <x>', 'AdamW weight decay').argParser(number('--weight-decay')),
   sampling: () => new Option('--sampling <kind>', 'task sampling').choices(['proportional', 'temperature', 'round-robin']),
   temperature: () => new Option('--temperature <x>', 'temperature of task sampling').argParser(number('--temperature')),
+  groupWindow: () => new Option('--group-window <n>', 'batch texts of similar length within this many batches of a task (0: random)').argParser(nonNegativeInt('--group-window')),
   patience: () => new Option('--patience <n>', 'epochs without a better dev score before stopping (0: never)').argParser(number('--patience')),
   checkpointEvery: () => new Option('--checkpoint-every <n>', 'optimizer steps between resumable checkpoints').argParser(positiveInt('--checkpoint-every')),
   seed: () => new Option('--seed <n>', 'random seed').argParser(number('--seed')),

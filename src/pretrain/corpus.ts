@@ -5,6 +5,7 @@
 // text, one text a line. The tokenizer module's readCorpusFiles yields bare texts and drops blanks silently; here
 // the languages are kept and the blanks counted, so this module reads the files itself.
 import { open, stat } from 'node:fs/promises';
+import { groupByLength } from '../util/length-groups.ts';
 import { mixSeed, Random } from '../util/random.ts';
 import { PretrainError, preview } from './errors.ts';
 
@@ -156,23 +157,7 @@ export function epochOrder(size: number, seed: number, epoch: number): Uint32Arr
 export function groupedEpochOrder(lengths: readonly number[], seed: number, epoch: number, batchSize: number, window: number): Uint32Array {
   const order = epochOrder(lengths.length, seed, epoch);
   if (window <= 1) return order;
-  const random = new Random(mixSeed(seed, epoch, 0x9a0));
-  const span = window * batchSize;
-  const grouped = new Uint32Array(order.length);
-  for (let start = 0; start < order.length; start += span) {
-    const chunk = Array.from(order.subarray(start, Math.min(order.length, start + span)));
-    chunk.sort((a, b) => (lengths[a] as number) - (lengths[b] as number) || a - b);
-    const blocks: number[][] = [];
-    for (let b = 0; b < chunk.length; b += batchSize) blocks.push(chunk.slice(b, b + batchSize));
-    // Shuffle only whole blocks; a short last block stays last so every batch but the epoch's final one is full.
-    const full = blocks.length > 0 && (blocks[blocks.length - 1] as number[]).length < batchSize ? blocks.length - 1 : blocks.length;
-    for (let i = full - 1; i > 0; i--) {
-      const j = random.int(i + 1);
-      [blocks[i], blocks[j]] = [blocks[j] as number[], blocks[i] as number[]];
-    }
-    grouped.set(blocks.flat(), start);
-  }
-  return grouped;
+  return Uint32Array.from(groupByLength(order, lengths, batchSize, window, new Random(mixSeed(seed, epoch, 0x9a0))));
 }
 
 export function batchesPerEpoch(corpusSize: number, options: BatchingOptions): number {

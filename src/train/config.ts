@@ -59,6 +59,11 @@ export const TrainConfigSchema = z.strictObject({
   sampling: z.enum(['proportional', 'temperature', 'round-robin']).default('proportional'),
   /** For temperature sampling. */
   temperature: z.number().positive().default(2),
+  /**
+   * Batch texts of similar length within windows of this many batches of a task (0 or 1: random batches).
+   * Padding to each batch's longest text then wastes little compute.
+   */
+  groupWindow: z.number().int().min(0).default(50),
   /** Stop after this many evaluations without a better mean macro-F1 on dev; 0 never stops early. */
   patience: z.number().int().min(0).default(2),
   /** Save a resumable checkpoint every this many optimizer steps (and at every epoch's end). */

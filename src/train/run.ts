@@ -14,7 +14,7 @@ import { trainingFeeds } from './feeds.ts';
 import { saveModelDir } from './model-dir.ts';
 import { Predictor } from './predict.ts';
 import { loadRunState, type RunProgress, saveRunState } from './run-state.ts';
-import { planEpoch } from './sampler.ts';
+import { planEpoch, type SamplerOptions } from './sampler.ts';
 import { setupRun } from './setup.ts';
 import { Trainer } from './trainer.ts';
 
@@ -70,7 +70,7 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
   const metricsFile = join(config.out, 'metrics.jsonl');
 
   const members = new Map(tasks.map((t) => [t.name, train.examples.flatMap((e, i) => (e.labels.has(t.name) ? [i] : []))]));
-  const sampler = { batchSize: config.batchSize, sampling: config.sampling, temperature: config.temperature, seed: config.seed };
+  let sampler: SamplerOptions = { batchSize: config.batchSize, sampling: config.sampling, temperature: config.temperature, seed: config.seed };
   const microBatches = planEpoch(members, 0, sampler).length;
   const stepsPerEpoch = Math.ceil(microBatches / config.accumulation);
   const totalSteps = stepsPerEpoch * config.epochs;
@@ -105,6 +105,7 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
   const encodedTrain = await encodeExamples(setup.tokenizer, train, config.maxLength);
   const encodedDev = dev ? await encodeExamples(setup.tokenizer, dev, config.maxLength) : null;
   if (encodedTrain.truncated > 0) events.log(`${encodedTrain.truncated} training texts were cut to ${config.maxLength} tokens`);
+  sampler = { ...sampler, lengths: encodedTrain.ids.map((ids) => ids.length), groupWindow: config.groupWindow };
 
   const session = await TrainingSession.create(training, { threads: config.threads });
   const trainer = new Trainer(session, params, {

@@ -1,5 +1,6 @@
 // Which examples form each batch: task sampling (proportional, temperature-scaled, round-robin), as a pure
 // function of (seed, epoch) so a resumed run replays the same batches.
+import { groupByLength } from '../util/length-groups.ts';
 import { Random, mixSeed } from '../util/random.ts';
 
 export type TaskSampling = 'proportional' | 'temperature' | 'round-robin';
@@ -10,6 +11,12 @@ export interface SamplerOptions {
   /** For 'temperature': p(task) ∝ n_task^(1/T). T = 1 is proportional; large T approaches uniform. */
   readonly temperature: number;
   readonly seed: number;
+  /**
+   * Token count per example and a window in batches: each task's shuffled queue is regrouped so a batch holds
+   * texts of similar length (see util/length-groups.ts). Omitted or window ≤ 1: no grouping.
+   */
+  readonly lengths?: ArrayLike<number>;
+  readonly groupWindow?: number;
 }
 
 export interface PlannedBatch {
@@ -45,7 +52,15 @@ export function planEpoch(members: TaskMembers, epoch: number, o: SamplerOptions
   const count = Math.ceil(total / o.batchSize);
   const weights = tasks.map(([, m]) => (o.sampling === 'temperature' ? m.length ** (1 / o.temperature) : m.length));
   const weightSum = weights.reduce((a, b) => a + b, 0);
-  const queues = tasks.map(([, m]) => shuffle([...m], random));
+  const refill = (queue: number[]): void => {
+    shuffle(queue, random);
+    if (o.lengths && o.groupWindow && o.groupWindow > 1) queue.splice(0, queue.length, ...groupByLength(queue, o.lengths, o.batchSize, o.groupWindow, random));
+  };
+  const queues = tasks.map(([, m]) => {
+    const queue = [...m];
+    refill(queue);
+    return queue;
+  });
   const cursors = tasks.map(() => 0);
   const batches: PlannedBatch[] = [];
   for (let b = 0; b < count; b++) {
@@ -59,7 +74,7 @@ export function planEpoch(members: TaskMembers, epoch: number, o: SamplerOptions
     const picked: number[] = [];
     while (picked.length < Math.min(o.batchSize, queue.length)) {
       if ((cursors[t] as number) >= queue.length) {
-        shuffle(queue, random);
+        refill(queue);
         cursors[t] = 0;
       }
       const at = cursors[t] as number;

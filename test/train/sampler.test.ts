@@ -54,6 +54,20 @@ describe('planEpoch', () => {
     expect(planEpoch(members, 3, base)).not.toEqual(planEpoch(members, 3, { ...base, seed: 2 }));
   });
 
+  it('groups similar lengths into a batch when given lengths, still covering every example', () => {
+    const lengths = Array.from({ length: 1000 }, (_, i) => (i * 7919) % 97);
+    const spread = (o: SamplerOptions): number => {
+      const batches = planEpoch(members, 0, o).filter((b) => b.examples.length === 10);
+      const width = batches.map((b) => Math.max(...b.examples.map((e) => lengths[e] as number)) - Math.min(...b.examples.map((e) => lengths[e] as number)));
+      return width.reduce((a, b) => a + b, 0) / width.length;
+    };
+    const grouped: SamplerOptions = { ...base, lengths, groupWindow: 20 };
+    expect(spread(grouped)).toBeLessThan(spread(base) / 4);
+    const seen = planEpoch(members, 0, grouped).filter((b) => b.task === 'big').flatMap((b) => b.examples);
+    expect(new Set(seen.slice(0, 900)).size).toBe(Math.min(900, seen.length));
+    expect(planEpoch(members, 3, grouped)).toEqual(planEpoch(members, 3, grouped));
+  });
+
   it('rejects a dataset with no labeled examples', () => {
     expect(() => planEpoch(new Map([['a', []]]), 0, base)).toThrow(/no task has labeled examples/);
   });
