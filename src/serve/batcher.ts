@@ -43,6 +43,11 @@ export class Batcher {
 
   constructor(private readonly slot: ModelSlot, readonly options: BatchingOptions, private readonly events: BatchEvents = {}) {}
 
+  /** False once close() was called. */
+  get accepting(): boolean {
+    return !this.closing;
+  }
+
   /** Texts waiting for a forward pass. */
   get depth(): number {
     return this.queuedTexts;

@@ -66,12 +66,14 @@ export class StubLoader {
   failWith: Error | null = null;
   /** Loads begun, finished or not. */
   calls = 0;
+  /** The tasks of the models loaded from now on. */
+  tasks: readonly TaskInfo[] = STUB_TASKS;
 
   readonly load: ModelLoader = async (dir) => {
     this.calls++;
     if (this.gate) await this.gate;
     if (this.failWith) throw this.failWith;
-    const model = { classifier: new StubClassifier(), info: { name: 'stub', version: `v${this.loaded.length + 1}`, dir } };
+    const model = { classifier: new StubClassifier(this.tasks), info: { name: 'stub', version: `v${this.loaded.length + 1}`, dir } };
     this.loaded.push(model);
     return model;
   };

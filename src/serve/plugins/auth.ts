@@ -20,14 +20,12 @@ export interface AuthPluginOptions {
 // Digests have the same length whatever the key, so the comparison takes the same time for every guess.
 const digest = (key: string): Buffer => createHash('sha256').update(key).digest();
 
+/** The key sent, '' for an Authorization header of another scheme, undefined for none at all. */
 function presentedKey(request: FastifyRequest): string | undefined {
-  const authorization = request.headers.authorization;
-  if (authorization !== undefined) {
-    const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
-    return match?.[1];
-  }
+  const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization?.trim() ?? '')?.[1];
   const header = request.headers['x-api-key'];
-  return Array.isArray(header) ? header[0] : header;
+  const apiKey = Array.isArray(header) ? header[0] : header;
+  return bearer ?? apiKey ?? (request.headers.authorization !== undefined ? '' : undefined);
 }
 
 export const authPlugin = fp<AuthPluginOptions>(async (app, { apiKey }) => {
