@@ -10,6 +10,7 @@ import { experimentCommand } from './experiment.ts';
 import { predictCommand } from './predict.ts';
 import { pretrainCommand } from './pretrain.ts';
 import { quickstartCommand } from './quickstart.ts';
+import { serveCommand } from './serve.ts';
 
 const program = new Command('xlmt')
   .description('Train, compress and serve cross-lingual multi-task text classifiers on ONNX Runtime')
@@ -23,6 +24,7 @@ const program = new Command('xlmt')
   .addCommand(evalCommand())
   .addCommand(experimentCommand())
   .addCommand(exportCommand())
+  .addCommand(serveCommand())
   .addCommand(predictCommand())
   .addCommand(benchCommand());
 
