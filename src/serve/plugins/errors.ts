@@ -11,8 +11,9 @@ export interface ErrorsPluginOptions {
 export const errorsPlugin = fp<ErrorsPluginOptions>(async (app, { onError }) => {
   app.setErrorHandler((error, request, reply) => {
     const served = toServeError(error, request.body);
+    // Client errors and load shedding show in the request log's status code; only failures of ours are logged.
     if (served.code === 'INTERNAL') request.log.error({ err: error }, 'internal error');
-    else if (served.status >= 500) request.log.warn({ code: served.code }, served.message);
+    else if (served.code === 'RELOAD_FAILED') request.log.error({ code: served.code }, served.message);
     onError?.(served);
     if (served.status === 503) reply.header('retry-after', '1');
     if (served.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer');
