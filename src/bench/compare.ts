@@ -56,6 +56,11 @@ export interface CompareResult {
   readonly transformersVersion: string;
   /** Tokens per text as xlmt encodes them (special tokens included), and how many were cut to maxLength. */
   readonly tokens: { readonly mean: number; readonly max: number; readonly maxLength: number; readonly truncated: number };
+  /**
+   * Tokenization alone, once over all texts in the calls the timed passes make: xlmt's native binding on all texts,
+   * the pipeline's JS tokenizer per batch. `sameLength`: texts both tokenizers make the same number of tokens.
+   */
+  readonly tokenization: { readonly xlmtSeconds: number; readonly pipelineSeconds: number; readonly sameLength: number };
   readonly xlmt: SideResult;
   /** Pipeline calls of batchSize texts in input order: how a user batches. */
   readonly pipeline: SideResult;
@@ -102,7 +107,7 @@ function singleMulticlassTask(classifier: OnnxClassifier): TaskInfo {
   const [task, ...rest] = classifier.tasks;
   if (!task || rest.length > 0 || task.type !== 'multiclass') {
     const found = classifier.tasks.map((t) => `${t.name} (${t.type})`).join(', ');
-    throw new Error(`${classifier.dir} has tasks ${found}; the comparison needs one multiclass task, the model transformers.js's text-classification pipeline reads through its logits`);
+    throw new Error(`${classifier.dir} has tasks ${found}; the comparison needs one multiclass task: transformers.js's text-classification pipeline reads the logits output, which only a single-task export has`);
   }
   return task;
 }
@@ -196,6 +201,15 @@ export async function compareWithTransformers(o: CompareOptions, log: (line: str
     await pipelineInChunks(pipe, warm, o.batchSize);
     await pipelineSortedChunks(pipe, warm, o.batchSize);
 
+    const ourTokens = await timed(() => classifier.encode(texts));
+    const theirTokens = await timed(async () => chunks(texts, o.batchSize).flatMap((chunk) => pipe.tokenCounts(chunk)));
+    const tokenization = {
+      xlmtSeconds: ourTokens.seconds,
+      pipelineSeconds: theirTokens.seconds,
+      sameLength: theirTokens.value.filter((count, i) => count === lengths[i]).length,
+    };
+    log(`tokenization: xlmt ${ourTokens.seconds.toFixed(2)} s, transformers.js ${theirTokens.seconds.toFixed(2)} s, same token count on ${tokenization.sameLength} of ${texts.length} texts`);
+
     // Passes interleave the sides, so a slow spell of the shared machine does not fall on one side only.
     const seconds = { xlmt: [] as number[], pipeline: [] as number[], sorted: [] as number[], single: [] as number[] };
     let ours: Awaited<ReturnType<typeof xlmtRun>> = [];
@@ -229,7 +243,7 @@ export async function compareWithTransformers(o: CompareOptions, log: (line: str
       model: o.model, task: task.name, data: o.data, texts: n, threads: o.threads, batchSize: o.batchSize, rounds: o.rounds,
       transformersVersion: pipe.version,
       tokens: { mean: lengths.reduce((s, l) => s + l, 0) / n, max: Math.max(...lengths), maxLength: classifier.maxLength, truncated: truncated.filter(Boolean).length },
-      xlmt, pipeline, pipelineSorted, pipelineSingle,
+      tokenization, xlmt, pipeline, pipelineSorted, pipelineSingle,
       ratio: xlmt.textsPerSec / pipeline.textsPerSec,
       ratioSorted: xlmt.textsPerSec / pipelineSorted.textsPerSec,
       ratioSingle: pipelineSingle ? xlmt.textsPerSec / pipelineSingle.textsPerSec : null,

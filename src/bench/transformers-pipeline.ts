@@ -13,6 +13,8 @@ export interface TransformersClassifier {
   readonly version: string;
   /** The top label per text, in order: one pipeline call with all of `texts` (one padded batch). */
   classify(texts: readonly string[]): Promise<PipelineLabel[]>;
+  /** Tokens per text as the pipeline's tokenizer encodes one call's texts (its options: pad to longest, cut). */
+  tokenCounts(texts: readonly string[]): number[];
   release(): Promise<void>;
 }
 
@@ -43,6 +45,14 @@ export async function loadTransformersPipeline(dir: string, threads: number): Pr
       if (texts.length === 0) return [];
       const out = await pipe([...texts]);
       return out.map(({ label, score }) => ({ label, score }));
+    },
+    tokenCounts(texts) {
+      if (texts.length === 0) return [];
+      // The options TextClassificationPipeline._call passes (src/pipelines/text-classification.js).
+      const { attention_mask: mask } = pipe.tokenizer([...texts], { padding: true, truncation: true });
+      const [rows = 0, seq = 0] = mask.dims;
+      const data = mask.data as BigInt64Array;
+      return Array.from({ length: rows }, (_, r) => data.subarray(r * seq, (r + 1) * seq).reduce((sum, x) => sum + Number(x), 0));
     },
     async release() {
       await pipe.dispose();

@@ -10,6 +10,8 @@ function printCompare(r: CompareResult): void {
   const lines = [
     `model           ${r.model} (task ${r.task}), transformers.js ${r.transformersVersion}`,
     `texts           first ${r.texts} of ${r.data}: ${r.tokens.mean.toFixed(1)} tokens on average, longest ${r.tokens.max}, ${r.tokens.truncated} cut to ${r.tokens.maxLength}`,
+    `tokenizing      ${r.tokenization.xlmtSeconds.toFixed(2)} s (xlmt) vs ${r.tokenization.pipelineSeconds.toFixed(2)} s (transformers.js) for all texts; ` +
+      `same token count on ${r.tokenization.sameLength} of ${r.texts}`,
     `settings        ${r.threads} ONNX Runtime threads on both sides, batches of ${r.batchSize}, median of ${r.rounds} pass(es), load average ${r.loadAverage[0].toFixed(1)} → ${r.loadAverage[1].toFixed(1)}`,
     '',
     row(r.xlmt),

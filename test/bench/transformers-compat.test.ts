@@ -81,6 +81,7 @@ describe('transformers.js on an xlmt export', () => {
     expect(r.transformersVersion).toMatch(/^\d+\.\d+\.\d+/);
     expect(r.agreement).toMatchObject({ labels: 1, disagreements: 0 });
     expect(r.agreement.maxScoreDiff).toBeLessThanOrEqual(1e-5);
+    expect(r.tokenization.sameLength).toBe(12);
     expect(r.pipelineSingle?.texts).toBe(3);
     for (const s of [r.xlmt, r.pipeline, r.pipelineSorted]) expect(s.textsPerSec).toBeGreaterThan(0);
     expect(r.ratio).toBeCloseTo(r.xlmt.textsPerSec / r.pipeline.textsPerSec, 10);
