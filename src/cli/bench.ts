@@ -1,6 +1,9 @@
 // `xlmt bench`: benchmarks that print figures (never timed tests).
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { benchInfer, INFER_BENCH_DEFAULTS, type InferBenchResult } from '../bench/infer.ts';
 import { benchTrain, TRAIN_BENCH_DEFAULTS, type TrainBenchResult } from '../bench/train.ts';
+import { isPresetName, PRESET_NAMES, type PresetName } from '../checkpoint/presets.ts';
+import type { EpilogueKind } from '../export/fused.ts';
 import { nonNegativeInt, positiveInt, probability } from './options.ts';
 import { benchCompareCommand } from './bench-compare.ts';
 
@@ -21,6 +24,38 @@ function printTrain(r: TrainBenchResult): void {
     for (const t of r.opTypes.slice(0, 15)) lines.push(`  ${t.opType.padEnd(24)} ${t.ms.toFixed(1).padStart(8)}  ${(100 * t.share).toFixed(1).padStart(5)}%  ${t.calls} calls`);
   }
   console.log(lines.join('\n'));
+}
+
+const times = (x: number | null): string => (x === null ? '—' : `${x.toFixed(2)}×`);
+
+/** Markdown table, one row per model and variant, speedups over xlm-roberta-base fp32. */
+export function inferTable(r: InferBenchResult): string {
+  const lines = [
+    `batch ${r.batch} × ${r.seq} tokens, ${r.threads} threads, median of ${r.iterations} timed runs after ${r.warmup} warm-up (a model's variants run in turn)`,
+    `fp32: ${r.fused}; int8: ${r.int8}`,
+    '',
+    '| model | layers × hidden | variant | ms / batch | CPU ms / batch | texts / s | speedup | paper | model MB |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of r.rows) {
+    lines.push(`| ${row.model} | ${row.layers} × ${row.hidden} | ${row.variant} | ${row.msPerBatch.toFixed(0)} | ${row.cpuMsPerBatch.toFixed(0)} | ${row.textsPerSec.toFixed(1)} | ${times(row.speedup)} | ${times(row.paperSpeedup)} | ${row.modelMb.toFixed(0)} |`);
+  }
+  lines.push('', `speedup: over xlm-roberta-base fp32 (fused) of this run; paper: Table 7 of Campos et al. (2022), its hardware. Peak RSS ${r.peakRssMb.toFixed(0)} MB.`);
+  return lines.join('\n');
+}
+
+function epilogueKind(value: string): EpilogueKind {
+  if (value !== 'standard' && value !== 'contrib') throw new InvalidArgumentError(`--epilogues expects standard or contrib, got "${value}"`);
+  return value;
+}
+
+function presetList(value: string): PresetName[] {
+  const names = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const unknown = names.filter((n) => !isPresetName(n));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new InvalidArgumentError(`--models expects a comma-separated list of ${PRESET_NAMES.join(', ')}; got "${value}"`);
+  }
+  return names as PresetName[];
 }
 
 export function benchCommand(): Command {
@@ -50,5 +85,23 @@ export function benchCommand(): Command {
       else printTrain(result);
     });
   bench.addCommand(benchCompareCommand());
+  const i = INFER_BENCH_DEFAULTS;
+  bench
+    .command('infer')
+    .description("inference throughput of the paper's encoders (random weights, one 3-class head), fused fp32 and dynamic int8, as speedups over xlm-roberta-base fp32")
+    .option('--models <list>', `comma-separated presets (${PRESET_NAMES.join(', ')})`, presetList, [...i.models])
+    .option('--batch <n>', 'texts per batch', positiveInt('--batch'), i.batch)
+    .option('--seq <n>', 'tokens per text', positiveInt('--seq'), i.seq)
+    .option('--threads <n>', 'ONNX Runtime intra-op threads', positiveInt('--threads'), i.threads)
+    .option('--iterations <n>', 'timed batches per model and variant (the median is reported)', positiveInt('--iterations'), i.iterations)
+    .option('--warmup <n>', 'untimed batches first', nonNegativeInt('--warmup'), i.warmup)
+    .option('--include-reference', 'also time the unfused reference graph in fp32', i.includeReference)
+    .option('--per-tensor', 'int8 weights with one scale per tensor instead of per output column', false)
+    .option('--epilogues <kind>', "kernels after each dense layer of the fused graph: 'standard' (Gemm, Add, LayerNormalization, Gelu) or 'contrib' (SkipLayerNormalization, BiasGelu)", epilogueKind, i.epilogues)
+    .option('--json', 'print one JSON object', false)
+    .action(async (o: Omit<typeof i, 'perChannel'> & { perTensor: boolean; json: boolean }) => {
+      const result = await benchInfer({ ...o, perChannel: !o.perTensor }, (line) => process.stderr.write(`${line}\n`));
+      console.log(o.json ? JSON.stringify(result, null, 2) : inferTable(result));
+    });
   return bench;
 }

@@ -1,8 +1,8 @@
-// The fused inference graph: the reference graph's contract and numbers, built from ONNX Runtime's fused
-// com.microsoft kernels. Per layer: Attention (packed QKV projection, scores, softmax, context), MatMul +
-// SkipLayerNormalization (projection bias, residual and LayerNorm in one pass), MatMul + BiasGelu, MatMul +
-// SkipLayerNormalization. Hidden states are 3-D [batch, seq, hidden]; dense weights are [in, out] kernels for
-// MatMul, which the int8 pass (quantize.ts) turns into DynamicQuantizeMatMul.
+// The fused inference graph: the reference graph's contract and numbers, built on ONNX Runtime's fused
+// com.microsoft kernels where they are faster. Embeddings: one EmbedLayerNormalization. Per layer: Attention
+// (packed QKV projection, scores, mask, softmax and context in one kernel), then the dense layers as MatMul on
+// [in, out] kernels, which the int8 pass (quantize.ts) turns into DynamicQuantizeMatMul. What follows each dense
+// layer (bias, residual, LayerNorm, GELU) comes in two kernel sets, see Epilogues.
 import { GraphBuilder } from '../builder/builder.ts';
 import type { Graph, Value } from '../ir/graph.ts';
 import type { ParamStore } from '../ir/params.ts';
@@ -13,6 +13,19 @@ import type { Positions } from '../train/feeds.ts';
 import { ATTENTION_MASK, INPUT_IDS } from './contract.ts';
 import { addTaskOutputs, type InferenceGraphOptions, positionIdsInGraph } from './graph.ts';
 import { addRow, concatVectors, packKernels, ParamRepacker } from './repack.ts';
+
+export type EpilogueKind = 'contrib' | 'standard';
+
+export interface FusedGraphOptions extends InferenceGraphOptions {
+  /** See Epilogues below; default DEFAULT_EPILOGUES. */
+  readonly epilogues?: EpilogueKind;
+}
+
+/**
+ * 'standard': on ONNX Runtime 1.30's CPU provider, SkipLayerNormalization and BiasGelu are scalar loops, about
+ * twice the time of Add + LayerNormalization and Gelu (docs/inference-graph.md has the measurements).
+ */
+export const DEFAULT_EPILOGUES: EpilogueKind = 'standard';
 
 export interface FusedGraph {
   readonly graph: Graph;
@@ -45,27 +58,62 @@ function embeddings(g: GraphBuilder, c: EncoderConfig, p: ParamRepacker, inputId
   });
 }
 
-/** One encoder layer; x [batch, seq, hidden], mask int32 [batch, seq] → [batch, seq, hidden]. */
-function layer(g: GraphBuilder, c: EncoderConfig, p: ParamRepacker, i: number, x: Value, mask: Value): Value {
+/**
+ * How a layer's dense outputs meet their bias, the residual, LayerNorm and GELU, and the layout of hidden states
+ * between layers:
+ * - 'contrib': SkipLayerNormalization (bias + residual + LayerNorm) and BiasGelu on 3-D [batch, seq, hidden], what
+ *   ONNX Runtime's transformer optimizer produces;
+ * - 'standard': MatMul + Add (ONNX Runtime folds the bias into a Gemm; the int8 pass into DynamicQuantizeMatMul),
+ *   Add + LayerNormalization and Gelu on 2-D [batch·seq, hidden]. 2-D on purpose: on 3-D states ONNX Runtime's
+ *   own optimizer rewrites Add + LayerNormalization into SkipLayerNormalization, the slower kernel here.
+ */
+interface Epilogues {
+  /** LayerNorm(x·kernel + bias + residual) */
+  residualNorm(x: Value, kernel: Value, bias: Value, residual: Value, gamma: Value, beta: Value): Value;
+  /** GELU(x·kernel + bias) */
+  biasGelu(x: Value, kernel: Value, bias: Value): Value;
+  /** Hidden states to Attention's [batch, seq, hidden] and back. */
+  toAttention(x: Value): Value;
+  fromAttention(y: Value): Value;
+}
+
+function epilogues(g: GraphBuilder, c: EncoderConfig, kind: EpilogueKind, batchSeqHidden: Value): Epilogues {
   const { op } = g;
-  const h = c.hiddenSize;
   const eps = { epsilon: c.layerNormEps };
+  if (kind === 'contrib') {
+    return {
+      residualNorm: (x, kernel, bias, residual, gamma, beta) => op.ms.SkipLayerNormalization(op.MatMul(x, kernel), residual, gamma, beta, bias, eps),
+      biasGelu: (x, kernel, bias) => op.ms.BiasGelu(op.MatMul(x, kernel), bias),
+      toAttention: (x) => x,
+      fromAttention: (y) => y,
+    };
+  }
+  return {
+    residualNorm: (x, kernel, bias, residual, gamma, beta) =>
+      op.LayerNormalization(op.Add(op.Add(op.MatMul(x, kernel), bias), residual), gamma, beta, eps)[0] as Value,
+    biasGelu: (x, kernel, bias) => op.Gelu(op.Add(op.MatMul(x, kernel), bias)),
+    toAttention: (x) => op.Reshape(x, batchSeqHidden), // [batch*seq, hidden] → [batch, seq, hidden]
+    fromAttention: (y) => op.Reshape(y, [-1, c.hiddenSize]),
+  };
+}
+
+/** One encoder layer; x hidden states, mask int32 [batch, seq]. */
+function layer(g: GraphBuilder, c: EncoderConfig, p: ParamRepacker, e: Epilogues, i: number, x: Value, mask: Value): Value {
+  const h = c.hiddenSize;
+  const f = c.intermediateSize;
   return g.scope(`layer.${i}`, () => {
     const context = g.scope('attention.self', () => {
       const qkv = ['query', 'key', 'value'].map((name) => p.source1(`${name}.weight`, [h, h]));
       const bias = ['query', 'key', 'value'].map((name) => p.source1(`${name}.bias`, [h]));
       const packed = packKernels(qkv);
-      return op.ms.Attention(x, p.derived('qkv.kernel', packed.shape, packed.data), p.derived('qkv.bias', [3 * h], concatVectors(bias)), mask,
-        { num_heads: c.numAttentionHeads });
+      return e.fromAttention(g.op.ms.Attention(e.toAttention(x), p.derived('qkv.kernel', packed.shape, packed.data),
+        p.derived('qkv.bias', [3 * h], concatVectors(bias)), mask, { num_heads: c.numAttentionHeads }));
     });
     const attended = g.scope('attention.output', () =>
-      op.ms.SkipLayerNormalization(op.MatMul(context, p.kernel('dense', h, h)), x, p.same('LayerNorm.weight', [h]), p.same('LayerNorm.bias', [h]),
-        p.same('dense.bias', [h]), eps));
-    const inner = g.scope('intermediate', () =>
-      op.ms.BiasGelu(op.MatMul(attended, p.kernel('dense', h, c.intermediateSize)), p.same('dense.bias', [c.intermediateSize])));
+      e.residualNorm(context, p.kernel('dense', h, h), p.same('dense.bias', [h]), x, p.same('LayerNorm.weight', [h]), p.same('LayerNorm.bias', [h])));
+    const inner = g.scope('intermediate', () => e.biasGelu(attended, p.kernel('dense', h, f), p.same('dense.bias', [f])));
     return g.scope('output', () =>
-      op.ms.SkipLayerNormalization(op.MatMul(inner, p.kernel('dense', c.intermediateSize, h)), attended, p.same('LayerNorm.weight', [h]),
-        p.same('LayerNorm.bias', [h]), p.same('dense.bias', [h]), eps));
+      e.residualNorm(inner, p.kernel('dense', f, h), p.same('dense.bias', [h]), attended, p.same('LayerNorm.weight', [h]), p.same('LayerNorm.bias', [h])));
   });
 }
 
@@ -84,7 +132,7 @@ function pool(g: GraphBuilder, hidden: Value, mask: Value, pooling: Pooling): Va
  * Task heads stay fp32 Gemm on the Hugging Face tensors: [batch, hidden]·[hidden, labels] costs nothing next to
  * the encoder, and the int8 pass (which targets MatMul) leaves them exact.
  */
-export function fusedInferenceGraph(config: EncoderConfig, tasks: readonly TaskHead[], options: InferenceGraphOptions, params: ParamStore): FusedGraph {
+export function fusedInferenceGraph(config: EncoderConfig, tasks: readonly TaskHead[], options: FusedGraphOptions, params: ParamStore): FusedGraph {
   if (tasks.length === 0) throw new Error('an inference graph needs at least one task');
   for (const t of tasks) {
     if (!TASK_NAME.test(t.name)) throw new Error(`task name "${t.name}" must match ${TASK_NAME} (it names parameters and outputs)`);
@@ -95,11 +143,13 @@ export function fusedInferenceGraph(config: EncoderConfig, tasks: readonly TaskH
   const inputIds = g.input(INPUT_IDS, 'int64', ['batch', 'seq']);
   const mask = g.input(ATTENTION_MASK, 'int64', ['batch', 'seq']);
   const rawMask = op.Cast(mask, 'int32'); // Attention's mask_index as a raw [batch, seq] mask: any padding pattern
-  let hidden = embeddings(g, config, p, inputIds, mask, options.positions);
+  const batchSeqHidden = op.Concat([op.Shape(inputIds), g.ints([config.hiddenSize])], 0);
+  const e = epilogues(g, config, options.epilogues ?? DEFAULT_EPILOGUES, batchSeqHidden);
+  let hidden = e.fromAttention(embeddings(g, config, p, inputIds, mask, options.positions));
   g.scope('encoder', () => {
-    for (let i = 0; i < config.numHiddenLayers; i++) hidden = layer(g, config, p, i, hidden, rawMask);
+    for (let i = 0; i < config.numHiddenLayers; i++) hidden = layer(g, config, p, e, i, hidden, rawMask);
   });
-  const pooled = pool(g, hidden, mask, options.pooling);
+  const pooled = pool(g, e.toAttention(hidden), mask, options.pooling);
   const logits = new Map<string, Value>();
   for (const task of tasks) {
     const z = g.scope('heads', () => g.scope(task.name, () =>

@@ -1,6 +1,6 @@
 // The fused inference graph computes what the reference graph computes, through ONNX Runtime's contrib kernels.
 import { afterAll, describe, expect, it } from 'vitest';
-import { fusedInferenceGraph } from '../../src/export/fused.ts';
+import { type EpilogueKind, fusedInferenceGraph } from '../../src/export/fused.ts';
 import { type InferenceGraphOptions, referenceInferenceGraph } from '../../src/export/graph.ts';
 import type { Graph } from '../../src/ir/graph.ts';
 import type { ParamStore } from '../../src/ir/params.ts';
@@ -26,11 +26,12 @@ async function run(graph: Graph, params: ParamStore, feeds: Feeds): Promise<Resu
   return session.run(feeds);
 }
 
-async function compare(config: EncoderConfig, tasks: readonly TaskHead[], options: InferenceGraphOptions, lengths: readonly number[], padId: number): Promise<Results> {
+async function compare(config: EncoderConfig, tasks: readonly TaskHead[], options: InferenceGraphOptions, lengths: readonly number[], padId: number,
+  epilogues: EpilogueKind = 'standard'): Promise<Results> {
   const params = randomParams(config, tasks, options, 7);
   const feeds = paddedBatch(config, lengths, padId, 3);
   const reference = await run(referenceInferenceGraph(config, tasks, options), params, feeds);
-  const fused = fusedInferenceGraph(config, tasks, options, params);
+  const fused = fusedInferenceGraph(config, tasks, { ...options, epilogues }, params);
   const out = await run(fused.graph, fused.params, feeds);
   expect(Object.keys(out).sort()).toEqual(Object.keys(reference).sort());
   for (const [name, expected] of Object.entries(reference)) {
@@ -46,13 +47,15 @@ describe('fusedInferenceGraph matches referenceInferenceGraph', () => {
   const bert = { convention: 'bert' } as const;
 
   it.each([
-    ['bert', 'cls', bert],
-    ['bert', 'mean', bert],
-    ['roberta', 'cls', roberta],
-    ['roberta', 'mean', roberta],
-  ] as const)('%s positions, %s pooling, rows of different lengths in one batch', async (_, pooling, positions) => {
+    ['bert', 'cls', bert, 'standard'],
+    ['bert', 'mean', bert, 'standard'],
+    ['roberta', 'cls', roberta, 'standard'],
+    ['roberta', 'mean', roberta, 'standard'],
+    ['bert', 'mean', bert, 'contrib'],
+    ['roberta', 'cls', roberta, 'contrib'],
+  ] as const)('%s positions, %s pooling, %s epilogues, rows of different lengths in one batch', async (_, pooling, positions, epilogues) => {
     const padId = positions.convention === 'roberta' ? 1 : 0;
-    const reference = await compare(tinyConfig(), TASKS, { pooling, positions }, [7, 3, 12, 1, 12], padId);
+    const reference = await compare(tinyConfig(), TASKS, { pooling, positions }, [7, 3, 12, 1, 12], padId, epilogues);
     // The probabilities are far from uniform, so the tolerance above is a real bound.
     const probs = reference['probs:sentiment']?.data as Float32Array;
     expect(Math.max(...probs) - Math.min(...probs)).toBeGreaterThan(0.2);
@@ -74,12 +77,19 @@ describe('fusedInferenceGraph structure', () => {
   const params = randomParams(config, TASKS, options, 1);
   const fused = fusedInferenceGraph(config, TASKS, options, params);
 
-  it('is built from the fused kernels: one embedding node, then per layer Attention, BiasGelu and two SkipLayerNormalization', () => {
+  it('is built from the fused kernels: one EmbedLayerNormalization, one Attention per layer, dense layers as MatMul + Add', () => {
     const counts = opCounts(fused.graph);
+    expect(counts).toMatchObject({ EmbedLayerNormalization: 1, Attention: 3, MatMul: 9, LayerNormalization: 6, Gelu: 3, Gemm: 2 });
+    expect(counts.Add).toBe(3 * 5 + 1); // per layer 3 biases and 2 residuals; one for the RoBERTa position ids
+    expect(counts.Softmax).toBe(1); // the multiclass head's probabilities only
+    expect(counts.SkipLayerNormalization).toBeUndefined();
+  });
+
+  it("uses SkipLayerNormalization and BiasGelu with the 'contrib' epilogues", () => {
+    const counts = opCounts(fusedInferenceGraph(config, TASKS, { ...options, epilogues: 'contrib' }, params).graph);
     expect(counts).toMatchObject({ EmbedLayerNormalization: 1, Attention: 3, SkipLayerNormalization: 6, BiasGelu: 3, MatMul: 9, Gemm: 2 });
     expect(counts.LayerNormalization).toBeUndefined();
-    expect(counts.Softmax).toBe(1); // the multiclass head's probabilities only
-    expect(fused.graph.nodes.filter((n) => n.domain === 'com.microsoft').every((n) => ['EmbedLayerNormalization', 'Attention', 'SkipLayerNormalization', 'BiasGelu'].includes(n.opType))).toBe(true);
+    expect(counts.Add).toBe(1); // the RoBERTa position ids
   });
 
   it('keeps the reference contract: int64 input_ids and attention_mask [batch, seq], probabilities per task', () => {

@@ -107,18 +107,28 @@ describe('quantizeDynamicInt8 on the fused graph', () => {
   const random = new Random(5);
   const feeds = paddedBatch(config, Array.from({ length: 200 }, () => 1 + random.int(18)), 1, 3);
 
-  it('leaves no float weight MatMul and keeps one fused node of each kind per layer', () => {
+  it('leaves no float weight MatMul, folds every dense bias, and keeps one Attention and one GELU per layer', () => {
     const q = quantizeDynamicInt8(fused.graph, fused.params, { perChannel: true });
-    expect(opCounts(q.graph)).toMatchObject({
-      EmbedLayerNormalization: 1, DynamicQuantizeLinear: 2, QAttention: 2, DynamicQuantizeMatMul: 6, SkipLayerNormalization: 4, BiasGelu: 2, Gemm: 2,
+    const counts = opCounts(q.graph);
+    expect(counts).toMatchObject({
+      EmbedLayerNormalization: 1, DynamicQuantizeLinear: 2, QAttention: 2, DynamicQuantizeMatMul: 6, LayerNormalization: 4, Gelu: 2, Gemm: 2,
+      Add: 5, // the residuals, and the RoBERTa position ids
     });
-    expect(opCounts(q.graph).MatMul).toBeUndefined();
-    expect(opCounts(q.graph).Attention).toBeUndefined();
+    expect(counts.MatMul).toBeUndefined();
+    expect(counts.Attention).toBeUndefined();
+    expect(q.graph.nodes.filter((n) => n.opType === 'DynamicQuantizeMatMul').every((n) => n.inputs[4]?.name.endsWith('dense.bias'))).toBe(true);
     expect(q.skipped).toEqual([]);
     // Embeddings, LayerNorm and heads stay float parameters; no [in, out] kernel is left in float.
     expect(q.params.has('embeddings.word_embeddings.weight')).toBe(true);
     expect(q.params.has('heads.sentiment.weight')).toBe(true);
     expect([...q.params.keys()].filter((name) => name.endsWith('kernel'))).toEqual([]);
+  });
+
+  it("quantizes the 'contrib' graph too, its biases staying in SkipLayerNormalization and BiasGelu", () => {
+    const contrib = fusedInferenceGraph(config, TASKS, { ...options, epilogues: 'contrib' }, params);
+    const q = quantizeDynamicInt8(contrib.graph, contrib.params, { perChannel: false });
+    expect(opCounts(q.graph)).toMatchObject({ QAttention: 2, DynamicQuantizeMatMul: 6, SkipLayerNormalization: 4, BiasGelu: 2 });
+    expect(opCounts(q.graph).MatMul).toBeUndefined();
   });
 
   it('can leave Attention in float', () => {

@@ -1,0 +1,189 @@
+// Inference-throughput benchmark in the shape of the paper's Table 7 (Campos et al. 2022): the encoders xlmt
+// targets, random weights, one 3-class head, CLS pooling, batches of 32 texts of 128 tokens, fp32 and dynamic int8,
+// each as a speedup over xlm-roberta-base fp32 measured in the same run on the same threads.
+import { maxSequenceLength } from '../checkpoint/hf-config.ts';
+import { type PresetName, preset } from '../checkpoint/presets.ts';
+import { DEFAULT_EPILOGUES, type EpilogueKind, fusedInferenceGraph } from '../export/fused.ts';
+import { referenceInferenceGraph } from '../export/graph.ts';
+import { quantizeDynamicInt8 } from '../export/quantize.ts';
+import type { Graph } from '../ir/graph.ts';
+import type { ParamStore } from '../ir/params.ts';
+import type { TensorData } from '../ir/tensor.ts';
+import type { EncoderConfig } from '../models/config.ts';
+import { initParams } from '../models/init.ts';
+import { type Feeds, Session } from '../runtime/session.ts';
+import type { Positions } from '../train/feeds.ts';
+import { Random } from '../util/random.ts';
+import { syntheticTask } from './synthetic.ts';
+
+export type InferVariant = 'fp32' | 'int8' | 'fp32-reference';
+
+export interface InferBenchOptions {
+  readonly models: readonly PresetName[];
+  readonly batch: number;
+  readonly seq: number;
+  readonly threads: number;
+  /** Timed runs per model and variant; the median is reported. */
+  readonly iterations: number;
+  /** Untimed runs first (ONNX Runtime allocates its arena and picks kernels on the first). */
+  readonly warmup: number;
+  /** Also time the unfused reference graph in fp32, to show what the fusion itself gains. */
+  readonly includeReference: boolean;
+  /** int8 weights with one scale per output column (default) or one per tensor. */
+  readonly perChannel: boolean;
+  /** The fused graph's kernels after each dense layer (export/fused.ts). */
+  readonly epilogues: EpilogueKind;
+}
+
+export const INFER_BENCH_DEFAULTS: InferBenchOptions = {
+  models: ['xlm-roberta-base', 'bert-base-multilingual-cased', 'multilingual-minilm-l12-h384', 'mminilmv2-l6-h384', 'xtremedistil-l6-h256-uncased'],
+  batch: 32, seq: 128, threads: 2, iterations: 5, warmup: 1, includeReference: false, perChannel: true,
+  epilogues: DEFAULT_EPILOGUES,
+};
+
+/** Table 7 of the paper: speedups over XLM-R base fp32 (its own hardware), for the rows it reports. */
+export const PAPER_SPEEDUPS: Readonly<Partial<Record<PresetName, Partial<Record<InferVariant, number>>>>> = {
+  'xlm-roberta-base': { fp32: 1, int8: 3.64 },
+  'multilingual-minilm-l12-h384': { fp32: 3.29, int8: 8.11 },
+  'mminilmv2-l6-h384': { int8: 15.61 },
+};
+
+export interface InferBenchRow {
+  readonly model: PresetName;
+  readonly variant: InferVariant;
+  readonly layers: number;
+  readonly hidden: number;
+  /** Median over the timed runs. */
+  readonly msPerBatch: number;
+  /**
+   * CPU time of the process per batch (median): ONNX Runtime's threads working (and spinning). On a shared
+   * machine it shows the work done where wall time also shows waiting for a core.
+   */
+  readonly cpuMsPerBatch: number;
+  readonly textsPerSec: number;
+  /** Over xlm-roberta-base fp32 (fused) of this run; null when that model was not benchmarked. */
+  readonly speedup: number | null;
+  readonly paperSpeedup: number | null;
+  /** Size of the serialized model. */
+  readonly modelMb: number;
+}
+
+export interface InferBenchResult {
+  readonly batch: number;
+  readonly seq: number;
+  readonly threads: number;
+  readonly iterations: number;
+  readonly warmup: number;
+  readonly fused: string;
+  readonly int8: string;
+  readonly rows: readonly InferBenchRow[];
+  readonly peakRssMb: number;
+}
+
+const BASELINE: PresetName = 'xlm-roberta-base';
+
+/** Full-length rows of random non-special token ids: every text exactly `seq` tokens, as the paper times them. */
+export function fullBatch(vocabSize: number, batch: number, seq: number, random: Random): Feeds {
+  const ids = new BigInt64Array(batch * seq);
+  for (let i = 0; i < ids.length; i++) ids[i] = BigInt(5 + random.int(vocabSize - 5));
+  const mask: TensorData = { dtype: 'int64', shape: [batch, seq], data: new BigInt64Array(batch * seq).fill(1n) };
+  return { input_ids: { dtype: 'int64', shape: [batch, seq], data: ids }, attention_mask: mask };
+}
+
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+interface Timed {
+  readonly variant: InferVariant;
+  readonly session: Session;
+  readonly modelMb: number;
+  readonly wallMs: number[];
+  readonly cpuMs: number[];
+}
+
+/**
+ * Runs the variants of one model in turn, batch by batch (A B C A B C …), so a load change on a shared machine
+ * falls on all of them alike instead of on whichever happened to run then.
+ */
+async function timeInterleaved(timed: readonly Timed[], feeds: Feeds, o: InferBenchOptions): Promise<void> {
+  for (const t of timed) for (let i = 0; i < o.warmup; i++) await t.session.run(feeds);
+  for (let i = 0; i < o.iterations; i++) {
+    for (const t of timed) {
+      const cpu = process.cpuUsage();
+      const start = performance.now();
+      await t.session.run(feeds);
+      t.wallMs.push(performance.now() - start);
+      const used = process.cpuUsage(cpu);
+      t.cpuMs.push((used.user + used.system) / 1000);
+    }
+  }
+}
+
+function positionsOf(name: PresetName): Positions {
+  const hf = preset(name).config;
+  return hf.positions === 'roberta' ? { convention: 'roberta', paddingIdx: hf.padTokenId } : { convention: 'bert' };
+}
+
+/** The graphs of one model: built one after the other, each handed to its session before the next is made. */
+function* variants(config: EncoderConfig, name: PresetName, o: InferBenchOptions, params: ParamStore): Generator<[InferVariant, Graph, ParamStore]> {
+  const tasks = [syntheticTask('task', 3)];
+  const options = { pooling: 'cls' as const, positions: positionsOf(name) };
+  if (o.includeReference) yield ['fp32-reference', referenceInferenceGraph(config, tasks, options), params];
+  const fused = fusedInferenceGraph(config, tasks, { ...options, epilogues: o.epilogues }, params);
+  yield ['fp32', fused.graph, fused.params];
+  const int8 = quantizeDynamicInt8(fused.graph, fused.params, { perChannel: o.perChannel });
+  yield ['int8', int8.graph, int8.params];
+}
+
+function serializedMb(graph: Graph, params: ParamStore): number {
+  const floats = graph.params.reduce((n, p) => n + (params.get(p.name)?.data.byteLength ?? 0), 0);
+  const constants = graph.constants.reduce((n, c) => n + (c.data?.data.byteLength ?? 0), 0);
+  return (floats + constants) / 2 ** 20;
+}
+
+export async function benchInfer(o: InferBenchOptions, log: (line: string) => void = () => {}): Promise<InferBenchResult> {
+  const measured: Omit<InferBenchRow, 'speedup' | 'paperSpeedup'>[] = [];
+  for (const name of o.models) {
+    const hf = preset(name).config;
+    const config = hf.encoder;
+    if (o.seq > maxSequenceLength(hf)) throw new Error(`--seq ${o.seq} is longer than ${name} takes (${maxSequenceLength(hf)} tokens)`);
+    log(`${name}: random weights and graphs…`);
+    const tasks = [syntheticTask('task', 3)];
+    const params = initParams(referenceInferenceGraph(config, tasks, { pooling: 'cls', positions: positionsOf(name) }), 1);
+    const feeds = fullBatch(config.vocabSize, o.batch, o.seq, new Random(7));
+    const timed: Timed[] = [];
+    try {
+      for (const [variant, graph, store] of variants(config, name, o, params)) {
+        const session = await Session.create(graph, { params: store, threads: o.threads });
+        timed.push({ variant, session, modelMb: serializedMb(graph, store), wallMs: [], cpuMs: [] });
+      }
+      log(`${name}: timing ${timed.map((t) => t.variant).join(', ')} in turn…`);
+      await timeInterleaved(timed, feeds, o);
+    } finally {
+      for (const t of timed) await t.session.release();
+    }
+    for (const t of timed) {
+      const msPerBatch = median(t.wallMs);
+      log(`${name} ${t.variant}: ${t.wallMs.map((ms) => ms.toFixed(0)).join(', ')} ms (median ${msPerBatch.toFixed(0)}, CPU ${median(t.cpuMs).toFixed(0)})`);
+      measured.push({
+        model: name, variant: t.variant, layers: config.numHiddenLayers, hidden: config.hiddenSize, msPerBatch,
+        cpuMsPerBatch: median(t.cpuMs), textsPerSec: o.batch / (msPerBatch / 1000), modelMb: t.modelMb,
+      });
+    }
+  }
+  const baseline = measured.find((r) => r.model === BASELINE && r.variant === 'fp32');
+  const rows = measured.map((r) => ({
+    ...r,
+    speedup: baseline ? baseline.msPerBatch / r.msPerBatch : null,
+    paperSpeedup: PAPER_SPEEDUPS[r.model]?.[r.variant] ?? null,
+  }));
+  return {
+    batch: o.batch, seq: o.seq, threads: o.threads, iterations: o.iterations, warmup: o.warmup,
+    fused: `fused graph, '${o.epilogues}' epilogues`,
+    int8: `dynamic int8 (DynamicQuantizeMatMul + QAttention), weights ${o.perChannel ? 'per channel' : 'per tensor'}`,
+    rows, peakRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+}
