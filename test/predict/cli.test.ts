@@ -52,7 +52,7 @@ describe('xlmt predict', () => {
     ]);
     const written = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; lang: string; tasks: Record<string, { label?: string; labels?: string[] }> });
     expect(written.map((r) => [r.id, r.lang])).toEqual(rows.map((r) => [r.id, r.lang]));
-    const classifier = await OnnxClassifier.load(fx.dir, { threads: 1 });
+    const classifier = await OnnxClassifier.load(fx.dir, { threads: 1, batchSize: 4 }); // the same passes as the run's one chunk
     const direct = await classifier.classify(rows.map((r) => r.text));
     await classifier.release();
     written.forEach((r, i) => {
