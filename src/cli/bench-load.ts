@@ -38,7 +38,7 @@ export function benchLoadCommand(): Command {
   return new Command('load')
     .description('load-test xlmt serve: concurrent clients POST texts, report latency, throughput, errors and server memory')
     .requiredOption('--model <dir>', 'export directory to serve')
-    .option('--data <file>', 'JSONL file whose "text" fields are sent (default: the demo dev set)', DEMO_DEV)
+    .option('--data <file>', 'JSONL file whose "text" fields are sent (the demo dev set: 920 texts, 15 languages)', DEMO_DEV)
     .option('--connections <n>', 'concurrent clients', positiveInt('--connections'), d.connections)
     .option('--duration <s>', 'seconds of measured load', positiveInt('--duration'), d.duration)
     .option('--warmup <s>', 'seconds of unmeasured load first', nonNegativeInt('--warmup'), d.warmup)

@@ -6,6 +6,7 @@ import { isPresetName, PRESET_NAMES, type PresetName } from '../checkpoint/prese
 import type { EpilogueKind } from '../export/fused.ts';
 import { nonNegativeInt, positiveInt, probability } from './options.ts';
 import { benchCompareCommand } from './bench-compare.ts';
+import { benchLoadCommand } from './bench-load.ts';
 
 function printTrain(r: TrainBenchResult): void {
   const m = r.model;
@@ -85,6 +86,7 @@ export function benchCommand(): Command {
       else printTrain(result);
     });
   bench.addCommand(benchCompareCommand());
+  bench.addCommand(benchLoadCommand());
   const i = INFER_BENCH_DEFAULTS;
   bench
     .command('infer')
