@@ -14,7 +14,7 @@ import { replaceDir } from '../util/atomic-dir.ts';
 import { checkExport, type ExportCheck } from './check.ts';
 import { ONNX_DIR, ONNX_FILE } from './contract.ts';
 import { referenceInferenceGraph } from './graph.ts';
-import { TOKENIZER_CONFIG_FILE, tokenizerConfig } from './tokenizer-config.ts';
+import { portableTokenizerJson, TOKENIZER_CONFIG_FILE, tokenizerConfig } from './hf-tokenizer.ts';
 
 export type Quantization = 'none' | 'int8-per-tensor' | 'int8-per-channel';
 
@@ -72,8 +72,9 @@ export async function exportModel(modelPath: string, out: string, options: Expor
     await mkdir(join(tmp, ONNX_DIR), { recursive: true });
     await writeFile(join(tmp, ONNX_DIR, ONNX_FILE), bytes);
     await writeHfConfig(join(tmp, 'config.json'), config);
-    model.tokenizer.save(join(tmp, TOKENIZER_FILE));
-    // Without tokenizer_config.json, transformers.js's pipeline() loads the model but no tokenizer.
+    // The same tokenizer, spelled so that transformers.js can run it too (Nmt → Replace); without
+    // tokenizer_config.json, its pipeline() loads the model but no tokenizer.
+    await writeFile(join(tmp, TOKENIZER_FILE), portableTokenizerJson(model.tokenizer.json));
     await writeFile(join(tmp, TOKENIZER_CONFIG_FILE), `${JSON.stringify(tokenizerConfig(model.tokenizer, model.meta.maxLength), null, 2)}\n`);
     await writeFile(join(tmp, TASKS_FILE), `${JSON.stringify(taskSchemaToJson(model.schema), null, 2)}\n`);
     const info = { ...model.meta.info, export: { from: dir, quantization: options.quantization, check } };

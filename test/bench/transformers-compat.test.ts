@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agreement, compareWithTransformers } from '../../src/bench/compare.ts';
 import { loadTransformersPipeline, type TransformersClassifier } from '../../src/bench/transformers-pipeline.ts';
 import { exportModel } from '../../src/export/export.ts';
-import { TOKENIZER_CONFIG_FILE } from '../../src/export/tokenizer-config.ts';
+import { TOKENIZER_CONFIG_FILE } from '../../src/export/hf-tokenizer.ts';
 import { OnnxClassifier } from '../../src/infer/onnx-classifier.ts';
 import { parseTrainConfig } from '../../src/train/config.ts';
 import { runTraining } from '../../src/train/run.ts';
