@@ -19,13 +19,13 @@ export interface CompareOptions {
   readonly batchSize: number;
   /** Texts each side classifies, untimed, before timing. */
   readonly warmup: number;
-  /** Timed passes over the texts per side, interleaved; figures are the median pass. */
+  /** Timed passes over the texts per variant, interleaved; figures are the median pass. */
   readonly rounds: number;
-  /** Texts the pipeline also classifies one call per text (0: skip), from the start of the texts. */
+  /** Texts both sides also classify one call per text (0: skip), from the start of the texts. */
   readonly single: number;
 }
 
-export const COMPARE_DEFAULTS = { texts: 2000, threads: 2, batchSize: 32, warmup: 128, rounds: 1, single: 500 } as const;
+export const COMPARE_DEFAULTS = { texts: 2000, threads: 2, batchSize: 32, warmup: 128, rounds: 1 } as const;
 
 /** Where `xlmt bench compare` reads texts when --data is not given: xm-bench dev when present, else the demo's. */
 export function defaultCompareData(): string {
@@ -33,7 +33,10 @@ export function defaultCompareData(): string {
   return existsSync(xmBench) ? xmBench : 'data/demo/dev.jsonl';
 }
 
-export interface SideResult {
+export type VariantKey = 'xlmt' | 'xlmtSingle' | 'pipeline' | 'pipelineSorted' | 'pipelineSingle';
+
+export interface VariantResult {
+  readonly key: VariantKey;
   readonly name: string;
   /** What one pass does, in words. */
   readonly how: string;
@@ -57,28 +60,25 @@ export interface CompareResult {
   /** Tokens per text as xlmt encodes them (special tokens included), and how many were cut to maxLength. */
   readonly tokens: { readonly mean: number; readonly max: number; readonly maxLength: number; readonly truncated: number };
   /**
-   * Tokenization alone, once over all texts in the calls the timed passes make: xlmt's native binding on all texts,
-   * the pipeline's JS tokenizer per batch. `sameLength`: texts both tokenizers make the same number of tokens.
+   * Tokenization alone, once over all texts in the calls the batched passes make: xlmt's native binding on all
+   * texts, the pipeline's JS tokenizer per batch. `sameLength`: texts both tokenizers make the same number of tokens.
    */
   readonly tokenization: { readonly xlmtSeconds: number; readonly pipelineSeconds: number; readonly sameLength: number };
-  readonly xlmt: SideResult;
-  /** Pipeline calls of batchSize texts in input order: how a user batches. */
-  readonly pipeline: SideResult;
-  /** Pipeline calls of batchSize texts after sorting by character length: a user-side trick, close to xlmt's buckets. */
-  readonly pipelineSorted: SideResult;
-  /** One pipeline call per text; null when skipped. */
-  readonly pipelineSingle: SideResult | null;
-  /** xlmt texts/s ÷ pipeline texts/s, per pipeline variant. */
-  readonly ratio: number;
-  readonly ratioSorted: number;
-  readonly ratioSingle: number | null;
+  /** In the order each round runs them; the one-call-per-text variants only when `single` > 0. */
+  readonly variants: readonly VariantResult[];
+  /**
+   * xlmt texts/s ÷ pipeline texts/s. batched: xlmt's batches against the pipeline's input-order batches of the same
+   * size (how each is used); sorted: against the pipeline on length-sorted batches; single: one text per call on
+   * both sides (null when skipped); best: the faster xlmt variant against the fastest pipeline variant.
+   */
+  readonly ratios: { readonly batched: number; readonly sorted: number; readonly single: number | null; readonly best: number };
   readonly agreement: Agreement;
   /** 1-minute load average before and after: other processes on the machine share its cores. */
   readonly loadAverage: readonly [number, number];
 }
 
 export interface Agreement {
-  /** Share of texts where both give the same top label. */
+  /** Share of texts where both give the same top label (xlmt's batches against the pipeline's). */
   readonly labels: number;
   readonly disagreements: number;
   /** Disagreements on texts xlmt cut to maxLength: transformers.js cuts after adding special tokens, so the closing one is lost. */
@@ -136,9 +136,9 @@ async function pipelineSortedChunks(pipe: TransformersClassifier, texts: readonl
   return out;
 }
 
-async function pipelineOneByOne(pipe: TransformersClassifier, texts: readonly string[]): Promise<PipelineLabel[]> {
-  const out: PipelineLabel[] = [];
-  for (const text of texts) out.push(...(await pipe.classify([text])));
+async function oneByOne<T>(classify: (texts: readonly string[]) => Promise<T[]>, texts: readonly string[]): Promise<T[]> {
+  const out: T[] = [];
+  for (const text of texts) out.push(...(await classify([text])));
   return out;
 }
 
@@ -159,11 +159,6 @@ function median(xs: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-function side(name: string, how: string, texts: number, seconds: readonly number[]): SideResult {
-  const m = median(seconds);
-  return { name, how, texts, seconds: m, textsPerSec: texts / m, passes: seconds.map((s) => texts / s) };
-}
-
 export function agreement(ours: readonly { label: string; scores: Readonly<Record<string, number>> }[], theirs: readonly PipelineLabel[], truncated: readonly boolean[]): Agreement {
   let disagreements = 0;
   let disagreementsTruncated = 0;
@@ -179,6 +174,16 @@ export function agreement(ours: readonly { label: string; scores: Readonly<Recor
   return { labels: ours.length === 0 ? 1 : 1 - disagreements / ours.length, disagreements, disagreementsTruncated, maxScoreDiff };
 }
 
+type MulticlassAnswer = { readonly label: string; readonly scores: Readonly<Record<string, number>> };
+
+interface Variant {
+  readonly key: VariantKey;
+  readonly name: string;
+  readonly how: string;
+  readonly texts: readonly string[];
+  readonly run: () => Promise<unknown>;
+}
+
 export async function compareWithTransformers(o: CompareOptions, log: (line: string) => void = () => {}): Promise<CompareResult> {
   const load1 = loadavg()[0] as number;
   const texts = await readTexts(o.data, o.texts);
@@ -188,65 +193,96 @@ export async function compareWithTransformers(o: CompareOptions, log: (line: str
     const task = singleMulticlassTask(classifier);
     const { ids, truncated } = await classifier.encode(texts);
     const lengths = ids.map((x) => x.length);
-    const xlmtRun = async (): Promise<{ label: string; scores: Readonly<Record<string, number>> }[]> =>
-      (await classifier.classify(texts)).map((p) => {
+    const xlmtClassify = async (batch: readonly string[]): Promise<MulticlassAnswer[]> =>
+      (await classifier.classify(batch)).map((p) => {
         const t = p.tasks[task.name];
         if (!t || !('label' in t)) throw new Error(`no ${task.name} label in xlmt's answer`);
         return t;
       });
+    const pipelineClassify = (batch: readonly string[]): Promise<PipelineLabel[]> => pipe.classify(batch);
 
-    log(`warm-up: ${o.warmup} texts each`);
+    const n = texts.length;
+    const singleTexts = texts.slice(0, o.single);
+    const b = o.batchSize;
+    let ours: MulticlassAnswer[] = [];
+    let theirs: PipelineLabel[] = [];
+    const variants: Variant[] = [
+      {
+        key: 'xlmt', name: `xlmt OnnxClassifier, batches of ${b}`, texts,
+        how: `classify(all ${n} texts): native tokenizers encode, length-sorted batches of ${b} padded to their longest, probs:${task.name}`,
+        run: async () => { ours = await xlmtClassify(texts); },
+      },
+      {
+        key: 'pipeline', name: `transformers.js pipeline, batches of ${b}`, texts,
+        how: `pipe(${b} texts) in input order: JS tokenizer, each batch padded to its longest, logits → softmax → top label`,
+        run: async () => { theirs = await pipelineInChunks(pipe, texts, b); },
+      },
+      {
+        key: 'pipelineSorted', name: `transformers.js pipeline, sorted batches of ${b}`, texts,
+        how: 'as above after sorting the texts by character length (sort included)',
+        run: () => pipelineSortedChunks(pipe, texts, b),
+      },
+      ...(singleTexts.length === 0 ? [] : [
+        {
+          key: 'xlmtSingle', name: 'xlmt OnnxClassifier, one text per call', texts: singleTexts,
+          how: `classify([text]) for the first ${singleTexts.length} texts: batch 1, no padding`,
+          run: () => oneByOne(xlmtClassify, singleTexts),
+        },
+        {
+          key: 'pipelineSingle', name: 'transformers.js pipeline, one text per call', texts: singleTexts,
+          how: `pipe(text) for the first ${singleTexts.length} texts: batch 1, no padding`,
+          run: () => oneByOne(pipelineClassify, singleTexts),
+        },
+      ] satisfies Variant[]),
+    ];
+
+    log(`warm-up: ${o.warmup} texts through each variant`);
     const warm = texts.slice(0, o.warmup);
-    await classifier.classify(warm);
-    await pipelineInChunks(pipe, warm, o.batchSize);
-    await pipelineSortedChunks(pipe, warm, o.batchSize);
+    await xlmtClassify(warm);
+    await pipelineInChunks(pipe, warm, b);
+    await oneByOne(xlmtClassify, warm.slice(0, b));
+    await oneByOne(pipelineClassify, warm.slice(0, b));
 
     const ourTokens = await timed(() => classifier.encode(texts));
-    const theirTokens = await timed(async () => chunks(texts, o.batchSize).flatMap((chunk) => pipe.tokenCounts(chunk)));
+    const theirTokens = await timed(async () => chunks(texts, b).flatMap((chunk) => pipe.tokenCounts(chunk)));
     const tokenization = {
       xlmtSeconds: ourTokens.seconds,
       pipelineSeconds: theirTokens.seconds,
       sameLength: theirTokens.value.filter((count, i) => count === lengths[i]).length,
     };
-    log(`tokenization: xlmt ${ourTokens.seconds.toFixed(2)} s, transformers.js ${theirTokens.seconds.toFixed(2)} s, same token count on ${tokenization.sameLength} of ${texts.length} texts`);
+    log(`tokenization: xlmt ${ourTokens.seconds.toFixed(2)} s, transformers.js ${theirTokens.seconds.toFixed(2)} s, same token count on ${tokenization.sameLength} of ${n} texts`);
 
-    // Passes interleave the sides, so a slow spell of the shared machine does not fall on one side only.
-    const seconds = { xlmt: [] as number[], pipeline: [] as number[], sorted: [] as number[], single: [] as number[] };
-    let ours: Awaited<ReturnType<typeof xlmtRun>> = [];
-    let theirs: PipelineLabel[] = [];
-    const singleTexts = texts.slice(0, o.single);
+    // Rounds interleave the variants, so a slow spell of the shared machine does not fall on one side only.
+    const seconds = new Map<VariantKey, number[]>(variants.map((v) => [v.key, []]));
     for (let round = 1; round <= o.rounds; round++) {
-      const a = await timed(xlmtRun);
-      seconds.xlmt.push(a.seconds);
-      ours = a.value;
-      log(`round ${round}: xlmt ${(texts.length / a.seconds).toFixed(1)} texts/s`);
-      const b = await timed(() => pipelineInChunks(pipe, texts, o.batchSize));
-      seconds.pipeline.push(b.seconds);
-      theirs = b.value;
-      log(`round ${round}: transformers.js pipeline, batches of ${o.batchSize} ${(texts.length / b.seconds).toFixed(1)} texts/s`);
-      const c = await timed(() => pipelineSortedChunks(pipe, texts, o.batchSize));
-      seconds.sorted.push(c.seconds);
-      log(`round ${round}: transformers.js pipeline, length-sorted batches ${(texts.length / c.seconds).toFixed(1)} texts/s`);
-      if (singleTexts.length > 0) {
-        const d = await timed(() => pipelineOneByOne(pipe, singleTexts));
-        seconds.single.push(d.seconds);
-        log(`round ${round}: transformers.js pipeline, one text per call ${(singleTexts.length / d.seconds).toFixed(1)} texts/s`);
+      for (const v of variants) {
+        const { seconds: s } = await timed(v.run);
+        seconds.get(v.key)?.push(s);
+        log(`round ${round}: ${v.name}: ${(v.texts.length / s).toFixed(1)} texts/s`);
       }
     }
 
-    const n = texts.length;
-    const xlmt = side('xlmt OnnxClassifier', `classify(all ${n} texts): native tokenizers encode, length-sorted batches of ${o.batchSize} padded to their longest, probs:${task.name}`, n, seconds.xlmt);
-    const pipeline = side('transformers.js pipeline', `pipe(batch of ${o.batchSize} texts) in input order: JS tokenizer, each batch padded to its longest, logits → softmax → top label`, n, seconds.pipeline);
-    const pipelineSorted = side('transformers.js pipeline, sorted', `as above after sorting the texts by character length (sort time included)`, n, seconds.sorted);
-    const pipelineSingle = singleTexts.length > 0 ? side('transformers.js pipeline, one text per call', `pipe(text) for the first ${singleTexts.length} texts: no padding, batch 1`, singleTexts.length, seconds.single) : null;
+    const results = variants.map((v): VariantResult => {
+      const passes = seconds.get(v.key) ?? [];
+      const m = median(passes);
+      return { key: v.key, name: v.name, how: v.how, texts: v.texts.length, seconds: m, textsPerSec: v.texts.length / m, passes: passes.map((s) => v.texts.length / s) };
+    });
+    const rate = (key: VariantKey): number | null => results.find((r) => r.key === key)?.textsPerSec ?? null;
+    const best = (keys: readonly VariantKey[]): number => Math.max(...keys.map((k) => rate(k) ?? 0));
+    const xlmtRate = rate('xlmt') as number;
+    const [xlmtSingle, pipelineSingle] = [rate('xlmtSingle'), rate('pipelineSingle')];
     return {
-      model: o.model, task: task.name, data: o.data, texts: n, threads: o.threads, batchSize: o.batchSize, rounds: o.rounds,
+      model: o.model, task: task.name, data: o.data, texts: n, threads: o.threads, batchSize: b, rounds: o.rounds,
       transformersVersion: pipe.version,
-      tokens: { mean: lengths.reduce((s, l) => s + l, 0) / n, max: Math.max(...lengths), maxLength: classifier.maxLength, truncated: truncated.filter(Boolean).length },
-      tokenization, xlmt, pipeline, pipelineSorted, pipelineSingle,
-      ratio: xlmt.textsPerSec / pipeline.textsPerSec,
-      ratioSorted: xlmt.textsPerSec / pipelineSorted.textsPerSec,
-      ratioSingle: pipelineSingle ? xlmt.textsPerSec / pipelineSingle.textsPerSec : null,
+      tokens: { mean: lengths.reduce((sum, l) => sum + l, 0) / n, max: Math.max(...lengths), maxLength: classifier.maxLength, truncated: truncated.filter(Boolean).length },
+      tokenization,
+      variants: results,
+      ratios: {
+        batched: xlmtRate / (rate('pipeline') as number),
+        sorted: xlmtRate / (rate('pipelineSorted') as number),
+        single: xlmtSingle !== null && pipelineSingle !== null ? xlmtSingle / pipelineSingle : null,
+        best: best(['xlmt', 'xlmtSingle']) / best(['pipeline', 'pipelineSorted', 'pipelineSingle']),
+      },
       agreement: agreement(ours, theirs, truncated),
       loadAverage: [load1, loadavg()[0] as number],
     };

@@ -1,26 +1,23 @@
 // `xlmt bench compare`: the ONNX classifier runtime against @huggingface/transformers' text-classification pipeline.
 import { Command } from 'commander';
-import { COMPARE_DEFAULTS, compareWithTransformers, defaultCompareData, type CompareResult, type SideResult } from '../bench/compare.ts';
+import { COMPARE_DEFAULTS, compareWithTransformers, defaultCompareData, type CompareResult, type VariantResult } from '../bench/compare.ts';
 import { nonNegativeInt, positiveInt } from './options.ts';
 
 function printCompare(r: CompareResult): void {
-  const row = (s: SideResult): string => `  ${s.name.padEnd(44)} ${s.textsPerSec.toFixed(1).padStart(8)} texts/s  (${s.texts} texts in ${s.seconds.toFixed(2)} s)`;
-  const ratio = (x: number): string => `${x.toFixed(2)}×`;
-  const a = r.agreement;
+  const row = (v: VariantResult): string => `  ${v.name.padEnd(46)} ${v.textsPerSec.toFixed(1).padStart(8)} texts/s  (${v.texts} texts in ${v.seconds.toFixed(2)} s)`;
+  const times = (x: number): string => `${x.toFixed(2)}×`;
+  const { ratios, agreement: a } = r;
   const lines = [
     `model           ${r.model} (task ${r.task}), transformers.js ${r.transformersVersion}`,
     `texts           first ${r.texts} of ${r.data}: ${r.tokens.mean.toFixed(1)} tokens on average, longest ${r.tokens.max}, ${r.tokens.truncated} cut to ${r.tokens.maxLength}`,
     `tokenizing      ${r.tokenization.xlmtSeconds.toFixed(2)} s (xlmt) vs ${r.tokenization.pipelineSeconds.toFixed(2)} s (transformers.js) for all texts; ` +
       `same token count on ${r.tokenization.sameLength} of ${r.texts}`,
-    `settings        ${r.threads} ONNX Runtime threads on both sides, batches of ${r.batchSize}, median of ${r.rounds} pass(es), load average ${r.loadAverage[0].toFixed(1)} → ${r.loadAverage[1].toFixed(1)}`,
+    `settings        ${r.threads} ONNX Runtime threads on both sides, median of ${r.rounds} pass(es), load average ${r.loadAverage[0].toFixed(1)} → ${r.loadAverage[1].toFixed(1)}`,
     '',
-    row(r.xlmt),
-    row(r.pipeline),
-    row(r.pipelineSorted),
-    ...(r.pipelineSingle ? [row(r.pipelineSingle)] : []),
+    ...r.variants.map(row),
     '',
-    `ratio           ${ratio(r.ratio)} over the pipeline in input-order batches, ${ratio(r.ratioSorted)} over length-sorted batches` +
-      (r.ratioSingle === null ? '' : `, ${ratio(r.ratioSingle)} over one text per call`),
+    `ratio (xlmt ÷ pipeline)  ${times(ratios.batched)} batches of ${r.batchSize} each, ${times(ratios.sorted)} against length-sorted batches` +
+      (ratios.single === null ? '' : `, ${times(ratios.single)} one text per call each`) + `, ${times(ratios.best)} fastest against fastest`,
     `agreement       ${(100 * a.labels).toFixed(2)}% same label (${a.disagreements} differ, ${a.disagreementsTruncated} of them on cut texts); ` +
       `max score difference ${a.maxScoreDiff.toExponential(1)} on uncut texts`,
   ];
@@ -38,10 +35,10 @@ export function benchCompareCommand(): Command {
     .option('--batch-size <n>', 'texts per forward pass, both sides', positiveInt('--batch-size'), d.batchSize)
     .option('--warmup <n>', 'untimed texts each side classifies first', nonNegativeInt('--warmup'), d.warmup)
     .option('--rounds <n>', 'timed passes per side (interleaved); the median is reported', positiveInt('--rounds'), d.rounds)
-    .option('--single <n>', 'texts the pipeline also classifies one call per text (0: skip)', nonNegativeInt('--single'), d.single)
+    .option('--single <n>', 'texts both sides also classify one call per text (default: all --texts; 0: skip)', nonNegativeInt('--single'))
     .option('--json', 'print one JSON object', false)
-    .action(async (o: { model: string; data?: string; texts: number; threads: number; batchSize: number; warmup: number; rounds: number; single: number; json: boolean }) => {
-      const result = await compareWithTransformers({ ...o, data: o.data ?? defaultCompareData() }, (line) => process.stderr.write(`${line}\n`));
+    .action(async (o: { model: string; data?: string; texts: number; threads: number; batchSize: number; warmup: number; rounds: number; single?: number; json: boolean }) => {
+      const result = await compareWithTransformers({ ...o, data: o.data ?? defaultCompareData(), single: o.single ?? o.texts }, (line) => process.stderr.write(`${line}\n`));
       if (o.json) console.log(JSON.stringify(result, null, 2));
       else printCompare(result);
     });

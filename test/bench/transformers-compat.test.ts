@@ -82,9 +82,12 @@ describe('transformers.js on an xlmt export', () => {
     expect(r.agreement).toMatchObject({ labels: 1, disagreements: 0 });
     expect(r.agreement.maxScoreDiff).toBeLessThanOrEqual(1e-5);
     expect(r.tokenization.sameLength).toBe(12);
-    expect(r.pipelineSingle?.texts).toBe(3);
-    for (const s of [r.xlmt, r.pipeline, r.pipelineSorted]) expect(s.textsPerSec).toBeGreaterThan(0);
-    expect(r.ratio).toBeCloseTo(r.xlmt.textsPerSec / r.pipeline.textsPerSec, 10);
+    expect(r.variants.map((v) => [v.key, v.texts])).toEqual([['xlmt', 12], ['pipeline', 12], ['pipelineSorted', 12], ['xlmtSingle', 3], ['pipelineSingle', 3]]);
+    for (const v of r.variants) expect(v.textsPerSec).toBeCloseTo(v.texts / v.seconds, 6);
+    const rate = (key: string): number => r.variants.find((v) => v.key === key)?.textsPerSec ?? NaN;
+    expect(r.ratios.batched).toBeCloseTo(rate('xlmt') / rate('pipeline'), 10);
+    expect(r.ratios.single).toBeCloseTo(rate('xlmtSingle') / rate('pipelineSingle'), 10);
+    expect(r.ratios.best).toBeCloseTo(Math.max(rate('xlmt'), rate('xlmtSingle')) / Math.max(rate('pipeline'), rate('pipelineSorted'), rate('pipelineSingle')), 10);
   });
 
   it('asks for more texts than the file has, by flag', async () => {
