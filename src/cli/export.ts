@@ -15,7 +15,8 @@ interface ExportFlags {
   json: boolean;
 }
 
-function reportText(r: ExportReport): string {
+/** The export report as text: size, op counts and the self-check table. */
+export function exportReportText(r: ExportReport): string {
   const lines = [
     `exported ${r.model} → ${r.out} (${r.quantization}, ${(r.bytes / 1e6).toFixed(1)} MB)`,
     `ops: ${Object.entries(r.opCounts).sort((a, b) => b[1] - a[1]).map(([op, n]) => `${op} ${n}`).join(', ')}`,
@@ -50,6 +51,6 @@ export function exportCommand(): Command {
       const report = await exportModel(flags.model, flags.out, {
         quantization, checkSample: flags.checkSample, threads: flags.threads, ...(flags.checkData ? { checkData: flags.checkData } : {}),
       });
-      console.log(flags.json ? JSON.stringify(report, null, 2) : reportText(report));
+      console.log(flags.json ? JSON.stringify(report, null, 2) : exportReportText(report));
     });
 }
