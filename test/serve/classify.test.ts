@@ -1,20 +1,11 @@
 // POST /v1/classify and GET /v1/model on a stub classifier: the response shape, task selection, truncation,
 // and dynamic batching (concurrent requests share forward passes, each gets its own results in order).
 // Batches are observed through the stub's record of its calls and held with its gate: no timing.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import { STUB_BATCHING, STUB_LIMITS, stubService, type StubService } from './stub.ts';
+import { STUB_BATCHING, STUB_LIMITS, stubServicesClosedAfterEach, type StubService } from './stub.ts';
 
-const services: StubService[] = [];
-afterEach(async () => {
-  for (const s of services.splice(0)) await s.app.close();
-});
-
-async function service(...args: Parameters<typeof stubService>): Promise<StubService> {
-  const s = await stubService(...args);
-  services.push(s);
-  return s;
-}
+const service = stubServicesClosedAfterEach();
 
 const classify = (s: StubService, body: { texts: string[]; tasks?: string[] }): Promise<LightMyRequestResponse> =>
   s.app.inject({ method: 'POST', url: '/v1/classify', payload: body });

@@ -1,20 +1,11 @@
 // Every error the service answers, through inject: status, headers that matter, and the whole body. The last
 // test checks that every code of src/serve/errors.ts is exercised here or in the auth and lifecycle suites.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { ERROR_CODES, ERRORS } from '../../src/serve/errors.ts';
-import { STUB_LIMITS, stubService, type StubService } from './stub.ts';
+import { STUB_LIMITS, stubServicesClosedAfterEach, type StubService } from './stub.ts';
 
-const services: StubService[] = [];
-afterEach(async () => {
-  for (const s of services.splice(0)) await s.app.close();
-});
-
-async function service(...args: Parameters<typeof stubService>): Promise<StubService> {
-  const s = await stubService(...args);
-  services.push(s);
-  return s;
-}
+const service = stubServicesClosedAfterEach();
 
 const classify = (s: StubService, payload: unknown, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> =>
   s.app.inject({ method: 'POST', url: '/v1/classify', payload: payload as string, headers });

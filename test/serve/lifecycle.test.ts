@@ -2,20 +2,11 @@
 // server closes are all answered; the old model is released only after its last batch. The stub's gates
 // decide every interleaving, so nothing here depends on timing.
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import { stubService, STUB_TASKS, type StubService } from './stub.ts';
+import { stubServicesClosedAfterEach, STUB_TASKS, type StubService } from './stub.ts';
 
-const services: StubService[] = [];
-afterEach(async () => {
-  for (const s of services.splice(0)) await s.app.close();
-});
-
-async function service(...args: Parameters<typeof stubService>): Promise<StubService> {
-  const s = await stubService(...args);
-  services.push(s);
-  return s;
-}
+const service = stubServicesClosedAfterEach();
 
 const classify = (s: StubService, body: { texts: string[]; tasks?: string[] }): Promise<LightMyRequestResponse> =>
   s.app.inject({ method: 'POST', url: '/v1/classify', payload: body });

@@ -1,18 +1,9 @@
 // Probes, metrics and the OpenAPI document.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/serve/errors.ts';
-import { stubService, type StubService } from './stub.ts';
+import { stubServicesClosedAfterEach, type StubService } from './stub.ts';
 
-const services: StubService[] = [];
-afterEach(async () => {
-  for (const s of services.splice(0)) await s.app.close();
-});
-
-async function service(...args: Parameters<typeof stubService>): Promise<StubService> {
-  const s = await stubService(...args);
-  services.push(s);
-  return s;
-}
+const service = stubServicesClosedAfterEach();
 
 describe('probes', () => {
   it('/healthz answers at once; /readyz only after the model is loaded and warmed up', async () => {

@@ -1,5 +1,6 @@
 // A stub Classifier for the service tests: deterministic scores from keywords, a record of every batch it was
 // given, and a gate that holds forward passes until the test lets them go (no timing in the tests).
+import { afterEach } from 'vitest';
 import { buildApp, type AppOptions, type ServeApp } from '../../src/serve/app.ts';
 import type { ModelLoader, ServedModel } from '../../src/serve/model-slot.ts';
 import { decide, selectTasks, type Classifier, type TaskInfo, type TextPrediction } from '../../src/infer/types.ts';
@@ -108,4 +109,17 @@ export async function stubService(overrides: Partial<AppOptions> = {}, start = t
   const service = await buildApp({ dir: '/models/stub', loadModel: loader.load, limits: STUB_LIMITS, batching: STUB_BATCHING, ...overrides });
   if (start) await service.start();
   return { ...service, loader, get stub() { return loader.classifier(0); } };
+}
+
+/** stubService for a test file: every service it makes is closed after each test. */
+export function stubServicesClosedAfterEach(): typeof stubService {
+  const open: StubService[] = [];
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.app.close();
+  });
+  return async (...args) => {
+    const s = await stubService(...args);
+    open.push(s);
+    return s;
+  };
 }
