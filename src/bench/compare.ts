@@ -19,13 +19,18 @@ export interface CompareOptions {
   readonly batchSize: number;
   /** Texts each side classifies, untimed, before timing. */
   readonly warmup: number;
-  /** Timed passes over the texts per variant, interleaved; figures are the median pass. */
+  /**
+   * Texts per timing segment. Every variant classifies segment k (in a rotating order) before any moves on to
+   * k + 1, so a busy spell of a shared machine falls on all of them alike.
+   */
+  readonly segment: number;
+  /** Timed passes over all texts per variant; figures are the median pass. */
   readonly rounds: number;
   /** Texts both sides also classify one call per text (0: skip), from the start of the texts. */
   readonly single: number;
 }
 
-export const COMPARE_DEFAULTS = { texts: 2000, threads: 2, batchSize: 32, warmup: 128, rounds: 1 } as const;
+export const COMPARE_DEFAULTS = { texts: 2000, threads: 2, batchSize: 32, warmup: 128, segment: 250, rounds: 1 } as const;
 
 /** Where `xlmt bench compare` reads texts when --data is not given: xm-bench dev when present, else the demo's. */
 export function defaultCompareData(): string {
@@ -41,7 +46,7 @@ export interface VariantResult {
   /** What one pass does, in words. */
   readonly how: string;
   readonly texts: number;
-  /** Median pass. */
+  /** Median pass: the sum of its segments. */
   readonly seconds: number;
   readonly textsPerSec: number;
   /** texts/s of every timed pass. */
@@ -55,6 +60,7 @@ export interface CompareResult {
   readonly texts: number;
   readonly threads: number;
   readonly batchSize: number;
+  readonly segment: number;
   readonly rounds: number;
   readonly transformersVersion: string;
   /** Tokens per text as xlmt encodes them (special tokens included), and how many were cut to maxLength. */
@@ -180,8 +186,16 @@ interface Variant {
   readonly key: VariantKey;
   readonly name: string;
   readonly how: string;
-  readonly texts: readonly string[];
-  readonly run: () => Promise<unknown>;
+  /** Texts it classifies, from the start. */
+  readonly count: number;
+  readonly run: (segment: readonly string[]) => Promise<unknown>;
+}
+
+/** [start, end) of each segment of `n` texts. */
+function segments(n: number, size: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let start = 0; start < n; start += size) out.push([start, Math.min(n, start + size)]);
+  return out;
 }
 
 export async function compareWithTransformers(o: CompareOptions, log: (line: string) => void = () => {}): Promise<CompareResult> {
@@ -204,34 +218,35 @@ export async function compareWithTransformers(o: CompareOptions, log: (line: str
     const n = texts.length;
     const singleTexts = texts.slice(0, o.single);
     const b = o.batchSize;
+    // The batched variants keep their answers (of the last round) for the agreement figures.
     let ours: MulticlassAnswer[] = [];
     let theirs: PipelineLabel[] = [];
     const variants: Variant[] = [
       {
-        key: 'xlmt', name: `xlmt OnnxClassifier, batches of ${b}`, texts,
-        how: `classify(all ${n} texts): native tokenizers encode, length-sorted batches of ${b} padded to their longest, probs:${task.name}`,
-        run: async () => { ours = await xlmtClassify(texts); },
+        key: 'xlmt', name: `xlmt OnnxClassifier, batches of ${b}`, count: n,
+        how: `classify(${o.segment} texts): native tokenizers encode, length-sorted batches of ${b} padded to their longest, probs:${task.name}`,
+        run: async (segment) => { ours.push(...(await xlmtClassify(segment))); },
       },
       {
-        key: 'pipeline', name: `transformers.js pipeline, batches of ${b}`, texts,
+        key: 'pipeline', name: `transformers.js pipeline, batches of ${b}`, count: n,
         how: `pipe(${b} texts) in input order: JS tokenizer, each batch padded to its longest, logits → softmax → top label`,
-        run: async () => { theirs = await pipelineInChunks(pipe, texts, b); },
+        run: async (segment) => { theirs.push(...(await pipelineInChunks(pipe, segment, b))); },
       },
       {
-        key: 'pipelineSorted', name: `transformers.js pipeline, sorted batches of ${b}`, texts,
-        how: 'as above after sorting the texts by character length (sort included)',
-        run: () => pipelineSortedChunks(pipe, texts, b),
+        key: 'pipelineSorted', name: `transformers.js pipeline, sorted batches of ${b}`, count: n,
+        how: `as above after sorting each ${o.segment} texts by character length (sort included)`,
+        run: (segment) => pipelineSortedChunks(pipe, segment, b),
       },
       ...(singleTexts.length === 0 ? [] : [
         {
-          key: 'xlmtSingle', name: 'xlmt OnnxClassifier, one text per call', texts: singleTexts,
-          how: `classify([text]) for the first ${singleTexts.length} texts: batch 1, no padding`,
-          run: () => oneByOne(xlmtClassify, singleTexts),
+          key: 'xlmtSingle', name: 'xlmt OnnxClassifier, one text per call', count: singleTexts.length,
+          how: 'classify([text]): batch 1, no padding',
+          run: (segment) => oneByOne(xlmtClassify, segment),
         },
         {
-          key: 'pipelineSingle', name: 'transformers.js pipeline, one text per call', texts: singleTexts,
-          how: `pipe(text) for the first ${singleTexts.length} texts: batch 1, no padding`,
-          run: () => oneByOne(pipelineClassify, singleTexts),
+          key: 'pipelineSingle', name: 'transformers.js pipeline, one text per call', count: singleTexts.length,
+          how: 'pipe(text): batch 1, no padding',
+          run: (segment) => oneByOne(pipelineClassify, segment),
         },
       ] satisfies Variant[]),
     ];
@@ -252,27 +267,37 @@ export async function compareWithTransformers(o: CompareOptions, log: (line: str
     };
     log(`tokenization: xlmt ${ourTokens.seconds.toFixed(2)} s, transformers.js ${theirTokens.seconds.toFixed(2)} s, same token count on ${tokenization.sameLength} of ${n} texts`);
 
-    // Rounds interleave the variants, so a slow spell of the shared machine does not fall on one side only.
     const seconds = new Map<VariantKey, number[]>(variants.map((v) => [v.key, []]));
     for (let round = 1; round <= o.rounds; round++) {
+      ours = [];
+      theirs = [];
+      const spent = new Map<VariantKey, number>(variants.map((v) => [v.key, 0]));
+      for (const [k, [start, end]] of segments(n, o.segment).entries()) {
+        for (let j = 0; j < variants.length; j++) {
+          const v = variants[(k + j) % variants.length] as Variant;
+          if (start >= v.count) continue;
+          const { seconds: s } = await timed(() => v.run(texts.slice(start, Math.min(end, v.count))));
+          spent.set(v.key, (spent.get(v.key) ?? 0) + s);
+        }
+      }
       for (const v of variants) {
-        const { seconds: s } = await timed(v.run);
+        const s = spent.get(v.key) ?? NaN;
         seconds.get(v.key)?.push(s);
-        log(`round ${round}: ${v.name}: ${(v.texts.length / s).toFixed(1)} texts/s`);
+        log(`round ${round}: ${v.name}: ${(v.count / s).toFixed(1)} texts/s`);
       }
     }
 
     const results = variants.map((v): VariantResult => {
       const passes = seconds.get(v.key) ?? [];
       const m = median(passes);
-      return { key: v.key, name: v.name, how: v.how, texts: v.texts.length, seconds: m, textsPerSec: v.texts.length / m, passes: passes.map((s) => v.texts.length / s) };
+      return { key: v.key, name: v.name, how: v.how, texts: v.count, seconds: m, textsPerSec: v.count / m, passes: passes.map((s) => v.count / s) };
     });
     const rate = (key: VariantKey): number | null => results.find((r) => r.key === key)?.textsPerSec ?? null;
     const best = (keys: readonly VariantKey[]): number => Math.max(...keys.map((k) => rate(k) ?? 0));
     const xlmtRate = rate('xlmt') as number;
     const [xlmtSingle, pipelineSingle] = [rate('xlmtSingle'), rate('pipelineSingle')];
     return {
-      model: o.model, task: task.name, data: o.data, texts: n, threads: o.threads, batchSize: b, rounds: o.rounds,
+      model: o.model, task: task.name, data: o.data, texts: n, threads: o.threads, batchSize: b, segment: o.segment, rounds: o.rounds,
       transformersVersion: pipe.version,
       tokens: { mean: lengths.reduce((sum, l) => sum + l, 0) / n, max: Math.max(...lengths), maxLength: classifier.maxLength, truncated: truncated.filter(Boolean).length },
       tokenization,

@@ -12,7 +12,7 @@ function printCompare(r: CompareResult): void {
     `texts           first ${r.texts} of ${r.data}: ${r.tokens.mean.toFixed(1)} tokens on average, longest ${r.tokens.max}, ${r.tokens.truncated} cut to ${r.tokens.maxLength}`,
     `tokenizing      ${r.tokenization.xlmtSeconds.toFixed(2)} s (xlmt) vs ${r.tokenization.pipelineSeconds.toFixed(2)} s (transformers.js) for all texts; ` +
       `same token count on ${r.tokenization.sameLength} of ${r.texts}`,
-    `settings        ${r.threads} ONNX Runtime threads on both sides, median of ${r.rounds} pass(es), load average ${r.loadAverage[0].toFixed(1)} → ${r.loadAverage[1].toFixed(1)}`,
+    `settings        ${r.threads} ONNX Runtime threads on both sides, segments of ${r.segment} texts, median of ${r.rounds} pass(es), load average ${r.loadAverage[0].toFixed(1)} → ${r.loadAverage[1].toFixed(1)}`,
     '',
     ...r.variants.map(row),
     '',
@@ -34,10 +34,11 @@ export function benchCompareCommand(): Command {
     .option('--threads <n>', 'ONNX Runtime intra-op threads, both sides', positiveInt('--threads'), d.threads)
     .option('--batch-size <n>', 'texts per forward pass, both sides', positiveInt('--batch-size'), d.batchSize)
     .option('--warmup <n>', 'untimed texts each side classifies first', nonNegativeInt('--warmup'), d.warmup)
-    .option('--rounds <n>', 'timed passes per side (interleaved); the median is reported', positiveInt('--rounds'), d.rounds)
+    .option('--segment <n>', 'texts per timing segment; every variant runs a segment before any moves on', positiveInt('--segment'), d.segment)
+    .option('--rounds <n>', 'timed passes over all texts per variant; the median is reported', positiveInt('--rounds'), d.rounds)
     .option('--single <n>', 'texts both sides also classify one call per text (default: all --texts; 0: skip)', nonNegativeInt('--single'))
     .option('--json', 'print one JSON object', false)
-    .action(async (o: { model: string; data?: string; texts: number; threads: number; batchSize: number; warmup: number; rounds: number; single?: number; json: boolean }) => {
+    .action(async (o: { model: string; data?: string; texts: number; threads: number; batchSize: number; warmup: number; segment: number; rounds: number; single?: number; json: boolean }) => {
       const result = await compareWithTransformers({ ...o, data: o.data ?? defaultCompareData(), single: o.single ?? o.texts }, (line) => process.stderr.write(`${line}\n`));
       if (o.json) console.log(JSON.stringify(result, null, 2));
       else printCompare(result);

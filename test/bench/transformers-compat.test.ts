@@ -76,14 +76,17 @@ describe('transformers.js on an xlmt export', () => {
   });
 
   it('compares both on the first texts of a file and reports full agreement', async () => {
-    const r = await compareWithTransformers({ model: dir, data: data.dev, texts: 12, threads: 1, batchSize: 4, warmup: 4, rounds: 1, single: 3 });
+    const r = await compareWithTransformers({ model: dir, data: data.dev, texts: 12, threads: 1, batchSize: 4, warmup: 4, segment: 5, rounds: 2, single: 3 });
     expect(r.task).toBe('sentiment');
     expect(r.transformersVersion).toMatch(/^\d+\.\d+\.\d+/);
     expect(r.agreement).toMatchObject({ labels: 1, disagreements: 0 });
     expect(r.agreement.maxScoreDiff).toBeLessThanOrEqual(1e-5);
     expect(r.tokenization.sameLength).toBe(12);
     expect(r.variants.map((v) => [v.key, v.texts])).toEqual([['xlmt', 12], ['pipeline', 12], ['pipelineSorted', 12], ['xlmtSingle', 3], ['pipelineSingle', 3]]);
-    for (const v of r.variants) expect(v.textsPerSec).toBeCloseTo(v.texts / v.seconds, 6);
+    for (const v of r.variants) {
+      expect(v.textsPerSec).toBeCloseTo(v.texts / v.seconds, 6);
+      expect(v.passes).toHaveLength(2);
+    }
     const rate = (key: string): number => r.variants.find((v) => v.key === key)?.textsPerSec ?? NaN;
     expect(r.ratios.batched).toBeCloseTo(rate('xlmt') / rate('pipeline'), 10);
     expect(r.ratios.single).toBeCloseTo(rate('xlmtSingle') / rate('pipelineSingle'), 10);
@@ -91,13 +94,13 @@ describe('transformers.js on an xlmt export', () => {
   });
 
   it('asks for more texts than the file has, by flag', async () => {
-    await expect(compareWithTransformers({ model: dir, data: data.dev, texts: 10_000, threads: 1, batchSize: 4, warmup: 0, rounds: 1, single: 0 }))
+    await expect(compareWithTransformers({ model: dir, data: data.dev, texts: 10_000, threads: 1, batchSize: 4, warmup: 0, segment: 100, rounds: 1, single: 0 }))
       .rejects.toThrow(/fewer than the 10000 asked for \(--texts\)/);
   });
 
   it('refuses a multi-task model, whose tasks the pipeline cannot read', async () => {
     const multi = await exportedModel();
-    await expect(compareWithTransformers({ model: multi.dir, data: data.dev, texts: 4, threads: 1, batchSize: 4, warmup: 0, rounds: 1, single: 0 }))
+    await expect(compareWithTransformers({ model: multi.dir, data: data.dev, texts: 4, threads: 1, batchSize: 4, warmup: 0, segment: 100, rounds: 1, single: 0 }))
       .rejects.toThrow('has tasks sentiment (multiclass), topics (multilabel); the comparison needs one multiclass task');
   }, 120_000);
 });
