@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
+import { lengthBuckets } from '../infer/batching.ts';
 import { OnnxClassifier } from '../infer/onnx-classifier.ts';
 import type { TaskInfo } from '../infer/types.ts';
 import { loadTransformersPipeline, type PipelineLabel, type TransformersClassifier } from './transformers-pipeline.ts';
@@ -51,6 +52,8 @@ export interface VariantResult {
   readonly textsPerSec: number;
   /** texts/s of every timed pass. */
   readonly passes: readonly number[];
+  /** Token positions the model runs in one pass, padding included, by xlmt's token counts (see tokenization). */
+  readonly paddedTokens: number;
 }
 
 export interface CompareResult {
@@ -64,7 +67,7 @@ export interface CompareResult {
   readonly rounds: number;
   readonly transformersVersion: string;
   /** Tokens per text as xlmt encodes them (special tokens included), and how many were cut to maxLength. */
-  readonly tokens: { readonly mean: number; readonly max: number; readonly maxLength: number; readonly truncated: number };
+  readonly tokens: { readonly total: number; readonly mean: number; readonly max: number; readonly maxLength: number; readonly truncated: number };
   /**
    * Tokenization alone, once over all texts in the calls the batched passes make: xlmt's native binding on all
    * texts, the pipeline's JS tokenizer per batch. `sameLength`: texts both tokenizers make the same number of tokens.
@@ -89,6 +92,8 @@ export interface Agreement {
   readonly disagreements: number;
   /** Disagreements on texts xlmt cut to maxLength: transformers.js cuts after adding special tokens, so the closing one is lost. */
   readonly disagreementsTruncated: number;
+  /** How often xlmt gives each label: agreement means little when the model answers one label for everything. */
+  readonly labelCounts: Readonly<Record<string, number>>;
   /** Largest |probability difference| of the pipeline's label, over texts neither side cut. */
   readonly maxScoreDiff: number;
 }
@@ -132,8 +137,13 @@ async function pipelineInChunks(pipe: TransformersClassifier, texts: readonly st
 }
 
 /** Sorted by character length first, as a user can do without the tokenizer; answers back in input order. */
+/** Indices of `texts` shortest first by characters, as a user can sort without the tokenizer. */
+function byCharLength(texts: readonly string[]): number[] {
+  return texts.map((_, i) => i).sort((a, b) => (texts[a] as string).length - (texts[b] as string).length);
+}
+
 async function pipelineSortedChunks(pipe: TransformersClassifier, texts: readonly string[], size: number): Promise<PipelineLabel[]> {
-  const order = texts.map((_, i) => i).sort((a, b) => (texts[a] as string).length - (texts[b] as string).length);
+  const order = byCharLength(texts);
   const out = new Array<PipelineLabel>(texts.length);
   for (const rows of chunks(order, size)) {
     const labels = await pipe.classify(rows.map((r) => texts[r] as string));
@@ -169,7 +179,9 @@ export function agreement(ours: readonly { label: string; scores: Readonly<Recor
   let disagreements = 0;
   let disagreementsTruncated = 0;
   let maxScoreDiff = 0;
+  const labelCounts: Record<string, number> = {};
   ours.forEach((o, i) => {
+    labelCounts[o.label] = (labelCounts[o.label] ?? 0) + 1;
     const t = theirs[i] as PipelineLabel;
     if (o.label !== t.label) {
       disagreements++;
@@ -177,7 +189,7 @@ export function agreement(ours: readonly { label: string; scores: Readonly<Recor
     }
     if (!truncated[i]) maxScoreDiff = Math.max(maxScoreDiff, Math.abs((o.scores[t.label] ?? NaN) - t.score));
   });
-  return { labels: ours.length === 0 ? 1 : 1 - disagreements / ours.length, disagreements, disagreementsTruncated, maxScoreDiff };
+  return { labels: ours.length === 0 ? 1 : 1 - disagreements / ours.length, disagreements, disagreementsTruncated, labelCounts, maxScoreDiff };
 }
 
 type MulticlassAnswer = { readonly label: string; readonly scores: Readonly<Record<string, number>> };
@@ -189,6 +201,8 @@ interface Variant {
   /** Texts it classifies, from the start. */
   readonly count: number;
   readonly run: (segment: readonly string[]) => Promise<unknown>;
+  /** The batches it makes of a segment, as indices of the texts: for the padding figures. */
+  readonly batches: (segment: readonly number[]) => number[][];
 }
 
 /** [start, end) of each segment of `n` texts. */
@@ -226,27 +240,32 @@ export async function compareWithTransformers(o: CompareOptions, log: (line: str
         key: 'xlmt', name: `xlmt OnnxClassifier, batches of ${b}`, count: n,
         how: `classify(${o.segment} texts): native tokenizers encode, length-sorted batches of ${b} padded to their longest, probs:${task.name}`,
         run: async (segment) => { ours.push(...(await xlmtClassify(segment))); },
+        batches: (segment) => lengthBuckets(segment.map((i) => ids[i] as Int32Array), b).map((rows) => rows.map((r) => segment[r] as number)),
       },
       {
         key: 'pipeline', name: `transformers.js pipeline, batches of ${b}`, count: n,
         how: `pipe(${b} texts) in input order: JS tokenizer, each batch padded to its longest, logits → softmax → top label`,
         run: async (segment) => { theirs.push(...(await pipelineInChunks(pipe, segment, b))); },
+        batches: (segment) => chunks(segment, b),
       },
       {
         key: 'pipelineSorted', name: `transformers.js pipeline, sorted batches of ${b}`, count: n,
         how: `as above after sorting each ${o.segment} texts by character length (sort included)`,
         run: (segment) => pipelineSortedChunks(pipe, segment, b),
+        batches: (segment) => chunks(byCharLength(segment.map((i) => texts[i] as string)).map((r) => segment[r] as number), b),
       },
       ...(singleTexts.length === 0 ? [] : [
         {
           key: 'xlmtSingle', name: 'xlmt OnnxClassifier, one text per call', count: singleTexts.length,
           how: 'classify([text]): batch 1, no padding',
           run: (segment) => oneByOne(xlmtClassify, segment),
+          batches: (segment) => segment.map((i) => [i]),
         },
         {
           key: 'pipelineSingle', name: 'transformers.js pipeline, one text per call', count: singleTexts.length,
           how: 'pipe(text): batch 1, no padding',
           run: (segment) => oneByOne(pipelineClassify, segment),
+          batches: (segment) => segment.map((i) => [i]),
         },
       ] satisfies Variant[]),
     ];
@@ -290,7 +309,10 @@ export async function compareWithTransformers(o: CompareOptions, log: (line: str
     const results = variants.map((v): VariantResult => {
       const passes = seconds.get(v.key) ?? [];
       const m = median(passes);
-      return { key: v.key, name: v.name, how: v.how, texts: v.count, seconds: m, textsPerSec: v.count / m, passes: passes.map((s) => v.count / s) };
+      const paddedTokens = segments(v.count, o.segment)
+        .flatMap(([start, end]) => v.batches(Array.from({ length: end - start }, (_, k) => start + k)))
+        .reduce((sum, rows) => sum + rows.length * Math.max(...rows.map((r) => lengths[r] as number)), 0);
+      return { key: v.key, name: v.name, how: v.how, texts: v.count, seconds: m, textsPerSec: v.count / m, passes: passes.map((s) => v.count / s), paddedTokens };
     });
     const rate = (key: VariantKey): number | null => results.find((r) => r.key === key)?.textsPerSec ?? null;
     const best = (keys: readonly VariantKey[]): number => Math.max(...keys.map((k) => rate(k) ?? 0));
@@ -299,7 +321,7 @@ export async function compareWithTransformers(o: CompareOptions, log: (line: str
     return {
       model: o.model, task: task.name, data: o.data, texts: n, threads: o.threads, batchSize: b, segment: o.segment, rounds: o.rounds,
       transformersVersion: pipe.version,
-      tokens: { mean: lengths.reduce((sum, l) => sum + l, 0) / n, max: Math.max(...lengths), maxLength: classifier.maxLength, truncated: truncated.filter(Boolean).length },
+      tokens: { total: lengths.reduce((sum, l) => sum + l, 0), mean: lengths.reduce((sum, l) => sum + l, 0) / n, max: Math.max(...lengths), maxLength: classifier.maxLength, truncated: truncated.filter(Boolean).length },
       tokenization,
       variants: results,
       ratios: {

@@ -4,12 +4,13 @@ import { COMPARE_DEFAULTS, compareWithTransformers, defaultCompareData, type Com
 import { nonNegativeInt, positiveInt } from './options.ts';
 
 function printCompare(r: CompareResult): void {
-  const row = (v: VariantResult): string => `  ${v.name.padEnd(46)} ${v.textsPerSec.toFixed(1).padStart(8)} texts/s  (${v.texts} texts in ${v.seconds.toFixed(2)} s)`;
+  const row = (v: VariantResult): string =>
+    `  ${v.name.padEnd(46)} ${v.textsPerSec.toFixed(1).padStart(8)} texts/s  (${v.texts} texts in ${v.seconds.toFixed(2)} s; ${v.paddedTokens} token positions with padding)`;
   const times = (x: number): string => `${x.toFixed(2)}×`;
   const { ratios, agreement: a } = r;
   const lines = [
     `model           ${r.model} (task ${r.task}), transformers.js ${r.transformersVersion}`,
-    `texts           first ${r.texts} of ${r.data}: ${r.tokens.mean.toFixed(1)} tokens on average, longest ${r.tokens.max}, ${r.tokens.truncated} cut to ${r.tokens.maxLength}`,
+    `texts           first ${r.texts} of ${r.data}: ${r.tokens.total} tokens, ${r.tokens.mean.toFixed(1)} on average, longest ${r.tokens.max}, ${r.tokens.truncated} cut to ${r.tokens.maxLength}`,
     `tokenizing      ${r.tokenization.xlmtSeconds.toFixed(2)} s (xlmt) vs ${r.tokenization.pipelineSeconds.toFixed(2)} s (transformers.js) for all texts; ` +
       `same token count on ${r.tokenization.sameLength} of ${r.texts}`,
     `settings        ${r.threads} ONNX Runtime threads on both sides, segments of ${r.segment} texts, median of ${r.rounds} pass(es), load average ${r.loadAverage[0].toFixed(1)} → ${r.loadAverage[1].toFixed(1)}`,
@@ -19,7 +20,8 @@ function printCompare(r: CompareResult): void {
     `ratio (xlmt ÷ pipeline)  ${times(ratios.batched)} batches of ${r.batchSize} each, ${times(ratios.sorted)} against length-sorted batches` +
       (ratios.single === null ? '' : `, ${times(ratios.single)} one text per call each`) + `, ${times(ratios.best)} fastest against fastest`,
     `agreement       ${(100 * a.labels).toFixed(2)}% same label (${a.disagreements} differ, ${a.disagreementsTruncated} of them on cut texts); ` +
-      `max score difference ${a.maxScoreDiff.toExponential(1)} on uncut texts`,
+      `max score difference ${a.maxScoreDiff.toExponential(1)} on uncut texts; xlmt's labels: ` +
+      Object.entries(a.labelCounts).map(([label, count]) => `${label} ${count}`).join(', '),
   ];
   console.log(lines.join('\n'));
 }

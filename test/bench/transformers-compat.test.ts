@@ -87,6 +87,10 @@ describe('transformers.js on an xlmt export', () => {
       expect(v.textsPerSec).toBeCloseTo(v.texts / v.seconds, 6);
       expect(v.passes).toHaveLength(2);
     }
+    // Without padding, a pass runs exactly the texts' tokens; batches run at least as many positions.
+    const padded = Object.fromEntries(r.variants.map((v) => [v.key, v.paddedTokens]));
+    expect(padded['xlmtSingle']).toBe(padded['pipelineSingle']);
+    for (const key of ['xlmt', 'pipeline', 'pipelineSorted']) expect(padded[key]).toBeGreaterThanOrEqual(r.tokens.total);
     const rate = (key: string): number => r.variants.find((v) => v.key === key)?.textsPerSec ?? NaN;
     expect(r.ratios.batched).toBeCloseTo(rate('xlmt') / rate('pipeline'), 10);
     expect(r.ratios.single).toBeCloseTo(rate('xlmtSingle') / rate('pipelineSingle'), 10);
@@ -114,7 +118,7 @@ describe('agreement', () => {
     ];
     const theirs = [{ label: 'a', score: 0.8999 }, { label: 'b', score: 0.7 }, { label: 'a', score: 0.6 }];
     const r = agreement(ours, theirs, [false, false, true]);
-    expect(r).toMatchObject({ disagreements: 2, disagreementsTruncated: 1 });
+    expect(r).toMatchObject({ disagreements: 2, disagreementsTruncated: 1, labelCounts: { a: 2, b: 1 } });
     expect(r.labels).toBeCloseTo(1 / 3, 10);
     expect(r.maxScoreDiff).toBeCloseTo(0.3, 10);
   });
