@@ -136,12 +136,12 @@ async function pipelineInChunks(pipe: TransformersClassifier, texts: readonly st
   return out;
 }
 
-/** Sorted by character length first, as a user can do without the tokenizer; answers back in input order. */
 /** Indices of `texts` shortest first by characters, as a user can sort without the tokenizer. */
 function byCharLength(texts: readonly string[]): number[] {
   return texts.map((_, i) => i).sort((a, b) => (texts[a] as string).length - (texts[b] as string).length);
 }
 
+/** Pipeline calls of `size` texts after sorting them by character length; answers back in input order. */
 async function pipelineSortedChunks(pipe: TransformersClassifier, texts: readonly string[], size: number): Promise<PipelineLabel[]> {
   const order = byCharLength(texts);
   const out = new Array<PipelineLabel>(texts.length);
