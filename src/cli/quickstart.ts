@@ -98,7 +98,7 @@ export function quickstartCommand(): Command {
       const exported = await exportModel(trained.out, exportDir, { quantization: 'int8-per-channel', checkData: demo('dev.jsonl'), checkSample: 920, threads: flags.threads });
       console.log(`\n${exportReportText(exported)}`);
 
-      say(`6/6 serving ${exportDir} on http://127.0.0.1:${flags.port}`);
+      say(`6/6 serving ${exportDir} on 127.0.0.1${flags.port === 0 ? ' (a free port)' : `:${flags.port}`}, and a first request`);
       const server = await startServer({
         dir: exportDir, host: '127.0.0.1', port: flags.port, threads: flags.threads, logLevel: 'warn', shutdownTimeoutMs: 10_000,
         limits: { maxTexts: SERVE_DEFAULTS.maxTexts, maxChars: SERVE_DEFAULTS.maxChars, onLongText: SERVE_DEFAULTS.onLongText, bodyLimit: SERVE_DEFAULTS.bodyLimit },
