@@ -56,13 +56,16 @@ export interface InferBenchRow {
   /** Median over the timed runs. */
   readonly msPerBatch: number;
   /**
-   * CPU time of the process per batch (median): ONNX Runtime's threads working (and spinning). On a shared
-   * machine it shows the work done where wall time also shows waiting for a core.
+   * CPU time of the process per batch (median): ONNX Runtime's threads working, and with several threads also
+   * spinning while they wait for each other. On a shared machine, wall time includes waiting for a core and CPU
+   * time does not: with --threads 1 it is the steadier measure of the work a batch takes.
    */
   readonly cpuMsPerBatch: number;
   readonly textsPerSec: number;
-  /** Over xlm-roberta-base fp32 (fused) of this run; null when that model was not benchmarked. */
+  /** xlm-roberta-base fp32 (fused) median time over this one, same run; null when that model was not benchmarked. */
   readonly speedup: number | null;
+  /** The same with CPU times. */
+  readonly cpuSpeedup: number | null;
   readonly paperSpeedup: number | null;
   /** Size of the serialized model. */
   readonly modelMb: number;
@@ -145,7 +148,7 @@ function serializedMb(graph: Graph, params: ParamStore): number {
 }
 
 export async function benchInfer(o: InferBenchOptions, log: (line: string) => void = () => {}): Promise<InferBenchResult> {
-  const measured: Omit<InferBenchRow, 'speedup' | 'paperSpeedup'>[] = [];
+  const measured: Omit<InferBenchRow, 'speedup' | 'cpuSpeedup' | 'paperSpeedup'>[] = [];
   for (const name of o.models) {
     const hf = preset(name).config;
     const config = hf.encoder;
@@ -167,7 +170,7 @@ export async function benchInfer(o: InferBenchOptions, log: (line: string) => vo
     }
     for (const t of timed) {
       const msPerBatch = median(t.wallMs);
-      log(`${name} ${t.variant}: ${t.wallMs.map((ms) => ms.toFixed(0)).join(', ')} ms (median ${msPerBatch.toFixed(0)}, CPU ${median(t.cpuMs).toFixed(0)})`);
+      log(`${name} ${t.variant}: ${t.wallMs.map((ms) => ms.toFixed(0)).join(', ')} ms (median ${msPerBatch.toFixed(0)}); CPU ${t.cpuMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
       measured.push({
         model: name, variant: t.variant, layers: config.numHiddenLayers, hidden: config.hiddenSize, msPerBatch,
         cpuMsPerBatch: median(t.cpuMs), textsPerSec: o.batch / (msPerBatch / 1000), modelMb: t.modelMb,
@@ -178,6 +181,7 @@ export async function benchInfer(o: InferBenchOptions, log: (line: string) => vo
   const rows = measured.map((r) => ({
     ...r,
     speedup: baseline ? baseline.msPerBatch / r.msPerBatch : null,
+    cpuSpeedup: baseline ? baseline.cpuMsPerBatch / r.cpuMsPerBatch : null,
     paperSpeedup: PAPER_SPEEDUPS[r.model]?.[r.variant] ?? null,
   }));
   return {
