@@ -22,8 +22,8 @@ export interface FusedGraphOptions extends InferenceGraphOptions {
 }
 
 /**
- * 'standard': on ONNX Runtime 1.30's CPU provider, SkipLayerNormalization and BiasGelu are scalar loops, about
- * twice the time of Add + LayerNormalization and Gelu (docs/inference-graph.md has the measurements).
+ * 'standard': on ONNX Runtime 1.30's CPU provider, SkipLayerNormalization and BiasGelu take about twice the time
+ * of Add + LayerNormalization and Gelu (docs/inference-graph.md has the measurements).
  */
 export const DEFAULT_EPILOGUES: EpilogueKind = 'standard';
 
