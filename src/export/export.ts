@@ -12,7 +12,7 @@ import { resolveModelDir } from '../train/assess.ts';
 import { loadModelDir, MODEL_META_FILE, TASKS_FILE, TOKENIZER_FILE, type TrainedModel } from '../train/model-dir.ts';
 import { replaceDir } from '../util/atomic-dir.ts';
 import { checkExport, type ExportCheck } from './check.ts';
-import { ONNX_DIR, ONNX_FILE } from './contract.ts';
+import { ONNX_DIR, ONNX_FILE } from '../infer/contract.ts';
 import { fusedInferenceGraph } from './fused.ts';
 import { quantizeDynamicInt8 } from './quantize.ts';
 import { portableTokenizerJson, TOKENIZER_CONFIG_FILE, tokenizerConfig } from './hf-tokenizer.ts';

@@ -10,7 +10,7 @@ import type { EncoderConfig } from '../models/config.ts';
 import { TASK_NAME, type TaskHead } from '../models/heads.ts';
 import type { Pooling } from '../models/multitask.ts';
 import type { Positions } from '../train/feeds.ts';
-import { ATTENTION_MASK, INPUT_IDS } from './contract.ts';
+import { ATTENTION_MASK, INPUT_IDS } from '../infer/contract.ts';
 import { addTaskOutputs, type InferenceGraphOptions, positionIdsInGraph } from './graph.ts';
 import { addRow, concatVectors, packKernels, ParamRepacker } from './repack.ts';
 

@@ -1,11 +1,11 @@
-// The inference graph of a trained multi-task classifier, in the contract of contract.ts.
+// The inference graph of a trained multi-task classifier, in the contract of infer/contract.ts.
 import { GraphBuilder } from '../builder/builder.ts';
 import type { Graph, Value } from '../ir/graph.ts';
 import type { EncoderConfig } from '../models/config.ts';
 import type { TaskHead } from '../models/heads.ts';
 import { multiTaskClassifier, type Pooling } from '../models/multitask.ts';
 import type { Positions } from '../train/feeds.ts';
-import { ATTENTION_MASK, INPUT_IDS, LOGITS, probsOutput } from './contract.ts';
+import { ATTENTION_MASK, INPUT_IDS, LOGITS, probsOutput } from '../infer/contract.ts';
 
 export interface InferenceGraphOptions {
   readonly pooling: Pooling;

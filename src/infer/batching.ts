@@ -1,6 +1,6 @@
 // Length-bucketed batches: texts sorted by token count and cut into batches, each padded to its own longest
 // row, so a short text never pays for a long one.
-import { ATTENTION_MASK, INPUT_IDS, probsOutput } from '../export/contract.ts';
+import { ATTENTION_MASK, INPUT_IDS, probsOutput } from './contract.ts';
 import type { TensorData } from '../ir/tensor.ts';
 import type { ModelFile } from '../runtime/model-file.ts';
 

@@ -1,10 +1,10 @@
 // The classifier behind `xlmt serve` and `xlmt predict`: an exported model directory (Hugging Face layout with
-// onnx/model.onnx, see export/contract.ts) run by ONNX Runtime. Texts are tokenized once, sorted by length and
+// onnx/model.onnx, see contract.ts) run by ONNX Runtime. Texts are tokenized once, sorted by length and
 // cut into batches, each padded only to its own longest text, so short texts do not pay for long ones.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTaskSchema } from '../data/index.ts';
-import { ONNX_DIR, ONNX_FILE, probsOutput } from '../export/contract.ts';
+import { ONNX_DIR, ONNX_FILE, probsOutput } from './contract.ts';
 import { ModelFile } from '../runtime/model-file.ts';
 import { TextTokenizer } from '../tokenize/index.ts';
 import { readModelMeta, TASKS_FILE, TOKENIZER_FILE, type ModelMeta } from '../train/model-dir.ts';

@@ -6,7 +6,7 @@ import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../checkpoint/atomic.ts';
-import { ONNX_DIR, ONNX_FILE } from '../export/contract.ts';
+import { ONNX_DIR, ONNX_FILE } from '../infer/contract.ts';
 import { PredictError } from './errors.ts';
 
 export const progressPath = (out: string): string => `${out}.progress.json`;

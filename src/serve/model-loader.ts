@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { ONNX_DIR, ONNX_FILE } from '../export/contract.ts';
+import { ONNX_DIR, ONNX_FILE } from '../infer/contract.ts';
 import { OnnxClassifier } from '../infer/onnx-classifier.ts';
 import type { ModelLoader } from './model-slot.ts';
 
