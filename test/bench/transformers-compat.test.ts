@@ -5,13 +5,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agreement, compareWithTransformers } from '../../src/bench/compare.ts';
 import { loadTransformersPipeline, type TransformersClassifier } from '../../src/bench/transformers-pipeline.ts';
-import { exportModel } from '../../src/export/export.ts';
 import { TOKENIZER_CONFIG_FILE } from '../../src/export/hf-tokenizer.ts';
 import { OnnxClassifier } from '../../src/infer/onnx-classifier.ts';
-import { parseTrainConfig } from '../../src/train/config.ts';
-import { runTraining } from '../../src/train/run.ts';
 import { exportedModel } from '../infer/exported-model.ts';
-import { runFixture, type RunFixture } from '../train/fixtures.ts';
+import type { RunFixture } from '../train/fixtures.ts';
 
 /** The run fixture cut down to its multiclass task: rows labeled for sentiment, with that label only. */
 function sentimentOnly(data: RunFixture): void {
@@ -28,16 +25,9 @@ let dir: string;
 let ours: OnnxClassifier;
 let theirs: TransformersClassifier;
 beforeAll(async () => {
-  data = await runFixture();
-  sentimentOnly(data);
-  const run = join(data.dir, 'run');
-  await runTraining(parseTrainConfig({
-    train: data.train, dev: data.dev, tasks: data.tasks, tokenizer: data.tokenizer, out: run,
-    encoder: { layers: 1, hidden: 32, heads: 2, ffn: 64, maxPositions: 40 },
-    maxLength: 16, batchSize: 8, epochs: 8, lr: 5e-3, patience: 0, checkpointEvery: 1000, threads: 1,
-  }, 'test'), { log: () => {} });
-  dir = join(data.dir, 'export');
-  await exportModel(run, dir, { quantization: 'none', checkSample: 100, threads: 1 });
+  const fixture = await exportedModel({ prepare: sentimentOnly, training: { epochs: 8, lr: 5e-3 } });
+  data = fixture.data;
+  dir = fixture.dir;
   ours = await OnnxClassifier.load(dir, { threads: 1, batchSize: 4 });
   theirs = await loadTransformersPipeline(dir, 1);
 }, 120_000);

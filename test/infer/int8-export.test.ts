@@ -12,7 +12,7 @@ import { exportedModel, type ExportedFixture } from './exported-model.ts';
 
 let fx: ExportedFixture;
 beforeAll(async () => {
-  fx = await exportedModel('int8-per-channel');
+  fx = await exportedModel({ quantization: 'int8-per-channel' });
 }, 60_000);
 
 describe('xlmt export --int8', () => {

@@ -10,6 +10,24 @@ export const STUB_TASKS: readonly TaskInfo[] = [
   { name: 'topics', type: 'multilabel', labels: ['sports', 'politics'], thresholds: [0.5, 0.6] },
 ];
 
+/** Holds whoever passes it while closed; `close` returns the function that opens it again. */
+export class Gate {
+  private closed: Promise<void> | null = null;
+
+  close(): () => void {
+    let open!: () => void;
+    this.closed = new Promise((resolve) => { open = resolve; });
+    return () => {
+      this.closed = null;
+      open();
+    };
+  }
+
+  async pass(): Promise<void> {
+    if (this.closed) await this.closed;
+  }
+}
+
 export class StubClassifier implements Classifier {
   readonly maxLength = 8;
   /** Every classify call: its texts and tasks. */
@@ -17,19 +35,14 @@ export class StubClassifier implements Classifier {
   released = false;
   /** Thrown by the next classify calls when set. */
   failWith: Error | null = null;
-  private gate: Promise<void> | null = null;
+  private readonly gate = new Gate();
   private arrived: (() => void)[] = [];
 
   constructor(readonly tasks: readonly TaskInfo[] = STUB_TASKS) {}
 
   /** Holds every forward pass from now on until the returned function is called. */
   hold(): () => void {
-    let open!: () => void;
-    this.gate = new Promise((resolve) => { open = resolve; });
-    return () => {
-      this.gate = null;
-      open();
-    };
+    return this.gate.close();
   }
 
   /** Resolves once `n` classify calls have started in total. */
@@ -41,7 +54,7 @@ export class StubClassifier implements Classifier {
     const selected = selectTasks(this.tasks, tasks);
     this.batches.push({ texts: [...texts], tasks: tasks ? [...tasks] : undefined });
     for (const wake of this.arrived.splice(0)) wake();
-    if (this.gate) await this.gate;
+    await this.gate.pass();
     if (this.failWith) throw this.failWith;
     return texts.map((text) => ({
       tasks: Object.fromEntries(selected.map((task) => [task.name, decide(task, stubProbs(task, text))])),
@@ -63,7 +76,7 @@ export function stubProbs(task: TaskInfo, text: string): number[] {
 /** A loader handing out stub models v1, v2, …; `gate` holds a load until the test opens it. */
 export class StubLoader {
   readonly loaded: ServedModel[] = [];
-  gate: Promise<void> | null = null;
+  readonly gate = new Gate();
   failWith: Error | null = null;
   /** Loads begun, finished or not. */
   calls = 0;
@@ -72,7 +85,7 @@ export class StubLoader {
 
   readonly load: ModelLoader = async (dir) => {
     this.calls++;
-    if (this.gate) await this.gate;
+    await this.gate.pass();
     if (this.failWith) throw this.failWith;
     const model = { classifier: new StubClassifier(this.tasks), info: { name: 'stub', version: `v${this.loaded.length + 1}`, dir } };
     this.loaded.push(model);
@@ -85,12 +98,7 @@ export class StubLoader {
 
   /** Holds loads until the returned function is called. */
   hold(): () => void {
-    let open!: () => void;
-    this.gate = new Promise((resolve) => { open = resolve; });
-    return () => {
-      this.gate = null;
-      open();
-    };
+    return this.gate.close();
   }
 }
 
