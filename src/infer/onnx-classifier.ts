@@ -7,6 +7,7 @@ import { loadTaskSchema } from '../data/index.ts';
 import { ONNX_DIR, ONNX_FILE, probsOutput } from './contract.ts';
 import { ModelFile } from '../runtime/model-file.ts';
 import { TextTokenizer } from '../tokenize/index.ts';
+import { encodeTexts } from '../train/examples.ts';
 import { readModelMeta, TASKS_FILE, TOKENIZER_FILE, type ModelMeta } from '../train/model-dir.ts';
 import { batchedProbabilities } from './batching.ts';
 import { decide, selectTasks, type Classifier, type TaskInfo, type TextPrediction } from './types.ts';
@@ -50,19 +51,8 @@ export class OnnxClassifier implements Classifier {
   }
 
   /** Token ids per text, special tokens included, cut to maxLength; `truncated` marks the cut ones. */
-  async encode(texts: readonly string[]): Promise<{ ids: Int32Array[]; truncated: boolean[] }> {
-    if (texts.length === 0) return { ids: [], truncated: [] };
-    const full = await this.tokenizer.encodeBatch(texts, { maxLength: 1 << 20, padding: 'longest', truncation: true });
-    const long = texts.flatMap((_, i) => ((full.lengths[i] as number) > this.maxLength ? [i] : []));
-    const cut = long.length > 0 ? await this.tokenizer.encodeBatch(long.map((i) => texts[i] as string), { maxLength: this.maxLength, padding: 'longest', truncation: true }) : null;
-    const cutRow = new Map(long.map((i, row) => [i, row]));
-    const ids = texts.map((_, i) => {
-      const at = cutRow.get(i);
-      const [batch, row] = cut && at !== undefined ? [cut, at] : [full, i];
-      const offset = row * batch.seq;
-      return Int32Array.from(batch.inputIds.subarray(offset, offset + (batch.lengths[row] as number)), Number);
-    });
-    return { ids, truncated: texts.map((_, i) => cutRow.has(i)) };
+  encode(texts: readonly string[]): Promise<{ ids: Int32Array[]; truncated: boolean[] }> {
+    return encodeTexts(this.tokenizer, texts, this.maxLength);
   }
 
   async classify(texts: readonly string[], taskNames?: readonly string[]): Promise<TextPrediction[]> {
