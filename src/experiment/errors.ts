@@ -1,4 +1,5 @@
 // Errors raised by `xlmt experiment`: one class, a stable code, the text rendered in one place.
+import { problemText } from '../util/problem-text.ts';
 
 export type ExperimentErrorCode =
   /** A malformed option value: --seeds, --compare, --tasks, --languages, --min-rows. */
@@ -28,18 +29,9 @@ export class ExperimentError extends Error {
   readonly where: string;
 
   constructor(details: ExperimentErrorDetails) {
-    super(render(details));
+    super(problemText(details));
     this.name = 'ExperimentError';
     this.code = details.code;
     this.where = details.where;
   }
-}
-
-function render(d: ExperimentErrorDetails): string {
-  let text = `${d.where}: ${d.problem}`;
-  const parts = [d.expected === undefined ? null : `expected ${d.expected}`, d.received === undefined ? null : `received ${d.received}`];
-  const shown = parts.filter((p) => p !== null);
-  if (shown.length > 0) text += ` (${shown.join('; ')})`;
-  if (d.hint !== undefined) text += `. ${d.hint}`;
-  return text;
 }

@@ -1,5 +1,6 @@
 // Errors raised by `xlmt predict` about the job itself (options, resume state); problems in input rows are
 // DataIssues, like every other data file's. One class, a stable code, the text rendered in one place.
+import { problemText } from '../util/problem-text.ts';
 
 export type PredictErrorCode =
   /** A malformed or conflicting option: --format, --keep, --chunk-size, field names. */
@@ -27,18 +28,11 @@ export class PredictError extends Error {
   readonly where: string;
 
   constructor(details: PredictErrorDetails) {
-    super(render(details));
+    // Hints here are sentences of their own, so they start with a capital.
+    const { hint } = details;
+    super(problemText({ ...details, ...(hint === undefined ? {} : { hint: `${hint.charAt(0).toUpperCase()}${hint.slice(1)}` }) }));
     this.name = 'PredictError';
     this.code = details.code;
     this.where = details.where;
   }
-}
-
-function render(d: PredictErrorDetails): string {
-  let text = `${d.where}: ${d.problem}`;
-  const parts = [d.expected === undefined ? null : `expected ${d.expected}`, d.received === undefined ? null : `received ${d.received}`];
-  const shown = parts.filter((p) => p !== null);
-  if (shown.length > 0) text += ` (${shown.join('; ')})`;
-  if (d.hint !== undefined) text += `. ${d.hint.charAt(0).toUpperCase()}${d.hint.slice(1)}`;
-  return text;
 }
