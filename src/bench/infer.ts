@@ -133,7 +133,7 @@ function positionsOf(name: PresetName): Positions {
 /** The graphs of one model: built one after the other, each handed to its session before the next is made. */
 function* variants(config: EncoderConfig, name: PresetName, o: InferBenchOptions, params: ParamStore): Generator<[InferVariant, Graph, ParamStore]> {
   const tasks = [syntheticTask('task', 3)];
-  const options = { pooling: 'cls' as const, positions: positionsOf(name) };
+  const options = { pooling: 'cls' as const, headStyle: 'linear' as const, positions: positionsOf(name) };
   if (o.includeReference) yield ['fp32-reference', referenceInferenceGraph(config, tasks, options), params];
   const fused = fusedInferenceGraph(config, tasks, { ...options, epilogues: o.epilogues }, params);
   yield ['fp32', fused.graph, fused.params];
@@ -155,7 +155,7 @@ export async function benchInfer(o: InferBenchOptions, log: (line: string) => vo
     if (o.seq > maxSequenceLength(hf)) throw new Error(`--seq ${o.seq} is longer than ${name} takes (${maxSequenceLength(hf)} tokens)`);
     log(`${name}: random weights and graphs…`);
     const tasks = [syntheticTask('task', 3)];
-    const params = initParams(referenceInferenceGraph(config, tasks, { pooling: 'cls', positions: positionsOf(name) }), 1);
+    const params = initParams(referenceInferenceGraph(config, tasks, { pooling: 'cls', headStyle: 'linear', positions: positionsOf(name) }), 1);
     const feeds = fullBatch(config.vocabSize, o.batch, o.seq, new Random(7));
     const timed: Timed[] = [];
     try {

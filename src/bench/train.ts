@@ -80,7 +80,7 @@ export async function benchTrain(o: TrainBenchOptions, log: (line: string) => vo
   });
   const g = new GraphBuilder('bench_train');
   const task = syntheticTask('task', o.labels);
-  const logits = multiTaskClassifier(g, config, [task], { training: true, pooling: 'cls' });
+  const logits = multiTaskClassifier(g, config, [task], { training: true, pooling: 'cls', headStyle: 'linear' });
   const training = trainingGraph(g, { loss: multiTaskLoss(g, [task], logits) });
   const params = initParams(training.graph, 1);
   const paramCount = [...params.values()].reduce((a, p) => a + p.data.length, 0);

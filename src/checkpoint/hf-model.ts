@@ -80,7 +80,7 @@ export function hfTensorName(modelType: HfModelType, name: string): string {
  */
 export function architectureFor(modelType: HfModelType, params: ParamStore): string {
   if (params.has('cls.predictions.bias')) return `${CLASS_PREFIX[modelType]}ForMaskedLM`;
-  if (params.has('classifier.weight')) return `${CLASS_PREFIX[modelType]}ForSequenceClassification`;
+  if (params.has('classifier.weight') || params.has('classifier.out_proj.weight')) return `${CLASS_PREFIX[modelType]}ForSequenceClassification`;
   return `${CLASS_PREFIX[modelType]}Model`;
 }
 

@@ -32,6 +32,7 @@ export {
 export {
   KeyMismatchError,
   LM_HEAD_ALIASES,
+  CLASSIFIER_PREFIX,
   canonicalName,
   formatKeyReport,
   mapCheckpoint,
@@ -42,6 +43,7 @@ export {
   type MappedCheckpoint,
   type UnexpectedKind,
   type UnexpectedTensor,
+  taskHeadPrefix,
   unexpectedKind,
 } from './keys.ts';
 export {

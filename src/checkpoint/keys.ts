@@ -17,6 +17,11 @@ export interface MapOptions {
   readonly allowMissing?: readonly (string | RegExp)[];
   /** Names the checkpoint (its file or directory) in errors. */
   readonly source?: string;
+  /**
+   * The task whose head a transformers *ForSequenceClassification checkpoint holds: its `classifier.*` tensors
+   * load as `heads.<task>.*`. Without it they load only into a graph that has `classifier.*` parameters.
+   */
+  readonly classifierTask?: string;
 }
 
 export interface LoadedTensor {
@@ -97,6 +102,14 @@ export function canonicalName(key: string): string {
   return name;
 }
 
+/** transformers' single classification head, `classifier.*`, named as the head of `task`. */
+export const CLASSIFIER_PREFIX = 'classifier.';
+export const taskHeadPrefix = (task: string): string => `heads.${task}.`;
+
+function asTaskHead(name: string, task: string | undefined): string {
+  return task !== undefined && name.startsWith(CLASSIFIER_PREFIX) ? taskHeadPrefix(task) + name.slice(CLASSIFIER_PREFIX.length) : name;
+}
+
 export function unexpectedKind(name: string): UnexpectedKind {
   if (name.startsWith('cls.') || name.startsWith('lm_head.')) return 'pretraining-head';
   if (name.startsWith('pooler.')) return 'pooler';
@@ -121,7 +134,7 @@ export function mapCheckpoint(expected: readonly ExpectedParam[], tensors: Reado
   const issues: string[] = [];
   const keyFor = new Map<string, string>(); // graph name → checkpoint key
   for (const key of tensors.keys()) {
-    const name = wanted.has(key) ? key : canonicalName(key);
+    const name = wanted.has(key) ? key : asTaskHead(canonicalName(key), options.classifierTask);
     if (!wanted.has(name)) continue;
     const other = keyFor.get(name);
     if (other !== undefined) issues.push(`${name}: both ${JSON.stringify(other)} and ${JSON.stringify(key)} map to it`);

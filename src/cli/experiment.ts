@@ -35,7 +35,7 @@ export function experimentCommand(): Command {
     .option('--tasks <list>', 'tasks to compare (default: every task of the schema)', list((t) => parseList('--tasks', t)))
     .option('--languages <list>', 'languages to train and compare on (default: every language of the training data)', list((t) => parseList('--languages', t)))
     .option('--min-rows <n>', 'fewest training rows for a monolingual model', positiveInt('--min-rows'), DEFAULT_MIN_ROWS);
-  return addTrainOptions(command, ['train', 'dev', 'tokenizer', 'init', 'pooling', 'maxLength', 'batchSize', 'epochs', 'lr', 'patience', 'threads', 'preset', 'layers', 'hidden', 'heads', 'ffn'])
+  return addTrainOptions(command, ['train', 'dev', 'tokenizer', 'init', 'pooling', 'headStyle', 'maxLength', 'batchSize', 'epochs', 'lr', 'patience', 'threads', 'preset', 'layers', 'hidden', 'heads', 'ffn'])
     .option('--quiet', 'print only the report', false)
     .action(async (flags: ExperimentFlags) => {
       const { tasks: _tasks, out: _out, ...trainFlags } = flags;

@@ -6,6 +6,7 @@ import { tokenizerCommand } from './tokenizer.ts';
 import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
 import { exportCommand } from './export.ts';
+import { importCommand } from './import.ts';
 import { experimentCommand } from './experiment.ts';
 import { predictCommand } from './predict.ts';
 import { pretrainCommand } from './pretrain.ts';
@@ -21,6 +22,7 @@ const program = new Command('xlmt')
   .addCommand(tokenizerCommand())
   .addCommand(pretrainCommand())
   .addCommand(trainCommand())
+  .addCommand(importCommand())
   .addCommand(evalCommand())
   .addCommand(experimentCommand())
   .addCommand(exportCommand())

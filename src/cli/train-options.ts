@@ -1,13 +1,14 @@
 // The training flags shared by `xlmt train` and `xlmt experiment`, and how they merge over a config file.
 import { type Command, Option } from 'commander';
 import { PRESET_NAMES } from '../checkpoint/index.ts';
+import { HEAD_STYLES } from '../models/heads.ts';
 import { parseTrainConfig, readConfigFile, type TrainConfig } from '../train/config.ts';
 import { nonNegativeInt, number, positiveInt } from './options.ts';
 
 export interface TrainFlags {
   config?: string;
   train?: string; dev?: string; tasks?: string; tokenizer?: string; init?: string; out?: string;
-  pooling?: string; maxLength?: number; batchSize?: number; accumulation?: number; epochs?: number;
+  pooling?: string; headStyle?: string; maxLength?: number; batchSize?: number; accumulation?: number; epochs?: number;
   lr?: number; schedule?: string; warmupRatio?: number; weightDecay?: number; sampling?: string; temperature?: number; groupWindow?: number;
   patience?: number; checkpointEvery?: number; seed?: number; threads?: number;
   preset?: string; layers?: number; hidden?: number; heads?: number; ffn?: number;
@@ -29,6 +30,7 @@ const FLAGS: Record<ConfigFlag | EncoderFlag, () => Option> = {
   init: () => new Option('--init <dir>', 'Hugging Face checkpoint directory to start from'),
   out: () => new Option('--out <dir>', 'run directory (default runs/train)'),
   pooling: () => new Option('--pooling <kind>', 'sentence vector').choices(['cls', 'mean']),
+  headStyle: () => new Option('--head-style <style>', 'task heads: xlmt\'s linear head, or transformers\' BERT or RoBERTa classification head').choices(HEAD_STYLES),
   maxLength: () => new Option('--max-length <n>', 'tokens per text').argParser(positiveInt('--max-length')),
   batchSize: () => new Option('--batch-size <n>', 'examples per batch').argParser(positiveInt('--batch-size')),
   accumulation: () => new Option('--accumulation <n>', 'micro-batches per optimizer step').argParser(positiveInt('--accumulation')),

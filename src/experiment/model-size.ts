@@ -20,7 +20,7 @@ export async function modelSize(modelDir: string): Promise<ModelSize> {
   const { config } = await readHfConfig(join(modelDir, 'config.json'));
   const e = config.encoder;
   const g = new GraphBuilder('size');
-  multiTaskClassifier(g, e, [{ name: 'probe', type: 'multiclass', labels: ['a', 'b'] }], { training: false, pooling: 'cls' });
+  multiTaskClassifier(g, e, [{ name: 'probe', type: 'multiclass', labels: ['a', 'b'] }], { training: false, pooling: 'cls', headStyle: 'linear' });
   let encoderParameters = 0;
   for (const p of g.build().params) {
     if (p.name.startsWith('heads.')) continue;

@@ -95,7 +95,7 @@ export async function checkExport(model: TrainedModel, exported: Uint8Array, opt
   }
   const ids = dataset ? [...(await encodeExamples(model.tokenizer, dataset, model.meta.maxLength)).ids] : randomIds(model, 64);
   const tasks: TaskInfo[] = model.schema.tasks.map((t) => ({ name: t.name, type: t.type, labels: t.labels, ...(model.meta.thresholds[t.name] ? { thresholds: model.meta.thresholds[t.name] as number[] } : {}) }));
-  const reference = await ModelFile.load(serialize(referenceInferenceGraph(model.hf.encoder, model.schema.tasks, { pooling: model.meta.pooling, positions: model.meta.positions }), { params: model.params }), { threads: options.threads }, 'reference graph');
+  const reference = await ModelFile.load(serialize(referenceInferenceGraph(model.hf.encoder, model.schema.tasks, { pooling: model.meta.pooling, headStyle: model.meta.headStyle, positions: model.meta.positions }), { params: model.params }), { threads: options.threads }, 'reference graph');
   const candidate = await ModelFile.load(exported, { threads: options.threads }, 'exported graph');
   try {
     const batching = { padId: model.meta.padId, batchSize: 32 };

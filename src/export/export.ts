@@ -44,7 +44,7 @@ export interface ExportGraph {
 
 /** The serving graph of a trained model: fused fp32, then for int8 its weight matrices quantized. */
 export function exportGraph(model: TrainedModel, quantization: Quantization): ExportGraph {
-  const fused = fusedInferenceGraph(model.hf.encoder, model.schema.tasks, { pooling: model.meta.pooling, positions: model.meta.positions }, model.params);
+  const fused = fusedInferenceGraph(model.hf.encoder, model.schema.tasks, { pooling: model.meta.pooling, headStyle: model.meta.headStyle, positions: model.meta.positions }, model.params);
   if (quantization === 'none') return fused;
   return quantizeDynamicInt8(fused.graph, fused.params, { perChannel: quantization === 'int8-per-channel' });
 }

@@ -7,7 +7,7 @@ import { GraphBuilder } from '../builder/builder.ts';
 import type { Graph, Value } from '../ir/graph.ts';
 import type { ParamStore } from '../ir/params.ts';
 import type { EncoderConfig } from '../models/config.ts';
-import { TASK_NAME, type TaskHead } from '../models/heads.ts';
+import { TASK_NAME, type TaskHead, taskLogits } from '../models/heads.ts';
 import type { Pooling } from '../models/multitask.ts';
 import type { Positions } from '../train/feeds.ts';
 import { ATTENTION_MASK, INPUT_IDS } from '../infer/contract.ts';
@@ -149,13 +149,11 @@ export function fusedInferenceGraph(config: EncoderConfig, tasks: readonly TaskH
   g.scope('encoder', () => {
     for (let i = 0; i < config.numHiddenLayers; i++) hidden = layer(g, config, p, e, i, hidden, rawMask);
   });
-  const pooled = pool(g, e.toAttention(hidden), mask, options.pooling);
-  const logits = new Map<string, Value>();
-  for (const task of tasks) {
-    const z = g.scope('heads', () => g.scope(task.name, () =>
-      op.Gemm(pooled, p.same('weight', [task.labels.length, config.hiddenSize]), p.same('bias', [task.labels.length]), { transB: 1 })));
-    logits.set(task.name, z);
-  }
+  const logits = taskLogits(g, options.headStyle, pool(g, e.toAttention(hidden), mask, options.pooling), config.hiddenSize, tasks, {
+    dense: (name, x, inFeatures, outFeatures) => g.scope(name, () =>
+      op.Gemm(x, p.same('weight', [outFeatures, inFeatures]), p.same('bias', [outFeatures]), { transB: 1 })),
+    dropout: (x) => x,
+  });
   addTaskOutputs(g, tasks, logits);
   return { graph: g.build(), params: p.store };
 }

@@ -2,13 +2,14 @@
 import { GraphBuilder } from '../builder/builder.ts';
 import type { Graph, Value } from '../ir/graph.ts';
 import type { EncoderConfig } from '../models/config.ts';
-import type { TaskHead } from '../models/heads.ts';
+import type { HeadStyle, TaskHead } from '../models/heads.ts';
 import { multiTaskClassifier, type Pooling } from '../models/multitask.ts';
 import type { Positions } from '../train/feeds.ts';
 import { ATTENTION_MASK, INPUT_IDS, LOGITS, probsOutput } from '../infer/contract.ts';
 
 export interface InferenceGraphOptions {
   readonly pooling: Pooling;
+  readonly headStyle: HeadStyle;
   readonly positions: Positions;
   readonly name?: string;
 }
@@ -41,6 +42,7 @@ export function referenceInferenceGraph(config: EncoderConfig, tasks: readonly T
   const logits = multiTaskClassifier(g, config, tasks, {
     training: false,
     pooling: options.pooling,
+    headStyle: options.headStyle,
     inputs: {
       inputIds,
       positionIds: positionIdsInGraph(g, inputIds, mask, options.positions),

@@ -1,8 +1,49 @@
-// Task heads and their losses: multiclass softmax cross-entropy, multilabel sigmoid binary cross-entropy.
+// Task heads and their losses: the head styles (xlmt's linear head and transformers' two classification heads),
+// multiclass softmax cross-entropy, multilabel sigmoid binary cross-entropy.
 import type { GraphBuilder } from '../builder/builder.ts';
 import type { Value } from '../ir/graph.ts';
 
 export type TaskType = 'multiclass' | 'multilabel';
+
+/**
+ * How the sentence vector becomes a task's logits. Parameter names are transformers' under `heads.<task>`:
+ * - `linear`: dropout, then one Linear per task, `heads.<task>.{weight,bias}` (xlmt's default);
+ * - `bert`: BertForSequenceClassification's: the encoder's pooler (`pooler.dense`, then tanh; shared by every
+ *   task, as BertModel has one), dropout, then one Linear per task;
+ * - `roberta`: RobertaForSequenceClassification's (XLM-R's too), per task: dropout, `heads.<task>.dense`, tanh,
+ *   dropout, `heads.<task>.out_proj`.
+ * With CLS pooling and a single task, `bert` and `roberta` compute exactly what transformers' classes compute,
+ * and such a model is saved under their `classifier.*` names.
+ */
+export const HEAD_STYLES = ['linear', 'bert', 'roberta'] as const;
+export type HeadStyle = (typeof HEAD_STYLES)[number];
+
+/** The head transformers' *ForSequenceClassification class of a model type puts on its encoder. */
+export function transformersHead(modelType: 'bert' | 'roberta' | 'xlm-roberta'): Exclude<HeadStyle, 'linear'> {
+  return modelType === 'bert' ? 'bert' : 'roberta';
+}
+
+/** The layers a head is built from: a dense layer declaring its parameters under the current scope, and dropout. */
+export interface HeadLayers {
+  dense(name: string, x: Value, inFeatures: number, outFeatures: number): Value;
+  dropout(x: Value): Value;
+}
+
+/** Logits per task, [batch, labels], from the sentence vector [batch, hidden]. */
+export function taskLogits(g: GraphBuilder, style: HeadStyle, sentence: Value, hidden: number, tasks: readonly TaskHead[], layers: HeadLayers): Map<string, Value> {
+  const { op } = g;
+  const pooled = style === 'bert' ? op.Tanh(g.scope('pooler', () => layers.dense('dense', sentence, hidden, hidden))) : sentence;
+  const input = layers.dropout(pooled);
+  const logits = new Map<string, Value>();
+  for (const task of tasks) {
+    const labels = task.labels.length;
+    logits.set(task.name, g.scope('heads', () => {
+      if (style !== 'roberta') return layers.dense(task.name, input, hidden, labels);
+      return g.scope(task.name, () => layers.dense('out_proj', layers.dropout(op.Tanh(layers.dense('dense', input, hidden, hidden))), hidden, labels));
+    }));
+  }
+  return logits;
+}
 
 export interface TaskHead {
   readonly name: string;

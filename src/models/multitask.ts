@@ -4,7 +4,7 @@ import type { GraphBuilder } from '../builder/builder.ts';
 import type { Value } from '../ir/graph.ts';
 import type { EncoderConfig } from './config.ts';
 import { dropoutWhenTraining, encoder, type EncoderInputs, linear } from './encoder.ts';
-import { sigmoidCrossEntropyPerExample, softmaxCrossEntropyPerExample, TASK_NAME, type TaskHead } from './heads.ts';
+import { type HeadStyle, sigmoidCrossEntropyPerExample, softmaxCrossEntropyPerExample, TASK_NAME, type TaskHead, taskLogits } from './heads.ts';
 
 export type Pooling = 'cls' | 'mean';
 
@@ -12,6 +12,8 @@ export interface MultiTaskOptions {
   readonly training: boolean;
   /** Sentence vector: the first token's hidden state (BERT's [CLS], XLM-R's <s>) or the mean over tokens. */
   readonly pooling: Pooling;
+  /** What each task puts on the sentence vector (see HeadStyle). */
+  readonly headStyle: HeadStyle;
   /** Encoder inputs made by the caller (an inference graph computes positions in-graph); default: graph inputs. */
   readonly inputs?: EncoderInputs;
 }
@@ -48,10 +50,10 @@ export function multiTaskClassifier(g: GraphBuilder, c: EncoderConfig, tasks: re
   }
   const inputs = options.inputs ?? encoderInputs(g);
   const hidden = encoder(g, c, inputs, options);
-  const pooled = dropoutWhenTraining(g, pool(g, hidden, inputs, c.hiddenSize, options.pooling), c.hiddenDropoutProb, options);
-  const logits = new Map<string, Value>();
-  for (const task of tasks) logits.set(task.name, g.scope('heads', () => linear(g, task.name, pooled, c.hiddenSize, task.labels.length)));
-  return logits;
+  return taskLogits(g, options.headStyle, pool(g, hidden, inputs, c.hiddenSize, options.pooling), c.hiddenSize, tasks, {
+    dense: (name, x, inFeatures, outFeatures) => linear(g, name, x, inFeatures, outFeatures),
+    dropout: (x) => dropoutWhenTraining(g, x, c.hiddenDropoutProb, options),
+  });
 }
 
 /**

@@ -27,7 +27,7 @@ export async function evaluateModel(path: string, dataFile: string, threads: num
   const data = await loadDataset(dataFile, { schema: model.schema });
   const encoded = await encodeExamples(model.tokenizer, data, model.meta.maxLength);
   const predictor = await Predictor.create(model.hf.encoder, model.schema.tasks, {
-    padId: model.meta.padId, positions: model.meta.positions, pooling: model.meta.pooling, threads, batchSize,
+    padId: model.meta.padId, positions: model.meta.positions, pooling: model.meta.pooling, headStyle: model.meta.headStyle, threads, batchSize,
   });
   try {
     const evaluation = await evaluateDataset((indices) => predictor.predict(encoded, indices, model.params), data, model.schema.tasks, { tune: false, thresholds: model.meta.thresholds });

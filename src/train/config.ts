@@ -2,6 +2,7 @@
 // and in docs/training.md.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { HEAD_STYLES } from '../models/heads.ts';
 import { EncoderShapeSchema, type FullShape } from './encoder-shape.ts';
 
 const positiveInt = z.number().int().positive();
@@ -42,6 +43,8 @@ export const TrainConfigSchema = z.strictObject({
   /** Run directory: resolved config, metrics.jsonl, checkpoints. */
   out: z.string().min(1).default('runs/train'),
   pooling: z.enum(['cls', 'mean']).default('cls'),
+  /** What each task puts on the sentence vector: xlmt's linear head, or transformers' `bert` or `roberta` head. */
+  headStyle: z.enum(HEAD_STYLES).default('linear'),
   maxLength: positiveInt.default(128),
   batchSize: positiveInt.default(32),
   /** Micro-batches per optimizer step. */

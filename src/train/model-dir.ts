@@ -4,9 +4,10 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { GraphBuilder } from '../builder/builder.ts';
-import { type HfModelConfig, type KeyReport, loadHfModel, mapCheckpoint, saveHfModel } from '../checkpoint/index.ts';
-import { loadTaskSchema, taskSchemaToJson, type TaskSchema } from '../data/index.ts';
+import { CLASSIFIER_PREFIX, type HfModelConfig, type KeyReport, loadHfModel, mapCheckpoint, saveHfModel, taskHeadPrefix } from '../checkpoint/index.ts';
+import { loadTaskSchema, type Task, taskSchemaToJson, type TaskSchema } from '../data/index.ts';
 import type { ParamStore } from '../ir/params.ts';
+import { HEAD_STYLES, transformersHead } from '../models/heads.ts';
 import { multiTaskClassifier } from '../models/multitask.ts';
 import { TextTokenizer } from '../tokenize/index.ts';
 import { recoverDir, replaceDir } from '../util/atomic-dir.ts';
@@ -19,6 +20,8 @@ const ModelMetaSchema = z.strictObject({
   format: z.literal('xlmt-model'),
   version: z.literal(1),
   pooling: z.enum(['cls', 'mean']),
+  /** Models written before head styles existed have linear heads. */
+  headStyle: z.enum(HEAD_STYLES).default('linear'),
   maxLength: z.number().int().positive(),
   padId: z.number().int().min(0),
   positions: z.union([
@@ -43,10 +46,34 @@ export interface TrainedModel {
   readonly report?: KeyReport;
 }
 
+/**
+ * The task of a model that transformers can load as its *ForSequenceClassification class, or null: one task,
+ * CLS pooling and the head that class has for the model type. Such a model is saved with its head under
+ * `classifier.*` and its labels as id2label (and `problem_type` for multilabel), so it loads there as is.
+ */
+export function transformersClassifierTask(hf: HfModelConfig, schema: TaskSchema, meta: Pick<ModelMeta, 'pooling' | 'headStyle'>): Task | null {
+  const [task, ...others] = schema.tasks;
+  if (!task || others.length > 0 || meta.pooling !== 'cls' || meta.headStyle !== transformersHead(hf.modelType)) return null;
+  return task;
+}
+
+/** The checkpoint a model directory holds: its parameters and config.json, in transformers' layout where it fits one. */
+function checkpointOf(model: TrainedModel): { config: HfModelConfig; params: ParamStore } {
+  const task = transformersClassifierTask(model.hf, model.schema, model.meta);
+  if (!task) return { config: model.hf, params: model.params };
+  const head = taskHeadPrefix(task.name);
+  const params: ParamStore = new Map([...model.params].map(([name, p]) => {
+    const saved = name.startsWith(head) ? CLASSIFIER_PREFIX + name.slice(head.length) : name;
+    return [saved, { ...p, name: saved }];
+  }));
+  const problemType = task.type === 'multilabel' ? 'multi_label_classification' : 'single_label_classification';
+  return { config: { ...model.hf, labels: task.labels, extra: { ...model.hf.extra, problem_type: problemType } }, params };
+}
+
 export async function saveModelDir(dir: string, model: TrainedModel): Promise<void> {
   await replaceDir(dir, async (tmp) => {
     await mkdir(tmp, { recursive: true });
-    await saveHfModel(tmp, { config: model.hf, params: model.params, metadata: { producer: 'xlmt' } });
+    await saveHfModel(tmp, { ...checkpointOf(model), metadata: { producer: 'xlmt' } });
     model.tokenizer.save(join(tmp, TOKENIZER_FILE));
     await writeFile(join(tmp, TASKS_FILE), `${JSON.stringify(taskSchemaToJson(model.schema), null, 2)}\n`);
     await writeFile(join(tmp, MODEL_META_FILE), `${JSON.stringify(model.meta, null, 2)}\n`);
@@ -77,7 +104,9 @@ export async function loadModelDir(dir: string): Promise<TrainedModel> {
   const checkpoint = await loadHfModel(dir);
   // Mapped onto the parameters the inference graph expects, so missing or mis-shaped tensors are named.
   const g = new GraphBuilder('expected');
-  multiTaskClassifier(g, checkpoint.config.encoder, schema.tasks, { training: false, pooling: meta.pooling });
-  const { params, report } = mapCheckpoint(g.build().params.map((p) => ({ name: p.name, shape: p.shape as number[] })), checkpoint.tensors, { source: dir });
+  multiTaskClassifier(g, checkpoint.config.encoder, schema.tasks, { training: false, pooling: meta.pooling, headStyle: meta.headStyle });
+  const classifierTask = transformersClassifierTask(checkpoint.config, schema, meta)?.name;
+  const expected = g.build().params.map((p) => ({ name: p.name, shape: p.shape as number[] }));
+  const { params, report } = mapCheckpoint(expected, checkpoint.tensors, { source: dir, ...(classifierTask ? { classifierTask } : {}) });
   return { hf: checkpoint.config, params, tokenizer, schema, meta, report };
 }

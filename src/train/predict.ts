@@ -3,6 +3,7 @@ import { GraphBuilder } from '../builder/builder.ts';
 import type { Task } from '../data/index.ts';
 import type { ParamStore } from '../ir/params.ts';
 import type { EncoderConfig } from '../models/config.ts';
+import type { HeadStyle } from '../models/heads.ts';
 import { multiTaskClassifier, type Pooling } from '../models/multitask.ts';
 import { Session } from '../runtime/session.ts';
 import type { EncodedExamples } from './examples.ts';
@@ -12,6 +13,7 @@ export const probsOutput = (task: string): string => `probs:${task}`;
 
 export interface PredictorOptions extends TokenBatchOptions {
   readonly pooling: Pooling;
+  readonly headStyle: HeadStyle;
   readonly threads: number;
   readonly batchSize: number;
 }
@@ -26,7 +28,7 @@ export class Predictor {
 
   static async create(config: EncoderConfig, tasks: readonly Task[], options: PredictorOptions): Promise<Predictor> {
     const g = new GraphBuilder('predict');
-    const logits = multiTaskClassifier(g, config, tasks, { training: false, pooling: options.pooling });
+    const logits = multiTaskClassifier(g, config, tasks, { training: false, pooling: options.pooling, headStyle: options.headStyle });
     for (const task of tasks) {
       const z = logits.get(task.name);
       if (!z) throw new Error(`internal: no logits for task ${task.name}`);

@@ -117,7 +117,7 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
   });
   const batchOptions = { padId: setup.padId, positions: setup.positions };
   const predictor = dev
-    ? await Predictor.create(setup.hf.encoder, tasks, { ...batchOptions, pooling: config.pooling, threads: config.threads, batchSize: config.evalBatchSize })
+    ? await Predictor.create(setup.hf.encoder, tasks, { ...batchOptions, pooling: config.pooling, headStyle: config.headStyle, threads: config.threads, batchSize: config.evalBatchSize })
     : null;
   let lossSum = 0;
   let lossSteps = 0;
@@ -135,7 +135,7 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
   const saveBest = (thresholds: Record<string, number[]>, info: Record<string, unknown>): Promise<void> =>
     saveModelDir(bestDir, {
       hf: setup.hf, params, tokenizer: setup.tokenizer, schema,
-      meta: { format: 'xlmt-model', version: 1, pooling: config.pooling, maxLength: config.maxLength, padId: setup.padId, positions: setup.positions, thresholds, info },
+      meta: { format: 'xlmt-model', version: 1, pooling: config.pooling, headStyle: config.headStyle, maxLength: config.maxLength, padId: setup.padId, positions: setup.positions, thresholds, info },
     });
 
   events.onStart?.({ totalSteps, startStep: progress.step, stepsPerEpoch });

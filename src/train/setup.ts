@@ -6,6 +6,7 @@ import { GraphBuilder } from '../builder/builder.ts';
 import { formatKeyReport, type HfModelConfig, loadHfModel, mapCheckpoint, maxSequenceLength } from '../checkpoint/index.ts';
 import { type CsvOptions, type Dataset, loadDataset, type LoadOptions, loadTaskSchema, type TaskSchema } from '../data/index.ts';
 import type { Parameter } from '../ir/params.ts';
+import { transformersHead } from '../models/heads.ts';
 import { initParams } from '../models/init.ts';
 import { multiTaskClassifier, multiTaskLoss } from '../models/multitask.ts';
 import { TextTokenizer } from '../tokenize/index.ts';
@@ -38,6 +39,18 @@ export function readingOptions(config: TrainConfig): LoadOptions {
   return { ...(csv ? { csv } : {}), ...(config.defaultLang ? { defaultLang: config.defaultLang } : {}) };
 }
 
+/**
+ * The task a transformers classifier checkpoint's `classifier.*` head carries on into: the run's only task, when
+ * the run has that class's head and the checkpoint's labels are the task's, in the same order. Any other head is
+ * reported unused and the task's head starts fresh.
+ */
+function continuedClassifierTask(hf: HfModelConfig, schema: TaskSchema, config: TrainConfig): string | undefined {
+  const [task, ...others] = schema.tasks;
+  if (!task || others.length > 0 || !hf.labels || config.headStyle !== transformersHead(hf.modelType)) return undefined;
+  const same = hf.labels.length === task.labels.length && hf.labels.every((label, i) => label === task.labels[i]);
+  return same ? task.name : undefined;
+}
+
 export async function setupRun(config: TrainConfig, log: (line: string) => void): Promise<RunSetup> {
   const givenSchema = config.tasks ? await loadTaskSchema(config.tasks) : undefined;
   const reading = readingOptions(config);
@@ -58,12 +71,17 @@ export async function setupRun(config: TrainConfig, log: (line: string) => void)
   const positions: Positions = hf.positions === 'roberta' ? { convention: 'roberta', paddingIdx: hf.padTokenId } : { convention: 'bert' };
 
   const g = new GraphBuilder('train');
-  const logits = multiTaskClassifier(g, hf.encoder, schema.tasks, { training: true, pooling: config.pooling });
+  const logits = multiTaskClassifier(g, hf.encoder, schema.tasks, { training: true, pooling: config.pooling, headStyle: config.headStyle });
   const training = trainingGraph(g, { loss: multiTaskLoss(g, schema.tasks, logits) });
   const params = initParams(training.graph, config.seed);
   if (checkpoint) {
     const expected = training.graph.params.map((p) => ({ name: p.name, shape: p.shape as number[] }));
-    const mapped = mapCheckpoint(expected, checkpoint.tensors, { source: config.init ?? '', allowMissing: [/^heads\./] });
+    const classifierTask = continuedClassifierTask(checkpoint.config, schema, config);
+    const mapped = mapCheckpoint(expected, checkpoint.tensors, {
+      source: config.init ?? '',
+      allowMissing: [/^heads\./, /^pooler\./],
+      ...(classifierTask ? { classifierTask } : {}),
+    });
     for (const [name, p] of mapped.params) params.get(name)?.data.set(p.data);
     log(`initialized from ${config.init}:\n${formatKeyReport(mapped.report)}`);
   }

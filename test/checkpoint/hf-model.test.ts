@@ -26,7 +26,7 @@ const encoder = encoderConfig({ vocabSize: 11, hiddenSize: 4, numHiddenLayers: 2
 
 function classifierGraph(): Graph {
   const g = new GraphBuilder('classifier');
-  multiTaskClassifier(g, encoder, [{ name: 'sentiment', type: 'multiclass', labels: ['a', 'b', 'c'] }], { training: false, pooling: 'cls' });
+  multiTaskClassifier(g, encoder, [{ name: 'sentiment', type: 'multiclass', labels: ['a', 'b', 'c'] }], { training: false, pooling: 'cls', headStyle: 'linear' });
   return g.build();
 }
 

@@ -47,33 +47,36 @@ describe('fusedInferenceGraph matches referenceInferenceGraph', () => {
   const bert = { convention: 'bert' } as const;
 
   it.each([
-    ['bert', 'cls', bert, 'standard'],
-    ['bert', 'mean', bert, 'standard'],
-    ['roberta', 'cls', roberta, 'standard'],
-    ['roberta', 'mean', roberta, 'standard'],
-    ['bert', 'mean', bert, 'contrib'],
-    ['roberta', 'cls', roberta, 'contrib'],
-  ] as const)('%s positions, %s pooling, %s epilogues, rows of different lengths in one batch', async (_, pooling, positions, epilogues) => {
+    ['bert', 'cls', 'linear', bert, 'standard'],
+    ['bert', 'mean', 'linear', bert, 'standard'],
+    ['roberta', 'cls', 'linear', roberta, 'standard'],
+    ['roberta', 'mean', 'linear', roberta, 'standard'],
+    ['bert', 'mean', 'linear', bert, 'contrib'],
+    ['roberta', 'cls', 'linear', roberta, 'contrib'],
+    ['bert', 'cls', 'bert', bert, 'standard'],
+    ['roberta', 'cls', 'roberta', roberta, 'standard'],
+    ['roberta', 'mean', 'bert', roberta, 'standard'],
+  ] as const)('%s positions, %s pooling, %s heads, %s epilogues, rows of different lengths in one batch', async (_, pooling, headStyle, positions, epilogues) => {
     const padId = positions.convention === 'roberta' ? 1 : 0;
-    const reference = await compare(tinyConfig(), TASKS, { pooling, positions }, [7, 3, 12, 1, 12], padId, epilogues);
+    const reference = await compare(tinyConfig(), TASKS, { pooling, headStyle, positions }, [7, 3, 12, 1, 12], padId, epilogues);
     // The probabilities are far from uniform, so the tolerance above is a real bound.
     const probs = reference['probs:sentiment']?.data as Float32Array;
     expect(Math.max(...probs) - Math.min(...probs)).toBeGreaterThan(0.2);
   });
 
   it('a single-task model outputs logits as well', async () => {
-    const results = await compare(tinyConfig(), [TASKS[0] as TaskHead], { pooling: 'cls', positions: roberta }, [5, 9], 1);
+    const results = await compare(tinyConfig(), [TASKS[0] as TaskHead], { pooling: 'cls', headStyle: 'linear', positions: roberta }, [5, 9], 1);
     expect(Object.keys(results).sort()).toEqual(['logits', 'probs:sentiment']);
   });
 
   it('batch of one, unpadded, and a config with one token type (XLM-R)', async () => {
-    await compare(tinyConfig({ typeVocabSize: 1 }), TASKS, { pooling: 'mean', positions: roberta }, [10], 1);
+    await compare(tinyConfig({ typeVocabSize: 1 }), TASKS, { pooling: 'mean', headStyle: 'linear', positions: roberta }, [10], 1);
   });
 });
 
 describe('fusedInferenceGraph structure', () => {
   const config = tinyConfig({ numHiddenLayers: 3 });
-  const options: InferenceGraphOptions = { pooling: 'cls', positions: { convention: 'roberta', paddingIdx: 1 } };
+  const options: InferenceGraphOptions = { pooling: 'cls', headStyle: 'linear', positions: { convention: 'roberta', paddingIdx: 1 } };
   const params = randomParams(config, TASKS, options, 1);
   const fused = fusedInferenceGraph(config, TASKS, options, params);
 

@@ -12,7 +12,7 @@ import { Session } from '../../src/runtime/session.ts';
 import { Random } from '../../src/util/random.ts';
 import { maxAbsDiff, opCounts, paddedBatch, randomParams, TASKS, tinyConfig } from './fixtures.ts';
 
-const options: InferenceGraphOptions = { pooling: 'cls', positions: { convention: 'roberta', paddingIdx: 1 } };
+const options: InferenceGraphOptions = { pooling: 'cls', headStyle: 'linear', positions: { convention: 'roberta', paddingIdx: 1 } };
 
 function param(name: string, shape: number[], random: Random): Parameter {
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1)).map(() => random.normal());

@@ -26,7 +26,7 @@ const softplus = (z: number): number => Math.max(z, 0) + Math.log1p(Math.exp(-Ma
 
 async function lossAndLogits(pooling: Pooling, sentimentMask: number[], emotionMask: number[]): Promise<{ loss: number; expected: number }> {
   const g = new GraphBuilder('multitask');
-  const logits = multiTaskClassifier(g, config, tasks, { training: false, pooling });
+  const logits = multiTaskClassifier(g, config, tasks, { training: false, pooling, headStyle: 'linear' });
   g.output('loss', multiTaskLoss(g, tasks, logits));
   for (const t of tasks) g.output(`logits:${t.name}`, logits.get(t.name) ?? g.scalar(0, 'float32'));
   const session = await Session.create(g.build(), { threads: 1 });
@@ -75,7 +75,7 @@ describe('multi-task loss (Eq. 1)', () => {
 
   it('rejects task names that cannot name parameters', () => {
     const g = new GraphBuilder('bad');
-    expect(() => multiTaskClassifier(g, config, [{ name: 'a.b', type: 'multiclass', labels: ['x', 'y'] }], { training: false, pooling: 'cls' }))
+    expect(() => multiTaskClassifier(g, config, [{ name: 'a.b', type: 'multiclass', labels: ['x', 'y'] }], { training: false, pooling: 'cls', headStyle: 'linear' }))
       .toThrow(/task name "a.b"/);
   });
 });

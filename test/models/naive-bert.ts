@@ -67,6 +67,22 @@ function layerNorm(x: number[][], gamma: Float32Array, beta: Float32Array, eps: 
   });
 }
 
+/**
+ * transformers' sequence-classification heads on the first token's state, weights under their checkpoint names
+ * (base-model prefix removed): BertForSequenceClassification's pooler (dense, tanh) and `classifier`, or
+ * RobertaClassificationHead's `classifier.dense`, tanh, `classifier.out_proj`. Dropout is off at inference.
+ */
+export function naiveClassifierLogits(w: Weights, style: 'bert' | 'roberta', first: number[], labels: number): number[] {
+  const H = first.length;
+  const tanh = (rows: number[][]): number[][] => rows.map((r) => r.map(Math.tanh));
+  if (style === 'bert') {
+    const pooled = tanh(dense([first], get(w, 'pooler.dense.weight'), get(w, 'pooler.dense.bias'), H));
+    return dense(pooled, get(w, 'classifier.weight'), get(w, 'classifier.bias'), labels)[0] as number[];
+  }
+  const inner = tanh(dense([first], get(w, 'classifier.dense.weight'), get(w, 'classifier.dense.bias'), H));
+  return dense(inner, get(w, 'classifier.out_proj.weight'), get(w, 'classifier.out_proj.bias'), labels)[0] as number[];
+}
+
 /** Last hidden states [seq][hidden] of one sequence. */
 export function naiveEncode(w: Weights, c: NaiveConfig, ids: number[], positions: number[], mask: number[]): number[][] {
   const H = c.hidden;

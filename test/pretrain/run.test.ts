@@ -82,7 +82,7 @@ describe('xlmt pretrain', () => {
     expect(model.config.modelType).toBe('bert');
     expect(JSON.parse(readFileSync(join(c.out, 'model', 'config.json'), 'utf8')).architectures).toEqual(['BertForMaskedLM']);
     const g = new GraphBuilder('expected');
-    multiTaskClassifier(g, model.config.encoder, [{ name: 'sentiment', type: 'multiclass', labels: ['negative', 'positive'] }], { training: false, pooling: 'cls' });
+    multiTaskClassifier(g, model.config.encoder, [{ name: 'sentiment', type: 'multiclass', labels: ['negative', 'positive'] }], { training: false, pooling: 'cls', headStyle: 'linear' });
     const expected = g.build().params.map((p) => ({ name: p.name, shape: p.shape as number[] }));
     const mapped = mapCheckpoint(expected, model.tensors, { source: 'model', allowMissing: [/^heads\./] });
     expect(mapped.report.missing).toEqual(['heads.sentiment.weight', 'heads.sentiment.bias']);

@@ -21,7 +21,7 @@ const config = encoderConfig({
 
 async function setup(): Promise<{ session: TrainingSession; fresh: () => ReturnType<typeof initParams> }> {
   const g = new GraphBuilder('tiny');
-  const logits = multiTaskClassifier(g, config, [TASK], { training: true, pooling: 'cls' });
+  const logits = multiTaskClassifier(g, config, [TASK], { training: true, pooling: 'cls', headStyle: 'linear' });
   const training = trainingGraph(g, { loss: multiTaskLoss(g, [TASK], logits) });
   return { session: await TrainingSession.create(training, { threads: 1 }), fresh: () => initParams(training.graph, 1) };
 }

@@ -64,7 +64,7 @@ export async function runFixture(trainRows = 120, devRows = 40): Promise<RunFixt
  * letters and ##letters, then [unusedN] slots as mBERT has. Written by hand because the trainer of the
  * `tokenizers` bindings breaks ties in hash order, which made trained fixtures (and the runs on them) vary.
  */
-function wordPieceJson(size: number): string {
+export function wordPieceJson(size: number): string {
   const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
   const words = [...new Set([...Object.values(WORDS).flatMap((w) => [...w.good, ...w.bad, ...w.filler]), 'price', 'people', 'leute'])].sort();
   const letters = [...new Set(words.join(''))].sort();

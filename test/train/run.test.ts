@@ -54,6 +54,16 @@ describe('xlmt train', () => {
     expect(model.report?.missing).toEqual([]);
   });
 
+  it("learns with transformers' RoBERTa heads as well, and the model keeps its head style", async () => {
+    const c = config('roberta-heads', { epochs: 10, headStyle: 'roberta', pooling: 'mean' });
+    const result = await runTraining(c, quiet);
+    expect(result.best?.score).toBeGreaterThan(0.8);
+    const model = await loadModelDir(join(c.out, 'best'));
+    expect(model.meta).toMatchObject({ headStyle: 'roberta', pooling: 'mean' });
+    expect([...model.params.keys()].filter((k) => k.startsWith('heads.sentiment.')).sort())
+      .toEqual(['heads.sentiment.dense.bias', 'heads.sentiment.dense.weight', 'heads.sentiment.out_proj.bias', 'heads.sentiment.out_proj.weight']);
+  });
+
   it('resumes after a crash with exactly the weights of an unbroken run', async () => {
     const unbroken = config('unbroken');
     await runTraining(unbroken, quiet);

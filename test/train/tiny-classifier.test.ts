@@ -51,7 +51,7 @@ describe('training a tiny transformer classifier', () => {
       maxPositionEmbeddings: SEQ, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0,
     });
     const g = new GraphBuilder('tiny_classifier');
-    const heads = multiTaskClassifier(g, config, [TASK], { training: true, pooling: 'cls' });
+    const heads = multiTaskClassifier(g, config, [TASK], { training: true, pooling: 'cls', headStyle: 'linear' });
     const training = trainingGraph(g, { loss: multiTaskLoss(g, [TASK], heads), outputs: { logits: heads.get('marker') as Value } });
     expect(training.unreachable).toEqual([]);
     const session = await TrainingSession.create(training, { threads: 1 });

@@ -54,7 +54,7 @@ describe('Trainer', () => {
       maxPositionEmbeddings: 16, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0,
     });
     const g = new GraphBuilder('tiny');
-    const logits = multiTaskClassifier(g, config, [TASK], { training: true, pooling: 'cls' });
+    const logits = multiTaskClassifier(g, config, [TASK], { training: true, pooling: 'cls', headStyle: 'linear' });
     const training = trainingGraph(g, { loss: multiTaskLoss(g, [TASK], logits) });
     const session = await TrainingSession.create(training, { threads: 1 });
     const whole = syntheticBatch(config, 8, 6, [TASK], new Random(5));
