@@ -176,7 +176,7 @@ describe('xlmt train --init a transformers classifier', () => {
   });
 });
 
-describe('xlmt import, then xlmt eval on the imported model', () => {
+describe('xlmt import, then xlmt eval and xlmt export on the imported model', () => {
   it('scores a labeled file with the checkpoint\'s labels', async () => {
     const { dir } = await transformersCheckpoint('xlm-roberta');
     const data = join(dir, 'dev.jsonl');
@@ -191,5 +191,8 @@ describe('xlmt import, then xlmt eval on the imported model', () => {
     expect(report?.task).toBe('sentiment');
     expect(report?.n).toBe(3);
     expect(report?.perLanguage.map((l) => l.lang).sort()).toEqual(['de', 'en']);
+    // The export checks its fused graph against the reference forward pass before writing it.
+    const exported = JSON.parse((await xlmt('export', '--model', out, '--out', join(dir, 'export'), '--json', '--threads', '1')).stdout) as { check: { tasks: { task: string; agreement: number }[] } };
+    expect(exported.check.tasks).toMatchObject([{ task: 'sentiment', agreement: 1 }]);
   }, 60_000);
 });
