@@ -11,7 +11,7 @@ set -euo pipefail
 XM=${1:-../shared/data/xm-bench}
 OUT=${2:-runs/xm-bench}
 PRETRAIN_STEPS=${PRETRAIN_STEPS:-0}      # ~1 step/s at batch 64 on 2 cores; 0: no pretraining
-EPOCHS=${EPOCHS:-4}                      # ~10 min each (82k rows, 2 layers, 1 thread; docs/results.md)
+EPOCHS=${EPOCHS:-6}                      # ~10 min each (82k rows, 2 layers, 1 thread; docs/results.md)
 LAYERS=${LAYERS:-2}                      # 4 layers gained nothing on topic after one epoch (docs/results.md)
 THREADS=${THREADS:-2}
 SIZE=(--layers "$LAYERS" --hidden 256 --heads 4 --ffn 1024)
