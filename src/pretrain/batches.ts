@@ -1,5 +1,4 @@
 // Texts → the feeds of one masked-LM training step: encoder inputs plus mlm_positions / mlm_labels.
-import type { HfModelConfig } from '../checkpoint/index.ts';
 import { MLM_LABELS, MLM_POSITIONS } from '../models/mlm.ts';
 import type { Feeds } from '../runtime/session.ts';
 import { positionIds, type PositionConvention, type TextTokenizer } from '../tokenize/index.ts';
@@ -26,10 +25,6 @@ export interface MlmBatch {
   readonly masked: number;
 }
 
-/** The position convention of a Hugging Face encoder config (RoBERTa and XLM-R count from pad_token_id + 1). */
-export function positionsOf(config: Pick<HfModelConfig, 'positions' | 'padTokenId'>): PositionConvention {
-  return config.positions === 'roberta' ? { convention: 'roberta', paddingIdx: config.padTokenId } : { convention: 'bert' };
-}
 
 /** Tokenizes `texts` (padded to the longest), masks them as `maskTokens` does and packs the step's feeds. */
 export async function mlmBatch(tokenizer: TextTokenizer, texts: readonly string[], options: MlmBatchOptions): Promise<MlmBatch> {

@@ -13,5 +13,5 @@ export {
   type UnlabeledCorpus,
 } from './corpus.ts';
 export { maskingVocab, maskTokens, type MaskedTokens, type MaskingDraw, type MaskingOptions, type MaskingVocab } from './masking.ts';
-export { mlmBatch, positionsOf, type MlmBatch, type MlmBatchOptions } from './batches.ts';
+export { mlmBatch, type MlmBatch, type MlmBatchOptions } from './batches.ts';
 export { PretrainError, type PretrainErrorCode, type PretrainErrorDetails } from './errors.ts';

@@ -2,7 +2,7 @@
 export { TextTokenizer, type TokenizedText } from './tokenizer.ts';
 export type { EncodedBatch, EncodeOptions, Padding } from './batch.ts';
 export { SPECIAL_ROLES, type SpecialRole, type SpecialToken, type SpecialTokens } from './specials.ts';
-export { bertPositionIds, positionIds, robertaPositionIds, type PositionConvention } from './positions.ts';
+export { bertPositionIds, positionIds, positionsOf, robertaPositionIds, type PositionConvention } from './positions.ts';
 export { trainTokenizer, type TrainEvent, type TrainOptions } from './train.ts';
 export type { TokenizerType } from './recipes.ts';
 export { readCorpusFiles, type Corpus, type CorpusFileOptions } from './corpus.ts';

@@ -15,6 +15,11 @@ export type PositionConvention =
   /** `paddingIdx` is the model's pad_token_id (1 for XLM-R and RoBERTa): HF uses it both to find pads and as their position. */
   | { readonly convention: 'roberta'; readonly paddingIdx: number };
 
+/** The position convention of a Hugging Face encoder config (RoBERTa and XLM-R count from pad_token_id + 1). */
+export function positionsOf(config: { readonly positions: 'bert' | 'roberta'; readonly padTokenId: number }): PositionConvention {
+  return config.positions === 'roberta' ? { convention: 'roberta', paddingIdx: config.padTokenId } : { convention: 'bert' };
+}
+
 /** [batch, seq] int64 position ids for `encoded`, in the layout of its inputIds. */
 export function positionIds(encoded: Pick<EncodedBatch, 'batch' | 'seq' | 'inputIds'>, options: PositionConvention): BigInt64Array {
   if (options.convention === 'bert') return bertPositionIds(encoded.batch, encoded.seq);

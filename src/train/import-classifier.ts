@@ -2,12 +2,11 @@
 // eval, export, serve and predict take it as they take a model xlmt trained, and `train --init` continues it.
 import { join } from 'node:path';
 import { GraphBuilder } from '../builder/builder.ts';
-import { canonicalName, type KeyReport, loadHfModel, mapCheckpoint, maxSequenceLength } from '../checkpoint/index.ts';
+import { canonicalName, type KeyReport, loadHfModel, mapCheckpoint, maxSequenceLength, type SafeTensor } from '../checkpoint/index.ts';
 import { makeSchema, makeTask, type TaskSchema } from '../data/index.ts';
 import { type HeadStyle, TASK_NAME, type TaskType } from '../models/heads.ts';
 import { multiTaskClassifier } from '../models/multitask.ts';
-import { TextTokenizer } from '../tokenize/index.ts';
-import type { Positions } from './feeds.ts';
+import { positionsOf, TextTokenizer } from '../tokenize/index.ts';
 import { saveModelDir, TOKENIZER_FILE, type TrainedModel } from './model-dir.ts';
 
 export interface ImportOptions {
@@ -40,12 +39,16 @@ export class ImportError extends Error {
 
 const MAX_DEFAULT_LENGTH = 512;
 
-/** Which transformers head the tensors hold: RoBERTa's two-layer `classifier.dense` + `out_proj`, or BERT's one `classifier` over the pooler. */
-function headOf(dir: string, names: ReadonlySet<string>): { style: HeadStyle; outRows: string } {
-  if (names.has('classifier.out_proj.weight')) return { style: 'roberta', outRows: 'classifier.out_proj.weight' };
-  if (names.has('classifier.weight')) {
-    if (!names.has('pooler.dense.weight')) throw new ImportError(dir, 'has a classifier.weight but no pooler (bert.pooler.dense.*): BertForSequenceClassification checkpoints carry both');
-    return { style: 'bert', outRows: 'classifier.weight' };
+/**
+ * Which transformers head the tensors (by canonical name) hold, RoBERTa's two-layer `classifier.dense` + `out_proj`
+ * or BERT's one `classifier` over the pooler, and how many outputs it has.
+ */
+function headOf(dir: string, tensors: ReadonlyMap<string, SafeTensor>): { style: HeadStyle; outputs: number } {
+  const outputs = (name: string): number => tensors.get(name)?.shape[0] ?? 0;
+  if (tensors.has('classifier.out_proj.weight')) return { style: 'roberta', outputs: outputs('classifier.out_proj.weight') };
+  if (tensors.has('classifier.weight')) {
+    if (!tensors.has('pooler.dense.weight')) throw new ImportError(dir, 'has a classifier.weight but no pooler (bert.pooler.dense.*): BertForSequenceClassification checkpoints carry both');
+    return { style: 'bert', outputs: outputs('classifier.weight') };
   }
   throw new ImportError(dir, 'holds no sequence-classification head (classifier.weight, or classifier.dense and classifier.out_proj): '
     + 'it is a base or masked-LM checkpoint; train a classifier from it with `xlmt train --init DIR`');
@@ -57,14 +60,13 @@ export async function importClassifier(dir: string, out: string, options: Import
   const checkpoint = await loadHfModel(dir);
   const hf = checkpoint.config;
   const warnings = [...checkpoint.warnings];
-  const head = headOf(dir, new Set([...checkpoint.tensors.keys()].map(canonicalName)));
-  const outRows = [...checkpoint.tensors].find(([key]) => canonicalName(key) === head.outRows)?.[1].shape[0] ?? 0;
+  const head = headOf(dir, new Map([...checkpoint.tensors].map(([key, tensor]) => [canonicalName(key), tensor])));
   let labels = hf.labels ? [...hf.labels] : null;
   if (!labels) {
-    labels = Array.from({ length: outRows }, (_, i) => `LABEL_${i}`);
-    warnings.push(`config.json names no labels (id2label); the head's ${outRows} outputs are called ${labels.join(', ')}`);
+    labels = Array.from({ length: head.outputs }, (_, i) => `LABEL_${i}`);
+    warnings.push(`config.json names no labels (id2label); the head's ${head.outputs} outputs are called ${labels.join(', ')}`);
   }
-  if (labels.length !== outRows) throw new ImportError(dir, `config.json names ${labels.length} labels but the classifier has ${outRows} outputs`);
+  if (labels.length !== head.outputs) throw new ImportError(dir, `config.json names ${labels.length} labels but the classifier has ${head.outputs} outputs`);
   if (new Set(labels).size !== labels.length) throw new ImportError(dir, `config.json's id2label repeats a label name: ${labels.join(', ')}`);
   const type = options.type ?? (hf.extra['problem_type'] === 'multi_label_classification' ? 'multilabel' : 'multiclass');
   const schema: TaskSchema = makeSchema([makeTask(options.task, type, labels)], { kind: 'inline', file: null });
@@ -88,12 +90,11 @@ export async function importClassifier(dir: string, out: string, options: Import
   multiTaskClassifier(g, hf.encoder, schema.tasks, { training: false, pooling: 'cls', headStyle: head.style });
   const expected = g.build().params.map((p) => ({ name: p.name, shape: p.shape as number[] }));
   const { params, report } = mapCheckpoint(expected, checkpoint.tensors, { source: dir, classifierTask: options.task });
-  const positions: Positions = hf.positions === 'roberta' ? { convention: 'roberta', paddingIdx: hf.padTokenId } : { convention: 'bert' };
   const model: TrainedModel = {
     hf, params, tokenizer, schema,
     meta: {
       format: 'xlmt-model', version: 1, pooling: 'cls', headStyle: head.style, maxLength,
-      padId: tokenizer.special('pad', 'batching').id, positions,
+      padId: tokenizer.special('pad', 'batching').id, positions: positionsOf(hf),
       thresholds: type === 'multilabel' ? { [options.task]: labels.map(() => options.threshold) } : {},
       info: { importedFrom: dir, architectures: [...hf.architectures] },
     },

@@ -9,7 +9,7 @@ import type { Parameter } from '../ir/params.ts';
 import { transformersHead } from '../models/heads.ts';
 import { initParams } from '../models/init.ts';
 import { multiTaskClassifier, multiTaskLoss } from '../models/multitask.ts';
-import { TextTokenizer } from '../tokenize/index.ts';
+import { positionsOf, TextTokenizer } from '../tokenize/index.ts';
 import { TRAIN_SHAPE, type TrainConfig } from './config.ts';
 import { resolveShape, scratchConfig } from './encoder-shape.ts';
 import type { Positions } from './feeds.ts';
@@ -68,7 +68,7 @@ export async function setupRun(config: TrainConfig, log: (line: string) => void)
     throw new Error(`maxLength ${config.maxLength} exceeds what the encoder's ${hf.encoder.maxPositionEmbeddings} positions allow (${maxSequenceLength(hf)})`);
   }
   const padId = tokenizer.special('pad', 'batching').id;
-  const positions: Positions = hf.positions === 'roberta' ? { convention: 'roberta', paddingIdx: hf.padTokenId } : { convention: 'bert' };
+  const positions: Positions = positionsOf(hf);
 
   const g = new GraphBuilder('train');
   const logits = multiTaskClassifier(g, hf.encoder, schema.tasks, { training: true, pooling: config.pooling, headStyle: config.headStyle });

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { hfModelConfig } from '../../src/checkpoint/index.ts';
 import { encoderConfig } from '../../src/models/config.ts';
-import { maskingVocab, maskTokens, mlmBatch, positionsOf, PretrainError } from '../../src/pretrain/index.ts';
+import { maskingVocab, maskTokens, mlmBatch, PretrainError } from '../../src/pretrain/index.ts';
+import { positionsOf } from '../../src/tokenize/index.ts';
 import { TextTokenizer } from '../../src/tokenize/index.ts';
 import { bertJson, xlmrJson } from '../tokenize/fixtures.ts';
 
