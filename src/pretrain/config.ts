@@ -18,6 +18,11 @@ export const PRETRAIN_SHAPE: FullShape = {
 };
 
 export const PretrainConfigSchema = z.strictObject({
+  /**
+   * `mlm`: masked-language-model pretraining of the whole encoder. `skipgram`: word2vec's skip-gram with negative
+   * sampling trains the word-embedding table alone (minutes of CPU) and saves it in a freshly initialized encoder.
+   */
+  objective: z.enum(['mlm', 'skipgram']).default('mlm'),
   /** Unlabeled text: .jsonl/.ndjson files (a text field a line) or plain text (a text a line), read in order. */
   corpus: z.array(z.string().min(1), { error: (issue) => (issue.input === undefined ? 'required: the unlabeled text files (--corpus FILE...)' : undefined) }).min(1),
   /** The JSONL field holding the text. */
@@ -45,8 +50,11 @@ export const PretrainConfigSchema = z.strictObject({
   steps: positiveInt.optional(),
   /** Passes over the corpus (held-out lines excluded). */
   epochs: positiveInt.optional(),
-  /** Peak learning rate: 5e-4 suits a small model from scratch; continued pretraining wants ~5e-5. */
-  lr: z.number().positive().default(5e-4),
+  /**
+   * Peak learning rate. Default 5e-4 for `mlm` (a small model from scratch; continued pretraining wants ~5e-5),
+   * 0.025 for `skipgram` (word2vec's, decayed linearly over all passes).
+   */
+  lr: z.number().positive().optional(),
   schedule: z.enum(['linear', 'cosine', 'constant']).default('linear'),
   /** Share of all steps spent warming up (RoBERTa's 6%). */
   warmupRatio: z.number().min(0).max(1).default(0.06),
@@ -61,6 +69,12 @@ export const PretrainConfigSchema = z.strictObject({
    * corpus); 0 turns the evaluation off. The same texts and masks each time, so the numbers compare across steps.
    */
   evalLines: z.number().int().min(0).default(200),
+  /** skipgram: the widest context window, in tokens either side of the center token. */
+  window: positiveInt.default(5),
+  /** skipgram: noise tokens drawn per context pair. */
+  negatives: positiveInt.default(5),
+  /** skipgram: frequent-token subsampling threshold (word2vec's t); 0 keeps every token. */
+  subsample: z.number().min(0).lt(1).default(1e-4),
   /** Save metrics, the resumable state and model/ every this many optimizer steps (and at the end). */
   checkpointEvery: positiveInt.default(500),
   nonFinite: z.enum(['error', 'skip']).default('error'),
@@ -71,7 +85,13 @@ export const PretrainConfigSchema = z.strictObject({
 }).refine((c) => c.steps === undefined || c.epochs === undefined, {
   message: 'give steps or epochs, not both',
   path: ['steps'],
-});
+}).refine((c) => c.objective === 'mlm' || c.steps === undefined, {
+  message: 'skipgram counts passes over the corpus: give epochs, not steps',
+  path: ['steps'],
+}).refine((c) => c.objective === 'mlm' || c.init === undefined, {
+  message: 'skipgram trains word embeddings for a new encoder: it cannot continue a checkpoint (drop init, or use objective mlm)',
+  path: ['init'],
+}).transform((c) => ({ ...c, lr: c.lr ?? (c.objective === 'skipgram' ? 0.025 : 5e-4) }));
 
 export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;
 export type PretrainConfigInput = z.input<typeof PretrainConfigSchema>;

@@ -83,7 +83,7 @@ export async function setupPretraining(config: PretrainConfig, log: (line: strin
   };
 }
 
-function tokenizerPath(config: PretrainConfig): string {
+export function tokenizerPath(config: PretrainConfig): string {
   if (config.tokenizer) return config.tokenizer;
   if (config.init) {
     const path = join(config.init, 'tokenizer.json');
@@ -99,7 +99,7 @@ function tokenizerPath(config: PretrainConfig): string {
 }
 
 
-function checkFit(config: PretrainConfig, tokenizer: TextTokenizer, hf: HfModelConfig): void {
+export function checkFit(config: PretrainConfig, tokenizer: TextTokenizer, hf: HfModelConfig): void {
   const model = config.init ? join(config.init, 'config.json') : 'the encoder built from scratch';
   if (tokenizer.vocabSize > hf.encoder.vocabSize) {
     throw new PretrainError({
