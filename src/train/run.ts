@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Task } from '../data/index.ts';
 import { AdamW, cosineSchedule, constantSchedule, linearSchedule, type Schedule } from '../optim/index.ts';
 import { TrainingSession } from '../runtime/training-session.ts';
-import type { TrainConfig } from './config.ts';
+import { parseTrainConfig, type TrainConfig } from './config.ts';
 import { evaluateDataset, type DatasetEvaluation } from './evaluate.ts';
 import { encodeExamples } from './examples.ts';
 import type { LoopEvents } from './events.ts';
@@ -53,6 +53,20 @@ function fingerprint(config: TrainConfig): string {
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
 }
 
+/**
+ * Whether the run directory's config.json, validated by this version (so settings added since the run began take
+ * their defaults), has the settings of `config`: a run begun by an earlier xlmt resumes when nothing it used
+ * changed, although its saved fingerprint, taken over the fields that version had, differs.
+ */
+function sameAsSavedConfig(config: TrainConfig): boolean {
+  const file = join(config.out, 'config.json');
+  try {
+    return fingerprint(parseTrainConfig(JSON.parse(readFileSync(file, 'utf8')), file)) === fingerprint(config);
+  } catch {
+    return false; // unreadable or no longer valid: not the same settings
+  }
+}
+
 function makeSchedule(config: TrainConfig, totalSteps: number): Schedule {
   const warmupSteps = Math.round(config.warmupRatio * totalSteps);
   if (config.schedule === 'constant') return constantSchedule(config.lr);
@@ -80,7 +94,10 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
   const saved = await loadRunState(lastDir);
   if (saved) {
     if (saved.progress.fingerprint !== progress.fingerprint) {
-      throw new Error(`${config.out} holds a run with other settings (${join(config.out, 'config.json')}); resume with the same configuration or choose another --out`);
+      if (!sameAsSavedConfig(config)) {
+        throw new Error(`${config.out} holds a run with other settings (${join(config.out, 'config.json')}); resume with the same configuration or choose another --out`);
+      }
+      writeFileSync(join(config.out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`); // with the fields added since
     }
     for (const [name, p] of params) {
       const data = saved.params.get(name);
@@ -88,7 +105,7 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
       p.data.set(data);
     }
     optimizer.loadState(saved.optimizer, params);
-    progress = saved.progress;
+    progress = { ...saved.progress, fingerprint: progress.fingerprint };
     if (progress.done) {
       events.log(`${config.out} has finished already (step ${progress.step}); the best model is in ${bestDir}`);
       return { out: config.out, steps: progress.step, epochs: progress.epoch, best: progress.best, stoppedEarly: progress.epoch < config.epochs };

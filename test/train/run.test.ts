@@ -115,6 +115,34 @@ describe('xlmt train', () => {
     await runTraining(first, { log: () => {}, onStep: (e) => { if (e.step === 6) throw new Error('stop'); } }).catch(() => {});
     await expect(runTraining({ ...first, lr: 1e-4 }, quiet)).rejects.toThrow(/holds a run with other settings/);
   });
+
+  it('resumes a run begun by an earlier version whose config lacked fields added since (they take their defaults)', async () => {
+    const unbroken = config('unbroken-v1');
+    await runTraining(unbroken, quiet);
+    const older = config('older-version');
+    await runTraining(older, { log: () => {}, onStep: (e) => { if (e.step === 12) throw new Error('stop'); } }).catch(() => {});
+    // What an earlier version left: no headStyle in config.json, a fingerprint over the fields it had.
+    const { writeFileSync } = await import('node:fs');
+    const { createHash } = await import('node:crypto');
+    const { headStyle: _added, ...earlier } = older;
+    writeFileSync(join(older.out, 'config.json'), JSON.stringify(earlier));
+    const progressFile = join(older.out, 'checkpoints', 'last', 'progress.json');
+    const { threads: _t, evalBatchSize: _e, out: _o, patience: _p, ...settings } = earlier;
+    const saved = JSON.parse(readFileSync(progressFile, 'utf8')) as Record<string, unknown>;
+    saved.fingerprint = createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
+    writeFileSync(progressFile, JSON.stringify(saved));
+
+    await runTraining(older, quiet);
+    const a = await finalParams(unbroken.out);
+    const b = await finalParams(older.out);
+    for (const [name, bytes] of a) expect(Buffer.compare(Buffer.from(bytes), Buffer.from(b.get(name) ?? new Uint8Array())), name).toBe(0);
+    expect(JSON.parse(readFileSync(join(older.out, 'config.json'), 'utf8'))).toMatchObject({ headStyle: 'linear' });
+
+    // A changed setting is still refused, whatever the saved config lacks.
+    writeFileSync(join(older.out, 'config.json'), JSON.stringify({ ...earlier, lr: 1e-4 }));
+    writeFileSync(progressFile, JSON.stringify({ ...saved, done: false }));
+    await expect(runTraining(older, quiet)).rejects.toThrow(/holds a run with other settings/);
+  });
 });
 
 describe('xlmt train on CSV', () => {
