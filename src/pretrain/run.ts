@@ -9,12 +9,12 @@ import { saveHfModel } from '../checkpoint/index.ts';
 import { AdamW, makeSchedule, type Schedule } from '../optim/index.ts';
 import { type Feeds, Session } from '../runtime/session.ts';
 import { TrainingSession } from '../runtime/training-session.ts';
-import { loadRunState, type RunProgress, saveRunState } from '../train/run-state.ts';
+import { loadRunState, readSavedConfig, type RunProgress, saveRunState } from '../train/run-state.ts';
 import { Trainer } from '../train/trainer.ts';
 import { recoverDir, replaceDir } from '../util/atomic-dir.ts';
 import { mixSeed } from '../util/random.ts';
 import { mlmBatch, type MlmBatch, type MlmBatchOptions } from './batches.ts';
-import type { PretrainConfig } from './config.ts';
+import { parsePretrainConfig, type PretrainConfig } from './config.ts';
 import { batchesPerEpoch, corpusBatches, cursorAt, type CorpusBatch } from './corpus.ts';
 import { MLM_CORRECT, type PretrainSetup, setupPretraining } from './setup.ts';
 
@@ -101,14 +101,18 @@ export async function runPretraining(config: PretrainConfig, events: PretrainEve
   let progress: RunProgress = { epoch: 0, batch: 0, step: 0, best: null, stale: 0, metricsLines: 0, done: false, fingerprint: fingerprint(config, setup.corpusHash) };
   const saved = await loadRunState(lastDir);
   if (saved) {
-    if (saved.progress.fingerprint !== progress.fingerprint) throw otherSettings(config, configFile, saved.progress.fingerprint, progress.fingerprint);
+    if (saved.progress.fingerprint !== progress.fingerprint) {
+      const before = readSavedConfig(configFile, parsePretrainConfig);
+      if (!before || fingerprint(before, setup.corpusHash) !== progress.fingerprint) throw otherSettings(config, before, configFile, saved.progress.fingerprint, progress.fingerprint);
+      writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`); // with the fields added since
+    }
     for (const [name, p] of params) {
       const data = saved.params.get(name);
       if (!data || data.length !== p.data.length) throw new Error(`${lastDir}: parameter ${name} is missing or has the wrong size`);
       p.data.set(data);
     }
     optimizer.loadState(saved.optimizer, params);
-    progress = saved.progress;
+    progress = { ...saved.progress, fingerprint: progress.fingerprint };
     if (progress.done) {
       events.log(`${config.out} has finished already (${progress.step} steps); the model is in ${modelDir}`);
       await recoverDir(modelDir);
@@ -237,15 +241,16 @@ async function scoreHeldOut(session: Session, batches: readonly HeldOutBatch[], 
 }
 
 /** Names the settings that differ from the run's config.json, or says that the corpus changed. */
-function otherSettings(config: PretrainConfig, configFile: string, savedPrint: string, currentPrint: string): Error {
+/** The refusal, listing the settings that differ (`before`: the run's config.json read by this version). */
+function otherSettings(config: PretrainConfig, before: PretrainConfig | null, configFile: string, savedPrint: string, currentPrint: string): Error {
   const [savedSettings, savedCorpus] = savedPrint.split(':');
   const [currentSettings, currentCorpus] = currentPrint.split(':');
   const differences: string[] = [];
-  if (savedSettings !== currentSettings && existsSync(configFile)) {
-    const before = settingsOf(JSON.parse(readFileSync(configFile, 'utf8')) as PretrainConfig);
+  if (savedSettings !== currentSettings && before) {
+    const then = settingsOf(before);
     const now = settingsOf(config);
-    for (const key of new Set([...Object.keys(before), ...Object.keys(now)])) {
-      const [a, b] = [JSON.stringify(before[key]), JSON.stringify(now[key])];
+    for (const key of new Set([...Object.keys(then), ...Object.keys(now)])) {
+      const [a, b] = [JSON.stringify(then[key]), JSON.stringify(now[key])];
       if (a !== b) differences.push(`${key}: ${a ?? 'unset'} in the run, ${b ?? 'unset'} now`);
     }
   }

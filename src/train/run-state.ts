@@ -1,5 +1,5 @@
 // The resumable state of a training run: parameters, optimizer buffers and progress, written atomically.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -70,4 +70,18 @@ export async function loadRunState(dir: string): Promise<LoadedRunState | null> 
   const step = Number(optimizer.metadata.step);
   if (!kind || !Number.isInteger(step)) throw new Error(`${join(dir, OPTIMIZER_FILE)}: metadata must carry the optimizer kind and step`);
   return { params: params.tensors, optimizer: { kind, step, buffers: optimizer.tensors }, progress: parsed.data };
+}
+
+/**
+ * A run directory's config.json validated by this version's schema, so settings added since the run began take
+ * their defaults; null when it is missing, unreadable or no longer valid. A run begun by an earlier version
+ * resumes when this matches the current configuration, although its saved fingerprint (taken over the fields that
+ * version had) differs.
+ */
+export function readSavedConfig<T>(file: string, parse: (input: unknown, where: string) => T): T | null {
+  try {
+    return parse(JSON.parse(readFileSync(file, 'utf8')), file);
+  } catch {
+    return null;
+  }
 }

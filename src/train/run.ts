@@ -13,7 +13,7 @@ import type { LoopEvents } from './events.ts';
 import { trainingFeeds } from './feeds.ts';
 import { saveModelDir } from './model-dir.ts';
 import { Predictor } from './predict.ts';
-import { loadRunState, type RunProgress, saveRunState } from './run-state.ts';
+import { loadRunState, readSavedConfig, type RunProgress, saveRunState } from './run-state.ts';
 import { planEpoch, type SamplerOptions } from './sampler.ts';
 import { setupRun } from './setup.ts';
 import { Trainer } from './trainer.ts';
@@ -53,20 +53,6 @@ function fingerprint(config: TrainConfig): string {
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
 }
 
-/**
- * Whether the run directory's config.json, validated by this version (so settings added since the run began take
- * their defaults), has the settings of `config`: a run begun by an earlier xlmt resumes when nothing it used
- * changed, although its saved fingerprint, taken over the fields that version had, differs.
- */
-function sameAsSavedConfig(config: TrainConfig): boolean {
-  const file = join(config.out, 'config.json');
-  try {
-    return fingerprint(parseTrainConfig(JSON.parse(readFileSync(file, 'utf8')), file)) === fingerprint(config);
-  } catch {
-    return false; // unreadable or no longer valid: not the same settings
-  }
-}
-
 function makeSchedule(config: TrainConfig, totalSteps: number): Schedule {
   const warmupSteps = Math.round(config.warmupRatio * totalSteps);
   if (config.schedule === 'constant') return constantSchedule(config.lr);
@@ -94,7 +80,8 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
   const saved = await loadRunState(lastDir);
   if (saved) {
     if (saved.progress.fingerprint !== progress.fingerprint) {
-      if (!sameAsSavedConfig(config)) {
+      const before = readSavedConfig(join(config.out, 'config.json'), parseTrainConfig);
+      if (!before || fingerprint(before) !== progress.fingerprint) {
         throw new Error(`${config.out} holds a run with other settings (${join(config.out, 'config.json')}); resume with the same configuration or choose another --out`);
       }
       writeFileSync(join(config.out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`); // with the fields added since

@@ -1,6 +1,7 @@
 // xlmt pretrain end to end on a tiny corpus: run directory, learning, the model directory xlmt train takes, exact
 // resume after a crash or a kill, refusals and error messages.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,6 +158,25 @@ describe('xlmt pretrain', () => {
       .rejects.toThrow(/holds a run with other settings .*lr: 0\.003 in the run, 0\.0001 now; maskProbability: 0\.15 in the run, 0\.2 now/);
     // Threads only change speed: the run resumes.
     await expect(runPretraining({ ...first, threads: 2 }, quiet)).resolves.toMatchObject({ steps: 42 });
+  });
+
+  it('resumes a run begun by an earlier version whose config lacked fields added since (they take their defaults)', async () => {
+    const unbroken = config('unbroken-v1');
+    await runPretraining(unbroken, quiet);
+    const older = config('older-version');
+    await runPretraining(older, { log: () => {}, onStep: (e) => { if (e.step === 23) throw new Error('stop'); } }).catch(() => {});
+    // What an earlier version left: a config.json without the skip-gram fields, a fingerprint over the fields it had.
+    const { objective: _o, window: _w, negatives: _n, subsample: _s, ...earlier } = older;
+    writeFileSync(join(older.out, 'config.json'), JSON.stringify(earlier));
+    const progressFile = join(older.out, 'checkpoints', 'last', 'progress.json');
+    const saved = JSON.parse(readFileSync(progressFile, 'utf8')) as { fingerprint: string };
+    const { threads: _t, evalBatchSize: _e, out: _out, ...settings } = earlier;
+    const corpus = saved.fingerprint.split(':')[1];
+    writeFileSync(progressFile, JSON.stringify({ ...saved, fingerprint: `${createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16)}:${corpus}` }));
+
+    await runPretraining(older, quiet);
+    expectSameParams(await finalParams(unbroken.out), await finalParams(older.out));
+    expect(JSON.parse(readFileSync(join(older.out, 'config.json'), 'utf8'))).toMatchObject({ objective: 'mlm', window: 5 });
   });
 
   it('pretrains with XLM-R conventions when the tokenizer pads with <pad>: lm_head names, RoBERTa positions', async () => {
