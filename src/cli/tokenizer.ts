@@ -8,6 +8,7 @@ interface TrainFlags {
   type: TokenizerType;
   vocabSize: number;
   minFrequency: number;
+  minWordCount?: number;
   lowercase: boolean;
   textField: string;
   out: string;
@@ -30,7 +31,7 @@ function describe(event: TrainEvent, files: number): string {
     case 'done':
       return (
         `kept ${count(event.vocabSize)} tokens (alphabet ${count(event.alphabet)}; dropped ${count(event.droppedRare)} rare, ` +
-        `${count(event.droppedForSize)} over the vocab size)  [${at}]`
+        `${count(event.droppedForSize)} over the vocab size${event.wholeWords > 0 ? `; added ${count(event.wholeWords)} whole words` : ''})  [${at}]`
       );
   }
 }
@@ -45,6 +46,7 @@ export function tokenizerCommand(): Command {
     .addOption(new Option('--type <type>', 'tokenizer model').choices(['unigram', 'wordpiece']).makeOptionMandatory())
     .requiredOption('--vocab-size <n>', 'vocabulary size, special tokens included', positiveInt('--vocab-size'))
     .option('--min-frequency <n>', 'drop pieces used fewer times on the corpus (0: keep all)', nonNegativeInt('--min-frequency'), 0)
+    .option('--min-word-count <n>', 'WordPiece beyond the trainer\'s 30,000 pieces: whole words seen at least this often fill the vocabulary (default 2)', positiveInt('--min-word-count'))
     .option('--lowercase', 'lowercase the text (WordPiece: also strip accents, as uncased BERT)', false)
     .option('--text-field <name>', 'field holding the text in JSONL files', 'text')
     .requiredOption('--out <file>', 'where to write tokenizer.json')
@@ -54,6 +56,7 @@ export function tokenizerCommand(): Command {
         type: flags.type,
         vocabSize: flags.vocabSize,
         minFrequency: flags.minFrequency,
+        ...(flags.minWordCount !== undefined ? { minWordCount: flags.minWordCount } : {}),
         lowercase: flags.lowercase,
         onProgress: (event) => console.log(describe(event, flags.corpus.length)),
       });

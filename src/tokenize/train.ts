@@ -2,7 +2,9 @@
 //
 // The binding trains only from files and only with the model's default trainer, so: the corpus goes to a
 // temporary file, the default trainer runs, and vocab size / minimum frequency / special tokens are applied
-// to its output (vocab.ts) before the final tokenizer is assembled (recipes.ts).
+// to its output (vocab.ts) before the final tokenizer is assembled (recipes.ts). That trainer stops at a fixed
+// number of pieces; a larger WordPiece vocabulary is filled with the corpus's most frequent whole words the
+// trained pieces split (wholeWords), which is what further WordPiece merges would mostly add.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +21,10 @@ export interface TrainOptions {
   readonly vocabSize: number;
   /** Drop pieces (not single characters) the trained tokenizer uses fewer times than this on the corpus. Default 0: keep all. */
   readonly minFrequency?: number;
+  /**
+   * WordPiece beyond the trainer's pieces: the least times a whole word must occur to be added. Default 2.
+   */
+  readonly minWordCount?: number;
   /** Lowercase (and, for WordPiece, strip accents as uncased BERT does). Default false. */
   readonly lowercase?: boolean;
   readonly onProgress?: (event: TrainEvent) => void;
@@ -33,6 +39,8 @@ export type TrainEvent =
       readonly alphabet: number;
       readonly droppedRare: number;
       readonly droppedForSize: number;
+      /** WordPiece: whole words added after the trainer's pieces to reach the vocabulary size. */
+      readonly wholeWords: number;
       readonly seconds: number;
     };
 
@@ -81,12 +89,16 @@ export async function trainTokenizer(corpus: Corpus, options: TrainOptions): Pro
           `use a vocabSize of at least ${selection.alphabet + specials.length}`,
       );
     }
-    const final = recipe.build(selection.kept, lowercase);
+    const room = vocabSize - specials.length - selection.kept.length;
+    const words = room > 0 && recipe.type === 'wordpiece'
+      ? await wholeWords(recipe.build(selection.kept, lowercase), corpusPath, room, options.minWordCount ?? 2)
+      : [];
+    const final = recipe.build([...selection.kept, ...words.map((token) => ({ token, score: 0 }))], lowercase);
     const finalPath = join(dir, 'tokenizer.json');
     final.save(finalPath, true);
     const tokenizer = TextTokenizer.fromJSON(readFileSync(finalPath, 'utf8'), `trained ${recipe.type} tokenizer`);
     const { alphabet, droppedRare, droppedForSize } = selection;
-    progress({ stage: 'done', vocabSize: tokenizer.vocabSize, alphabet, droppedRare, droppedForSize, seconds: seconds() });
+    progress({ stage: 'done', vocabSize: tokenizer.vocabSize, alphabet, droppedRare, droppedForSize, wholeWords: words.length, seconds: seconds() });
     return tokenizer;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -99,12 +111,15 @@ function checkTrainOptions(options: TrainOptions, recipe: Recipe, specialCount: 
   if (!Number.isInteger(vocabSize) || vocabSize <= specialCount) {
     throw new TokenizerError('TRAIN_INVALID_OPTIONS', `vocabSize must be an integer above ${specialCount} (the special tokens), received ${vocabSize}`);
   }
-  if (vocabSize > max) {
+  if (vocabSize > max && recipe.type !== 'wordpiece') {
     throw new TokenizerError(
       'TRAIN_INVALID_OPTIONS',
       `vocabSize ${vocabSize} is more than a ${recipe.type} tokenizer trained with the tokenizers Node binding can have (${max}): ` +
         `the binding only exposes the default trainer, which stops at ${recipe.trainerCap} pieces (+ ${specialCount} special tokens)`,
     );
+  }
+  if (options.minWordCount !== undefined && (!Number.isInteger(options.minWordCount) || options.minWordCount < 1)) {
+    throw new TokenizerError('TRAIN_INVALID_OPTIONS', `minWordCount must be an integer >= 1, received ${options.minWordCount}`);
   }
   if (!Number.isInteger(minFrequency) || minFrequency < 0) {
     throw new TokenizerError('TRAIN_INVALID_OPTIONS', `minFrequency must be an integer >= 0, received ${minFrequency}`);
@@ -126,4 +141,38 @@ async function countUsage(tokenizer: NativeTokenizer, corpusPath: string): Promi
     }
   }
   return counts;
+}
+
+/**
+ * The corpus's most frequent words (as the tokenizer normalizes and pre-tokenizes them) that `tokenizer` splits into
+ * several pieces, at most `room` of them, each seen at least `minCount` times; most frequent first, ties in code
+ * point order. A word is rebuilt from its WordPiece pieces (`##` continues it); words with an unknown piece are
+ * skipped, since their text is not recoverable.
+ */
+export async function wholeWords(tokenizer: NativeTokenizer, corpusPath: string, room: number, minCount: number): Promise<string[]> {
+  const counts = new Map<string, number>();
+  for await (const chunk of corpusFileChunks(corpusPath, 2048)) {
+    for (const encoding of await encodeTexts(tokenizer, chunk, false)) {
+      let word = '';
+      let pieces = 0;
+      let known = true;
+      const flush = (): void => {
+        if (pieces > 1 && known) counts.set(word, (counts.get(word) ?? 0) + 1);
+        word = '';
+        pieces = 0;
+        known = true;
+      };
+      for (const token of encoding.getTokens()) {
+        if (!token.startsWith('##')) flush();
+        if (token === '[UNK]') known = false;
+        word += pieces === 0 ? token : token.slice(2);
+        pieces++;
+      }
+      flush();
+    }
+  }
+  return [...counts].filter(([, n]) => n >= minCount)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .slice(0, room)
+    .map(([w]) => w);
 }

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readCorpusFiles, TextTokenizer, TokenizerError, trainTokenizer, type TrainEvent } from '../../src/tokenize/index.ts';
+import { wordPieceRecipe } from '../../src/tokenize/recipes.ts';
+import { wholeWords } from '../../src/tokenize/train.ts';
 import { corpusLines, MULTI_SCRIPT, tempDir, writeTemp } from './fixtures.ts';
 
 async function rejection(promise: Promise<unknown>): Promise<TokenizerError> {
@@ -168,5 +170,30 @@ describe('trainTokenizer options and corpora', () => {
       'vocabSize 10 is too small for this corpus: its alphabet has 20 wordpiece pieces (single characters and their ## forms) ' +
         'plus 5 special tokens; use a vocabSize of at least 25',
     );
+  });
+});
+
+describe('trainTokenizer: WordPiece beyond the trainer\'s pieces', () => {
+  it('fills the vocabulary with the most frequent whole words the pieces split', async () => {
+    const corpus = writeTemp('words.txt', ['the cat sat', 'the cat ran', 'a dog', 'thé'].join('\n'));
+    const text = readFileSync(corpus, 'utf8');
+    // Pieces: only the alphabet (each character and its ## form), so every word of two or more letters is split.
+    const letters = [...new Set(text.replace(/[\sé]/g, ''))].sort();
+    const alphabetOnly = wordPieceRecipe.build(letters.flatMap((c) => [{ token: c, score: 0 }, { token: `##${c}`, score: 0 }]), false);
+    // "the" and "cat" twice (ties in code point order); "sat", "ran", "dog" once; "a" is one piece; "thé" has an
+    // unknown character, so its text cannot be rebuilt from pieces.
+    expect(await wholeWords(alphabetOnly, corpus, 10, 2)).toEqual(['cat', 'the']);
+    expect(await wholeWords(alphabetOnly, corpus, 1, 2)).toEqual(['cat']);
+    expect(await wholeWords(alphabetOnly, corpus, 10, 1)).toEqual(['cat', 'the', 'dog', 'ran', 'sat']);
+  });
+
+  it('accepts a WordPiece vocabulary above the trainer\'s 30,000 pieces and reports the words it added', async () => {
+    const events: TrainEvent[] = [];
+    const tokenizer = await trainTokenizer(corpusLines(), { type: 'wordpiece', vocabSize: 40_000, onProgress: (e) => events.push(e) });
+    const done = events.find((e) => e.stage === 'done');
+    // On 2k lines the trainer stops well short of 30,000 pieces with every word whole: nothing to add.
+    expect(done).toMatchObject({ stage: 'done', wholeWords: 0 });
+    expect(tokenizer.vocabSize).toBeLessThan(30_000);
+    await expect(trainTokenizer(['a b'], { type: 'wordpiece', vocabSize: 100, minWordCount: 0 })).rejects.toThrow(/minWordCount must be an integer >= 1/);
   });
 });
