@@ -14,13 +14,15 @@ PRETRAIN_STEPS=${PRETRAIN_STEPS:-0}      # ~1 step/s at batch 64 on 2 cores; 0: 
 EPOCHS=${EPOCHS:-6}                      # ~10 min each (82k rows, 2 layers, 1 thread; docs/results.md)
 LAYERS=${LAYERS:-2}                      # 4 layers gained nothing on topic after one epoch (docs/results.md)
 THREADS=${THREADS:-2}
+VOCAB=${VOCAB:-100000}                   # 30,000 WordPiece pieces + the most frequent whole words (docs/results.md)
+TEMPERATURE=${TEMPERATURE:-5}            # task sampling; T = 2 was 0.3 behind over 6 epochs (docs/results.md)
 SIZE=(--layers "$LAYERS" --hidden 256 --heads 4 --ffn 1024)
 mkdir -p "$OUT"
 
-# A 30,000-piece WordPiece vocabulary: whole words for most of the 12+ languages, so the embeddings carry the
-# lexical cues the tasks need (an 8,000-piece Unigram vocabulary cost 10-20 points of topic macro-F1).
+# A large WordPiece vocabulary: whole words for most of the 12+ languages, so the embeddings carry the lexical
+# cues the tasks need (an 8,000-piece Unigram vocabulary cost 10-20 points of topic macro-F1).
 [ -f "$OUT/tokenizer.json" ] || npx xlmt tokenizer train --corpus "$XM/unlabeled.jsonl" "$XM/train.jsonl" \
-  --type wordpiece --vocab-size 30000 --out "$OUT/tokenizer.json"
+  --type wordpiece --vocab-size "$VOCAB" --out "$OUT/tokenizer.json"
 
 START=(--tokenizer "$OUT/tokenizer.json" "${SIZE[@]}")
 if [ "$PRETRAIN_STEPS" -gt 0 ]; then
@@ -30,10 +32,10 @@ if [ "$PRETRAIN_STEPS" -gt 0 ]; then
   START=(--init "$OUT/pretrain/model")
 fi
 
-# Temperature sampling (T = 2) gives the smaller tasks more batches than their share of rows; every epoch is
-# evaluated on dev and the best one kept.
+# Temperature sampling (T = 5) gives the smaller tasks more batches than their share of rows (topic 28% instead
+# of 10%); every epoch is evaluated on dev and the best one kept.
 npx xlmt train --train "$XM/train.jsonl" --dev "$XM/dev.jsonl" --tasks "$XM/tasks.json" "${START[@]}" \
   --out "$OUT/train" --epochs "$EPOCHS" --batch-size 32 --max-length 128 --lr 1e-3 --pooling mean \
-  --sampling temperature --temperature 2 --patience 0 --checkpoint-every 500 --threads "$THREADS"
+  --sampling temperature --temperature "$TEMPERATURE" --patience 0 --checkpoint-every 500 --threads "$THREADS"
 
 npx xlmt eval --model "$OUT/train" --data "$XM/dev.jsonl" | tee "$OUT/dev-report.md"
