@@ -240,7 +240,6 @@ async function scoreHeldOut(session: Session, batches: readonly HeldOutBatch[], 
   return masked > 0 ? { loss: lossSum / masked, accuracy: correct / masked, masked } : null;
 }
 
-/** Names the settings that differ from the run's config.json, or says that the corpus changed. */
 /** The refusal, listing the settings that differ (`before`: the run's config.json read by this version). */
 function otherSettings(config: PretrainConfig, before: PretrainConfig | null, configFile: string, savedPrint: string, currentPrint: string): Error {
   const [savedSettings, savedCorpus] = savedPrint.split(':');

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { GraphBuilder } from '../builder/builder.ts';
 import { saveHfModel } from '../checkpoint/index.ts';
 import type { Parameter } from '../ir/params.ts';
+import type { EncoderConfig } from '../models/config.ts';
 import { encoder } from '../models/encoder.ts';
 import { initParams } from '../models/init.ts';
 import { encoderInputs } from '../models/multitask.ts';
@@ -91,7 +92,7 @@ async function tokenIds(tokenizer: TextTokenizer, texts: readonly string[], maxL
 }
 
 /** A from-scratch encoder's weights, initialized as `xlmt train` would (seeded). */
-function encoderParams(c: Parameters<typeof encoder>[1], seed: number): Map<string, Parameter> {
+function encoderParams(c: EncoderConfig, seed: number): Map<string, Parameter> {
   const g = new GraphBuilder('skipgram-encoder');
   g.output('hidden', encoder(g, c, encoderInputs(g), { training: false }));
   return initParams(g.build(), seed, INIT_STD);
