@@ -25,12 +25,12 @@ export function globalGradNorm(grads: Gradients): number {
 }
 
 /**
- * Scales every gradient in place by maxNorm / (norm + 1e-6) when the norm exceeds maxNorm (the 1e-6 is torch's).
+ * Scales every gradient in place by maxNorm / (norm + 1e-6) when the norm exceeds maxNorm (the 1e-6 is torch's);
+ * `norm` is the gradients' global norm, given when the caller has it already.
  * A non-finite norm scales nothing (scaling would turn every gradient into NaN): check it with `checkFinite`.
  */
-export function clipGradNorm(grads: Gradients, maxNorm: number): ClipResult {
+export function clipGradNorm(grads: Gradients, maxNorm: number, norm = globalGradNorm(grads)): ClipResult {
   checkNumber('clipGradNorm', 'maxNorm', maxNorm, 'a finite number > 0', (v) => v > 0);
-  const norm = globalGradNorm(grads);
   if (!Number.isFinite(norm) || norm <= maxNorm) return { norm, scale: 1 };
   const scale = maxNorm / (norm + 1e-6);
   for (const grad of grads.values()) {

@@ -77,10 +77,12 @@ export class Trainer {
     }
     const step = this.options.optimizer.stepCount;
     const lr = this.options.schedule(step);
-    // Checked before anything is changed: a non-finite step never reaches the parameters (or a checkpoint).
-    const skipped = guardFinite(this.options.nonFinite ?? 'error', step, loss, grads);
+    // Checked before anything is changed: a non-finite step never reaches the parameters (or a checkpoint). A
+    // finite norm proves every gradient finite (see globalGradNorm), so the full scan runs only when it is not.
+    const norm = globalGradNorm(grads);
+    const skipped = Number.isFinite(loss) && Number.isFinite(norm) ? null : guardFinite(this.options.nonFinite ?? 'error', step, loss, grads);
     if (skipped) return { step, loss, gradNorm: Number.NaN, lr, skipped, outputs };
-    const gradNorm = this.options.maxGradNorm === undefined ? globalGradNorm(grads) : clipGradNorm(grads, this.options.maxGradNorm).norm;
+    const gradNorm = this.options.maxGradNorm === undefined ? norm : clipGradNorm(grads, this.options.maxGradNorm, norm).norm;
     this.options.optimizer.step(this.params, grads, lr);
     return { step: this.options.optimizer.stepCount, loss, gradNorm, lr, skipped: null, outputs };
   }
