@@ -32,3 +32,14 @@ export function number(flag: string): (value: string) => number {
     return n;
   };
 }
+
+/** `MIN-MAX` (or one length N, meaning N-N) as { min, max }, both positive integers with min ≤ max. */
+export function intRange(flag: string): (value: string) => { min: number; max: number } {
+  return (value) => {
+    const match = /^(\d+)(?:-(\d+))?$/.exec(value.trim());
+    const min = match ? Number(match[1]) : Number.NaN;
+    const max = match ? Number(match[2] ?? match[1]) : Number.NaN;
+    if (!(min >= 1 && max >= min)) throw new InvalidArgumentError(`${flag} expects MIN-MAX with 1 <= MIN <= MAX (e.g. 3-5), got "${value}"`);
+    return { min, max };
+  };
+}

@@ -3,12 +3,12 @@ import { type Command, Option } from 'commander';
 import { PRESET_NAMES } from '../checkpoint/index.ts';
 import { HEAD_STYLES } from '../models/heads.ts';
 import { parseTrainConfig, readConfigFile, type TrainConfig } from '../train/config.ts';
-import { nonNegativeInt, number, positiveInt } from './options.ts';
+import { intRange, nonNegativeInt, number, positiveInt } from './options.ts';
 
 export interface TrainFlags {
   config?: string;
   train?: string; dev?: string; tasks?: string; tokenizer?: string; init?: string; out?: string;
-  pooling?: string; headStyle?: string; maxLength?: number; batchSize?: number; accumulation?: number; epochs?: number;
+  pooling?: string; charNgrams?: { min: number; max: number }; headStyle?: string; maxLength?: number; batchSize?: number; accumulation?: number; epochs?: number;
   lr?: number; schedule?: string; warmupRatio?: number; weightDecay?: number; sampling?: string; temperature?: number; groupWindow?: number;
   patience?: number; checkpointEvery?: number; seed?: number; threads?: number;
   preset?: string; layers?: number; hidden?: number; heads?: number; ffn?: number;
@@ -30,6 +30,7 @@ const FLAGS: Record<ConfigFlag | EncoderFlag, () => Option> = {
   init: () => new Option('--init <dir>', 'Hugging Face checkpoint directory to start from'),
   out: () => new Option('--out <dir>', 'run directory (default runs/train)'),
   pooling: () => new Option('--pooling <kind>', 'sentence vector').choices(['cls', 'mean']),
+  charNgrams: () => new Option('--char-ngrams <min-max>', 'train with character n-gram embeddings of these lengths (e.g. 3-5), folded into the word embeddings when saved').argParser(intRange('--char-ngrams')),
   headStyle: () => new Option('--head-style <style>', 'task heads: xlmt\'s linear head, or transformers\' BERT or RoBERTa classification head').choices(HEAD_STYLES),
   maxLength: () => new Option('--max-length <n>', 'tokens per text').argParser(positiveInt('--max-length')),
   batchSize: () => new Option('--batch-size <n>', 'examples per batch').argParser(positiveInt('--batch-size')),

@@ -3,6 +3,7 @@
 // stored [out, in] as in PyTorch's nn.Linear); only attention reshapes to heads.
 import type { GraphBuilder } from '../builder/builder.ts';
 import type { Value } from '../ir/graph.ts';
+import { charNgramEmbedding, type CharNgramInputs } from './char-ngrams.ts';
 import type { EncoderConfig } from './config.ts';
 import { dropout } from './dropout.ts';
 
@@ -15,6 +16,8 @@ export interface EncoderInputs {
   readonly tokenTypeIds: Value;
   /** float32 [batch, seq]: 1 for tokens, 0 for padding. */
   readonly attentionMask: Value;
+  /** Training with character n-gram embeddings added to the word embeddings (see char-ngrams.ts). */
+  readonly charNgrams?: CharNgramInputs;
 }
 
 export interface EncoderOptions {
@@ -47,7 +50,8 @@ export function gelu(g: GraphBuilder, x: Value): Value {
 function embeddings(g: GraphBuilder, c: EncoderConfig, inputs: EncoderInputs, options: EncoderOptions): Value {
   return g.scope('embeddings', () => {
     const { op } = g;
-    const words = op.Gather(g.param('word_embeddings.weight', [c.vocabSize, c.hiddenSize]), inputs.inputIds);
+    const table = op.Gather(g.param('word_embeddings.weight', [c.vocabSize, c.hiddenSize]), inputs.inputIds);
+    const words = inputs.charNgrams ? op.Add(table, charNgramEmbedding(g, inputs.charNgrams, c.hiddenSize)) : table;
     const positions = op.Gather(g.param('position_embeddings.weight', [c.maxPositionEmbeddings, c.hiddenSize]), inputs.positionIds);
     const types = op.Gather(g.param('token_type_embeddings.weight', [c.typeVocabSize, c.hiddenSize]), inputs.tokenTypeIds);
     const sum = op.Reshape(op.Add(op.Add(words, positions), types), [-1, c.hiddenSize]); // [batch*seq, hidden]

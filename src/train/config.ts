@@ -43,6 +43,13 @@ export const TrainConfigSchema = z.strictObject({
   /** Run directory: resolved config, metrics.jsonl, checkpoints. */
   out: z.string().min(1).default('runs/train'),
   pooling: z.enum(['cls', 'mean']).default('cls'),
+  /**
+   * Train with character n-gram embeddings of these lengths added to the word embeddings (fastText's subword
+   * vectors); saved models have them folded into the word embeddings. Off when omitted.
+   */
+  charNgrams: z.strictObject({ min: positiveInt, max: positiveInt })
+    .refine((r) => r.min <= r.max, { message: 'min must not exceed max' })
+    .optional(),
   /** What each task puts on the sentence vector: xlmt's linear head, or transformers' `bert` or `roberta` head. */
   headStyle: z.enum(HEAD_STYLES).default('linear'),
   maxLength: positiveInt.default(128),

@@ -1,6 +1,7 @@
 // One batch's graph inputs: token tensors padded to the batch's longest example, labels and label masks per task.
 import type { Example, Task } from '../data/index.ts';
 import type { TensorData } from '../ir/tensor.ts';
+import { charNgramFeeds, type CharNgramTable } from '../models/char-ngrams.ts';
 import { labelInput, labelMaskInput } from '../models/multitask.ts';
 import type { Feeds } from '../runtime/session.ts';
 import { positionIds } from '../tokenize/index.ts';
@@ -12,6 +13,8 @@ export type Positions = { readonly convention: 'bert' } | { readonly convention:
 export interface TokenBatchOptions {
   readonly padId: number;
   readonly positions: Positions;
+  /** Training with character n-grams: their inputs are cut from this table. */
+  readonly charNgrams?: CharNgramTable | null;
 }
 
 /** input_ids, position_ids, token_type_ids and attention_mask for the given examples. */
@@ -29,6 +32,7 @@ export function tokenFeeds(encoded: EncodedExamples, indices: readonly number[],
   });
   const positions = positionIds({ batch, seq, inputIds }, o.positions);
   return {
+    ...(o.charNgrams ? charNgramFeeds(o.charNgrams, inputIds, batch, seq) : {}),
     input_ids: { dtype: 'int64', shape: [batch, seq], data: inputIds },
     position_ids: { dtype: 'int64', shape: [batch, seq], data: positions },
     token_type_ids: { dtype: 'int64', shape: [batch, seq], data: new BigInt64Array(batch * seq) },

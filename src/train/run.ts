@@ -4,10 +4,12 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Task } from '../data/index.ts';
+import type { ParamStore } from '../ir/params.ts';
 import { AdamW, cosineSchedule, constantSchedule, linearSchedule, type Schedule } from '../optim/index.ts';
 import { TrainingSession } from '../runtime/training-session.ts';
 import { parseTrainConfig, type TrainConfig } from './config.ts';
 import { evaluateDataset, type DatasetEvaluation } from './evaluate.ts';
+import { foldedParams } from './char-ngrams.ts';
 import { encodeExamples } from './examples.ts';
 import type { LoopEvents } from './events.ts';
 import { trainingFeeds } from './feeds.ts';
@@ -120,6 +122,8 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
     seed: config.seed,
   });
   const batchOptions = { padId: setup.padId, positions: setup.positions };
+  /** The model as evaluated and saved: a plain encoder, character n-grams folded into the word embeddings. */
+  const modelParams = () => (setup.charNgrams ? foldedParams(params, setup.charNgrams) : params);
   const predictor = dev
     ? await Predictor.create(setup.hf.encoder, tasks, { ...batchOptions, pooling: config.pooling, headStyle: config.headStyle, threads: config.threads, batchSize: config.evalBatchSize })
     : null;
@@ -136,9 +140,9 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
     lossSteps = 0;
     await saveRunState(lastDir, params, optimizer.state(), progress);
   };
-  const saveBest = (thresholds: Record<string, number[]>, info: Record<string, unknown>): Promise<void> =>
+  const saveBest = (model: ParamStore, thresholds: Record<string, number[]>, info: Record<string, unknown>): Promise<void> =>
     saveModelDir(bestDir, {
-      hf: setup.hf, params, tokenizer: setup.tokenizer, schema,
+      hf: setup.hf, params: model, tokenizer: setup.tokenizer, schema,
       meta: { format: 'xlmt-model', version: 1, pooling: config.pooling, headStyle: config.headStyle, maxLength: config.maxLength, padId: setup.padId, positions: setup.positions, thresholds, info },
     });
 
@@ -148,7 +152,7 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
     const plan = planEpoch(members, epoch, sampler);
     for (let b = progress.batch; b < plan.length; b += config.accumulation) {
       const group = plan.slice(b, b + config.accumulation);
-      const feeds = group.map((batch) => trainingFeeds(train.examples, encodedTrain, batch.examples, tasks, batchOptions));
+      const feeds = group.map((batch) => trainingFeeds(train.examples, encodedTrain, batch.examples, tasks, { ...batchOptions, charNgrams: setup.charNgrams }));
       const report = await trainer.step(feeds);
       progress = { ...progress, epoch, batch: b + group.length, step: trainer.stepCount };
       const examples = group.reduce((s, batch) => s + batch.examples.length, 0);
@@ -163,16 +167,17 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
     progress = { ...progress, epoch: epoch + 1, batch: 0 };
     const info = { epoch: epoch + 1, step: progress.step };
     if (predictor && dev && encodedDev) {
-      const evaluation = await evaluateDataset((indices) => predictor.predict(encodedDev, indices, params), dev, tasks, { tune: true });
+      const evaluated = modelParams();
+      const evaluation = await evaluateDataset((indices) => predictor.predict(encodedDev, indices, evaluated), dev, tasks, { tune: true });
       const score = evaluation.summary.meanMacroF1;
       const improved = progress.best === null || score > progress.best.score;
       progress = improved ? { ...progress, best: { score, epoch: epoch + 1 }, stale: 0 } : { ...progress, stale: progress.stale + 1 };
       metric({ type: 'eval', ...info, meanMacroF1: score, tasks: evaluation.summary.tasks, thresholds: evaluation.thresholds });
-      if (improved) await saveBest(evaluation.thresholds, { ...info, devMeanMacroF1: score, dev: evaluation.summary.tasks });
+      if (improved) await saveBest(evaluated, evaluation.thresholds, { ...info, devMeanMacroF1: score, dev: evaluation.summary.tasks });
       events.onEval?.({ epoch: epoch + 1, step: progress.step, evaluation, improved });
       stoppedEarly = config.patience > 0 && progress.stale >= config.patience && epoch + 1 < config.epochs;
     } else {
-      await saveBest({}, info);
+      await saveBest(modelParams(), {}, info);
     }
     progress = { ...progress, done: stoppedEarly || epoch + 1 >= config.epochs };
     await checkpoint();

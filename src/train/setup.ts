@@ -7,9 +7,11 @@ import { formatKeyReport, type HfModelConfig, loadHfModel, mapCheckpoint, maxSeq
 import { type CsvOptions, type Dataset, loadDataset, type LoadOptions, loadTaskSchema, type TaskSchema } from '../data/index.ts';
 import type { Parameter } from '../ir/params.ts';
 import { transformersHead } from '../models/heads.ts';
+import { CHAR_NGRAM_PARAM, charNgramInputs, type CharNgramTable } from '../models/char-ngrams.ts';
 import { initParams } from '../models/init.ts';
-import { multiTaskClassifier, multiTaskLoss } from '../models/multitask.ts';
+import { encoderInputs, multiTaskClassifier, multiTaskLoss } from '../models/multitask.ts';
 import { positionsOf, TextTokenizer } from '../tokenize/index.ts';
+import { charNgramTableOf } from './char-ngrams.ts';
 import { TRAIN_SHAPE, type TrainConfig } from './config.ts';
 import { resolveShape, scratchConfig } from './encoder-shape.ts';
 import type { Positions } from './feeds.ts';
@@ -24,6 +26,8 @@ export interface RunSetup {
   readonly padId: number;
   readonly training: TrainingGraph;
   readonly params: Map<string, Parameter>;
+  /** With `charNgrams`: the n-gram table the training graph's inputs are cut from. */
+  readonly charNgrams: CharNgramTable | null;
 }
 
 function tokenizerPath(config: TrainConfig): string {
@@ -70,10 +74,16 @@ export async function setupRun(config: TrainConfig, log: (line: string) => void)
   const padId = tokenizer.special('pad', 'batching').id;
   const positions: Positions = positionsOf(hf);
 
+  const charNgrams = config.charNgrams ? charNgramTableOf(tokenizer, hf.encoder.vocabSize, config.charNgrams) : null;
+  if (charNgrams) log(`character ${config.charNgrams?.min}-${config.charNgrams?.max}-grams: ${charNgrams.size} shared by two or more of the ${hf.encoder.vocabSize} tokens`);
+
   const g = new GraphBuilder('train');
-  const logits = multiTaskClassifier(g, hf.encoder, schema.tasks, { training: true, pooling: config.pooling, headStyle: config.headStyle });
+  const inputs = { ...encoderInputs(g), ...(charNgrams ? { charNgrams: charNgramInputs(g, charNgrams) } : {}) };
+  const logits = multiTaskClassifier(g, hf.encoder, schema.tasks, { training: true, pooling: config.pooling, headStyle: config.headStyle, inputs });
   const training = trainingGraph(g, { loss: multiTaskLoss(g, schema.tasks, logits) });
   const params = initParams(training.graph, config.seed);
+  // The n-gram rows start at zero: at step 0 every token's vector is its word embedding alone, from scratch or --init.
+  params.get(CHAR_NGRAM_PARAM)?.data.fill(0);
   if (checkpoint) {
     const expected = training.graph.params.map((p) => ({ name: p.name, shape: p.shape as number[] }));
     const classifierTask = continuedClassifierTask(checkpoint.config, schema, config);
@@ -86,5 +96,5 @@ export async function setupRun(config: TrainConfig, log: (line: string) => void)
     log(`initialized from ${config.init}:\n${formatKeyReport(mapped.report)}`);
   }
   if (!existsSync(config.out)) log(`run directory: ${config.out}`);
-  return { schema, train, dev, tokenizer, hf, positions, padId, training, params };
+  return { schema, train, dev, tokenizer, hf, positions, padId, training, params, charNgrams };
 }

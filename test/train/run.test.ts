@@ -4,6 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/checkpoint/index.ts';
+import { CHAR_NGRAM_PARAM } from '../../src/models/char-ngrams.ts';
+import { evaluateModel } from '../../src/train/assess.ts';
 import { parseTrainConfig, type TrainConfig } from '../../src/train/config.ts';
 import { loadModelDir } from '../../src/train/model-dir.ts';
 import { runTraining, type RunEvents } from '../../src/train/run.ts';
@@ -62,6 +64,22 @@ describe('xlmt train', () => {
     expect(model.meta).toMatchObject({ headStyle: 'roberta', pooling: 'mean' });
     expect([...model.params.keys()].filter((k) => k.startsWith('heads.sentiment.')).sort())
       .toEqual(['heads.sentiment.dense.bias', 'heads.sentiment.dense.weight', 'heads.sentiment.out_proj.bias', 'heads.sentiment.out_proj.weight']);
+  });
+
+  it('trains with character n-grams and saves a plain encoder that scores what the run recorded', async () => {
+    const c = config('char-ngrams', { epochs: 10, pooling: 'mean', charNgrams: { min: 2, max: 3 } });
+    const result = await runTraining(c, quiet);
+    expect(result.best?.score).toBeGreaterThan(0.8);
+    // The checkpoint holds the n-gram table, trained away from its zero start; the saved model has it folded in.
+    const last = await readSafetensors(join(c.out, 'checkpoints', 'last', 'params.safetensors'));
+    const ngrams = last.tensors.get(CHAR_NGRAM_PARAM);
+    expect(ngrams?.shape[1]).toBe(32);
+    expect(new Float32Array(Uint8Array.from(ngrams?.bytes ?? []).buffer).some((v) => v !== 0)).toBe(true);
+    const model = await loadModelDir(join(c.out, 'best'));
+    expect([...model.params.keys()]).not.toContain(CHAR_NGRAM_PARAM);
+    expect(model.report?.missing).toEqual([]);
+    const evaluation = await evaluateModel(join(c.out, 'best'), fixture.dev, 1);
+    expect(evaluation.summary.meanMacroF1).toBeCloseTo(result.best?.score ?? Number.NaN, 6);
   });
 
   it('resumes after a crash with exactly the weights of an unbroken run', async () => {
