@@ -28,8 +28,7 @@ export interface CharNgramTable {
   readonly size: number;
   /** Token id t holds the n-grams ngrams[offsets[t]] … ngrams[offsets[t + 1] - 1]; vocabulary + 1 entries. */
   readonly offsets: Int32Array;
-  /** int64, as the graph takes them: a batch's ids are copied out by the slice. */
-  readonly ngrams: BigInt64Array;
+  readonly ngrams: Int32Array;
 }
 
 export const CHAR_NGRAM_IDS = 'char_ngram_ids';
@@ -82,7 +81,7 @@ export function buildCharNgramTable(tokens: readonly (string | null)[], range: C
     }
     offsets[t + 1] = ngrams.length;
   });
-  return { range, size: ids.size, offsets, ngrams: BigInt64Array.from(ngrams, BigInt) };
+  return { range, size: ids.size, offsets, ngrams: Int32Array.from(ngrams) };
 }
 
 export const CHAR_NGRAM_SLOTS = 'char_ngram_slots';
@@ -132,10 +131,10 @@ export function charNgramFeeds(table: CharNgramTable, inputIds: BigInt64Array, b
     }
     slots[position] = BigInt(slot);
   });
-  const column = new Map<bigint, number>();
+  const column = new Map<number, number>();
   for (const id of slotOf.keys()) {
     for (let j = offsets[id] as number; j < (offsets[id + 1] as number); j++) {
-      const gram = ngrams[j] as bigint;
+      const gram = ngrams[j] as number;
       if (!column.has(gram)) column.set(gram, column.size);
     }
   }
@@ -145,9 +144,9 @@ export function charNgramFeeds(table: CharNgramTable, inputIds: BigInt64Array, b
   for (const [id, slot] of slotOf) {
     const start = offsets[id] as number;
     const n = (offsets[id + 1] as number) - start;
-    for (let j = start; j < start + n; j++) weights[slot * width + (column.get(ngrams[j] as bigint) as number)] = 1 / n;
+    for (let j = start; j < start + n; j++) weights[slot * width + (column.get(ngrams[j] as number) as number)] = 1 / n;
   }
-  const ids = column.size > 0 ? BigInt64Array.from(column.keys()) : new BigInt64Array(1);
+  const ids = column.size > 0 ? BigInt64Array.from(column.keys(), BigInt) : new BigInt64Array(1);
   return {
     [CHAR_NGRAM_IDS]: { dtype: 'int64', shape: [width], data: ids },
     [CHAR_NGRAM_WEIGHTS]: { dtype: 'float32', shape: [slotOf.size, width], data: weights },
@@ -164,7 +163,7 @@ export function foldCharNgrams(words: Float32Array, ngramRows: Float32Array, tab
     const start = table.offsets[t] as number;
     const n = (table.offsets[t + 1] as number) - start;
     for (let j = 0; j < n; j++) {
-      const row = Number(table.ngrams[start + j]) * hidden;
+      const row = (table.ngrams[start + j] as number) * hidden;
       for (let h = 0; h < hidden; h++) folded[t * hidden + h] = (folded[t * hidden + h] as number) + (ngramRows[row + h] as number) / n;
     }
   }
