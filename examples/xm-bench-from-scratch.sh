@@ -16,6 +16,7 @@ LAYERS=${LAYERS:-2}                      # 4 layers gained nothing on topic afte
 THREADS=${THREADS:-2}
 VOCAB=${VOCAB:-100000}                   # 30,000 WordPiece pieces + the most frequent whole words (docs/results.md)
 TEMPERATURE=${TEMPERATURE:-5}            # task sampling; T = 2 was 0.3 behind over 6 epochs (docs/results.md)
+CHAR_NGRAMS=${CHAR_NGRAMS:-3-5}          # character n-gram embeddings (docs/training.md); empty: none
 SIZE=(--layers "$LAYERS" --hidden 256 --heads 4 --ffn 1024)
 mkdir -p "$OUT"
 
@@ -25,6 +26,8 @@ mkdir -p "$OUT"
   --type wordpiece --vocab-size "$VOCAB" --out "$OUT/tokenizer.json"
 
 START=(--tokenizer "$OUT/tokenizer.json" "${SIZE[@]}")
+NGRAMS=()
+[ -n "$CHAR_NGRAMS" ] && NGRAMS=(--char-ngrams "$CHAR_NGRAMS")
 if [ "$PRETRAIN_STEPS" -gt 0 ]; then
   npx xlmt pretrain --corpus "$XM/unlabeled.jsonl" "$XM/train.jsonl" --tokenizer "$OUT/tokenizer.json" \
     --out "$OUT/pretrain" "${SIZE[@]}" --steps "$PRETRAIN_STEPS" --batch-size 64 --max-length 128 --lr 1e-3 \
@@ -33,8 +36,9 @@ if [ "$PRETRAIN_STEPS" -gt 0 ]; then
 fi
 
 # Temperature sampling (T = 5) gives the smaller tasks more batches than their share of rows (topic 28% instead
-# of 10%); every epoch is evaluated on dev and the best one kept.
-npx xlmt train --train "$XM/train.jsonl" --dev "$XM/dev.jsonl" --tasks "$XM/tasks.json" "${START[@]}" \
+# of 10%); character 3-5-grams let rare tokens learn with the frequent ones that share their stems and endings;
+# every epoch is evaluated on dev and the best one kept.
+npx xlmt train --train "$XM/train.jsonl" --dev "$XM/dev.jsonl" --tasks "$XM/tasks.json" "${START[@]}" "${NGRAMS[@]}" \
   --out "$OUT/train" --epochs "$EPOCHS" --batch-size 32 --max-length 128 --lr 1e-3 --pooling mean \
   --sampling temperature --temperature "$TEMPERATURE" --patience 0 --checkpoint-every 500 --threads "$THREADS"
 
