@@ -85,7 +85,8 @@ export async function setupRun(config: TrainConfig, log: (line: string) => void)
   // The n-gram rows start at zero: at step 0 every token's vector is its word embedding alone, from scratch or --init.
   params.get(CHAR_NGRAM_PARAM)?.data.fill(0);
   if (checkpoint) {
-    const expected = training.graph.params.map((p) => ({ name: p.name, shape: p.shape as number[] }));
+    // The n-gram table is never in a checkpoint (saved models have it folded in): it starts at zero.
+    const expected = training.graph.params.filter((p) => p.name !== CHAR_NGRAM_PARAM).map((p) => ({ name: p.name, shape: p.shape as number[] }));
     const classifierTask = continuedClassifierTask(checkpoint.config, schema, config);
     const mapped = mapCheckpoint(expected, checkpoint.tensors, {
       source: config.init ?? '',

@@ -80,6 +80,9 @@ describe('xlmt train', () => {
     expect(model.report?.missing).toEqual([]);
     const evaluation = await evaluateModel(join(c.out, 'best'), fixture.dev, 1);
     expect(evaluation.summary.meanMacroF1).toBeCloseTo(result.best?.score ?? Number.NaN, 6);
+    // A saved model starts another run with n-grams: its table starts at zero, so the first evaluation is the model's.
+    const again = config('char-ngrams-init', { epochs: 1, lr: 1e-9, pooling: 'mean', charNgrams: { min: 2, max: 3 }, init: join(c.out, 'best'), tokenizer: undefined });
+    expect((await runTraining(again, quiet)).best?.score).toBeCloseTo(evaluation.summary.meanMacroF1, 2);
   });
 
   it('resumes after a crash with exactly the weights of an unbroken run', async () => {
