@@ -16,14 +16,17 @@ LAYERS=${LAYERS:-2}                      # 4 layers gained nothing on topic afte
 THREADS=${THREADS:-2}
 VOCAB=${VOCAB:-100000}                   # 30,000 WordPiece pieces + the most frequent whole words (docs/results.md)
 TEMPERATURE=${TEMPERATURE:-5}            # task sampling; T = 2 was 0.3 behind over 6 epochs (docs/results.md)
-CHAR_NGRAMS=${CHAR_NGRAMS:-3-5}          # character n-gram embeddings (docs/training.md); empty: none
+CHAR_NGRAMS=${CHAR_NGRAMS-3-5}           # character n-gram embeddings (docs/training.md); empty: none
+LOWERCASE=${LOWERCASE:-1}                # uncased tokenizer (lowercase, accents stripped); 0: cased
 SIZE=(--layers "$LAYERS" --hidden 256 --heads 4 --ffn 1024)
 mkdir -p "$OUT"
 
 # A large WordPiece vocabulary: whole words for most of the 12+ languages, so the embeddings carry the lexical
 # cues the tasks need (an 8,000-piece Unigram vocabulary cost 10-20 points of topic macro-F1).
+CASING=()
+[ "$LOWERCASE" = 1 ] && CASING=(--lowercase)
 [ -f "$OUT/tokenizer.json" ] || npx xlmt tokenizer train --corpus "$XM/unlabeled.jsonl" "$XM/train.jsonl" \
-  --type wordpiece --vocab-size "$VOCAB" --out "$OUT/tokenizer.json"
+  --type wordpiece --vocab-size "$VOCAB" "${CASING[@]}" --out "$OUT/tokenizer.json"
 
 START=(--tokenizer "$OUT/tokenizer.json" "${SIZE[@]}")
 NGRAMS=()
