@@ -50,8 +50,8 @@ export function gelu(g: GraphBuilder, x: Value): Value {
 function embeddings(g: GraphBuilder, c: EncoderConfig, inputs: EncoderInputs, options: EncoderOptions): Value {
   return g.scope('embeddings', () => {
     const { op } = g;
-    const table = op.Gather(g.param('word_embeddings.weight', [c.vocabSize, c.hiddenSize]), inputs.inputIds);
-    const words = inputs.charNgrams ? op.Add(table, charNgramEmbedding(g, inputs.charNgrams, c.hiddenSize)) : table;
+    const rows = op.Gather(g.param('word_embeddings.weight', [c.vocabSize, c.hiddenSize]), inputs.inputIds);
+    const words = inputs.charNgrams ? op.Add(rows, charNgramEmbedding(g, inputs.charNgrams, c.hiddenSize)) : rows;
     const positions = op.Gather(g.param('position_embeddings.weight', [c.maxPositionEmbeddings, c.hiddenSize]), inputs.positionIds);
     const types = op.Gather(g.param('token_type_embeddings.weight', [c.typeVocabSize, c.hiddenSize]), inputs.tokenTypeIds);
     const sum = op.Reshape(op.Add(op.Add(words, positions), types), [-1, c.hiddenSize]); // [batch*seq, hidden]
