@@ -33,6 +33,7 @@ export interface CharNgramTable {
 
 export const CHAR_NGRAM_IDS = 'char_ngram_ids';
 export const CHAR_NGRAM_WEIGHTS = 'char_ngram_weights';
+export const CHAR_NGRAM_SLOTS = 'char_ngram_slots';
 /** The n-gram table's name in a run's checkpoints (never in a saved model, which has it folded in). */
 export const CHAR_NGRAM_PARAM = 'embeddings.char_ngram_embeddings.weight';
 
@@ -83,8 +84,6 @@ export function buildCharNgramTable(tokens: readonly (string | null)[], range: C
   });
   return { range, size: ids.size, offsets, ngrams: Int32Array.from(ngrams) };
 }
-
-export const CHAR_NGRAM_SLOTS = 'char_ngram_slots';
 
 /**
  * A batch's n-grams. Each distinct n-gram of the batch is looked up once and each distinct token averaged once:

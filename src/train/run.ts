@@ -122,6 +122,7 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
     seed: config.seed,
   });
   const batchOptions = { padId: setup.padId, positions: setup.positions };
+  const trainBatchOptions = { ...batchOptions, charNgrams: setup.charNgrams }; // the predictor's graph has no n-gram inputs
   /** The model as evaluated and saved: a plain encoder, character n-grams folded into the word embeddings. */
   const modelParams = () => (setup.charNgrams ? foldedParams(params, setup.charNgrams) : params);
   const predictor = dev
@@ -152,7 +153,7 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
     const plan = planEpoch(members, epoch, sampler);
     for (let b = progress.batch; b < plan.length; b += config.accumulation) {
       const group = plan.slice(b, b + config.accumulation);
-      const feeds = group.map((batch) => trainingFeeds(train.examples, encodedTrain, batch.examples, tasks, { ...batchOptions, charNgrams: setup.charNgrams }));
+      const feeds = group.map((batch) => trainingFeeds(train.examples, encodedTrain, batch.examples, tasks, trainBatchOptions));
       const report = await trainer.step(feeds);
       progress = { ...progress, epoch, batch: b + group.length, step: trainer.stepCount };
       const examples = group.reduce((s, batch) => s + batch.examples.length, 0);
