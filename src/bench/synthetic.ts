@@ -23,15 +23,10 @@ export function syntheticBatch(c: EncoderConfig, batch: number, seq: number, tas
   };
   for (const task of tasks) {
     const count = task.labels.length;
-    if (task.type === 'multiclass') {
-      const labels = new BigInt64Array(batch);
-      for (let b = 0; b < batch; b++) labels[b] = BigInt(random.int(count));
-      feeds[labelInput(task.name)] = { dtype: 'int64', shape: [batch], data: labels };
-    } else {
-      const targets = new Float32Array(batch * count);
-      for (let i = 0; i < targets.length; i++) targets[i] = random.next() < 0.2 ? 1 : 0;
-      feeds[labelInput(task.name)] = { dtype: 'float32', shape: [batch, count], data: targets };
-    }
+    const targets = new Float32Array(batch * count); // multiclass: one-hot rows; multilabel: 0/1 per label
+    if (task.type === 'multiclass') for (let b = 0; b < batch; b++) targets[b * count + random.int(count)] = 1;
+    else for (let i = 0; i < targets.length; i++) targets[i] = random.next() < 0.2 ? 1 : 0;
+    feeds[labelInput(task.name)] = { dtype: 'float32', shape: [batch, count], data: targets };
     feeds[labelMaskInput(task.name)] = { dtype: 'float32', shape: [batch], data: new Float32Array(batch).fill(1) };
   }
   return feeds;

@@ -21,7 +21,8 @@ export type DataIssueCode =
   | 'UNKNOWN_LABEL'
   | 'WRONG_LABEL_TYPE'
   | 'DUPLICATE_LABEL'
-  | 'NO_LABELS';
+  | 'NO_LABELS'
+  | 'BAD_SCORES';
 
 export interface DataIssue {
   readonly code: DataIssueCode;

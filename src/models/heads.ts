@@ -63,6 +63,16 @@ export function softmaxCrossEntropyPerExample(g: GraphBuilder, logits: Value, la
 }
 
 /**
+ * Cross-entropy against a target distribution, −Σ_k target_k · log softmax(logits)_k, per example: a one-hot
+ * target gives −log softmax(logits)[label], a teacher's probabilities give the distillation loss.
+ * logits, targets [batch, L] → [batch]
+ */
+export function softTargetCrossEntropyPerExample(g: GraphBuilder, logits: Value, targets: Value): Value {
+  const { op } = g;
+  return op.Neg(op.ReduceSum(op.Mul(op.LogSoftmax(logits, { axis: -1 }), targets), [1], { keepdims: false }));
+}
+
+/**
  * Σ over labels of binary cross-entropy with logits, per example, in the overflow-free form
  * max(z, 0) − z·y + log(1 + exp(−|z|)). logits, targets [batch, L] → [batch]
  */

@@ -4,7 +4,7 @@ import type { GraphBuilder } from '../builder/builder.ts';
 import type { Value } from '../ir/graph.ts';
 import type { EncoderConfig } from './config.ts';
 import { dropoutWhenTraining, encoder, type EncoderInputs, linear } from './encoder.ts';
-import { type HeadStyle, sigmoidCrossEntropyPerExample, softmaxCrossEntropyPerExample, TASK_NAME, type TaskHead, taskLogits } from './heads.ts';
+import { type HeadStyle, sigmoidCrossEntropyPerExample, softTargetCrossEntropyPerExample, TASK_NAME, type TaskHead, taskLogits } from './heads.ts';
 
 export type Pooling = 'cls' | 'mean';
 
@@ -57,9 +57,10 @@ export function multiTaskClassifier(g: GraphBuilder, c: EncoderConfig, tasks: re
 }
 
 /**
- * The multi-task loss, Eq. 1 of Campos et al. (2022). Each task takes `labels:<task>` (int64 [batch] for
- * multiclass, float [batch, L] 0/1 targets for multilabel) and `label_mask:<task>` (float [batch], 1 where the
- * example is labeled for the task):
+ * The multi-task loss, Eq. 1 of Campos et al. (2022). Each task takes `labels:<task>`, float [batch, L] targets
+ * (multiclass: a one-hot row for a gold label, a teacher's distribution for a soft one; multilabel: 0/1 per label,
+ * or a teacher's probabilities), and `label_mask:<task>` (float [batch], 1 where the example is labeled for the
+ * task):
  *   L = (1/N) Σ_examples Σ_tasks labeled CE_task(example),
  * N being the number of examples in the batch labeled for at least one task. An example contributes only to the
  * tasks it is labeled for, and a batch's loss does not depend on how many tasks it happens to contain.
@@ -72,9 +73,10 @@ export function multiTaskLoss(g: GraphBuilder, tasks: readonly TaskHead[], logit
     const taskLogits = logits.get(task.name);
     if (!taskLogits) throw new Error(`no logits for task ${task.name}`);
     const mask = g.input(labelMaskInput(task.name), 'float32', ['batch']);
+    const targets = g.input(labelInput(task.name), 'float32', ['batch', task.labels.length]);
     const perExample = task.type === 'multiclass'
-      ? softmaxCrossEntropyPerExample(g, taskLogits, g.input(labelInput(task.name), 'int64', ['batch']))
-      : sigmoidCrossEntropyPerExample(g, taskLogits, g.input(labelInput(task.name), 'float32', ['batch', task.labels.length]));
+      ? softTargetCrossEntropyPerExample(g, taskLogits, targets)
+      : sigmoidCrossEntropyPerExample(g, taskLogits, targets);
     terms.push(op.ReduceSum(op.Mul(perExample, mask), undefined, { keepdims: false }));
     masks.push(mask);
   }

@@ -30,6 +30,11 @@ export const TrainConfigSchema = z.strictObject({
     separator: z.string().min(1).optional(),
     emptySet: z.string().min(1).optional(),
   }).optional(),
+  /**
+   * A teacher's predictions (xlmt predict's JSONL with the text kept) whose label probabilities train the model
+   * as soft targets beside the gold labels: distillation on a transfer set. See teacher.ts.
+   */
+  teacher: z.string().min(1).optional(),
   /** The language of rows that carry none (a CSV without a language column, say). */
   defaultLang: z.string().min(1).optional(),
   /** Task schema (tasks.json); inferred from the training data when omitted. */

@@ -1,5 +1,4 @@
 // Tokenizes a dataset once; batches are then cut from the stored ids and padded per batch.
-import type { Dataset } from '../data/index.ts';
 import type { TextTokenizer } from '../tokenize/index.ts';
 
 export interface EncodedExamples {
@@ -12,7 +11,8 @@ export interface EncodedExamples {
 
 const CHUNK = 512;
 
-export async function encodeExamples(tokenizer: TextTokenizer, dataset: Dataset, maxLength: number): Promise<EncodedExamples> {
+/** Any rows with text: a dataset's examples, or those and a teacher's rows together. */
+export async function encodeExamples(tokenizer: TextTokenizer, dataset: { readonly examples: readonly { readonly text: string }[] }, maxLength: number): Promise<EncodedExamples> {
   const ids: Int32Array[] = [];
   let truncated = 0;
   for (let start = 0; start < dataset.examples.length; start += CHUNK) {

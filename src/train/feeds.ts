@@ -1,5 +1,5 @@
 // One batch's graph inputs: token tensors padded to the batch's longest example, labels and label masks per task.
-import type { Example, Task } from '../data/index.ts';
+import type { LabelValue, Task } from '../data/index.ts';
 import type { TensorData } from '../ir/tensor.ts';
 import { charNgramFeeds, type CharNgramTable } from '../models/char-ngrams.ts';
 import { labelInput, labelMaskInput } from '../models/multitask.ts';
@@ -40,30 +40,43 @@ export function tokenFeeds(encoded: EncodedExamples, indices: readonly number[],
   };
 }
 
-/** Labels and label masks of every task: an example not labeled for a task gets mask 0 (and a dummy label). */
-export function labelFeeds(examples: readonly Example[], indices: readonly number[], tasks: readonly Task[]): Record<string, TensorData> {
+/** What a training row holds for the loss: gold labels (an example's) and, from a teacher, soft targets. */
+export interface TrainingTargets {
+  readonly labels: ReadonlyMap<string, LabelValue>;
+  /** Per task, the teacher's probability per label (see teacher.ts); a gold label of the same task wins. */
+  readonly soft?: ReadonlyMap<string, Float32Array>;
+}
+
+/**
+ * Targets and label masks of every task, [batch, labels] floats: one-hot (multiclass) or 0/1 (multilabel) rows
+ * for gold labels, the teacher's probabilities for soft ones. A row with neither for a task gets mask 0.
+ */
+export function labelFeeds(rows: readonly TrainingTargets[], indices: readonly number[], tasks: readonly Task[]): Record<string, TensorData> {
   const batch = indices.length;
   const feeds: Record<string, TensorData> = {};
   for (const task of tasks) {
     const mask = new Float32Array(batch);
     const width = task.labels.length;
-    const classes = new BigInt64Array(batch);
     const targets = new Float32Array(batch * width);
-    indices.forEach((example, b) => {
-      const label = (examples[example] as Example).labels.get(task.name);
-      if (label === undefined) return;
+    indices.forEach((index, b) => {
+      const row = rows[index] as TrainingTargets;
+      const label = row.labels.get(task.name);
+      const soft = row.soft?.get(task.name);
+      if (label !== undefined) {
+        for (const l of typeof label === 'number' ? [label] : label) targets[b * width + l] = 1;
+      } else if (soft !== undefined) {
+        targets.set(soft, b * width);
+      } else {
+        return;
+      }
       mask[b] = 1;
-      if (typeof label === 'number') classes[b] = BigInt(label);
-      else for (const l of label) targets[b * width + l] = 1;
     });
-    feeds[labelInput(task.name)] = task.type === 'multiclass'
-      ? { dtype: 'int64', shape: [batch], data: classes }
-      : { dtype: 'float32', shape: [batch, width], data: targets };
+    feeds[labelInput(task.name)] = { dtype: 'float32', shape: [batch, width], data: targets };
     feeds[labelMaskInput(task.name)] = { dtype: 'float32', shape: [batch], data: mask };
   }
   return feeds;
 }
 
-export function trainingFeeds(examples: readonly Example[], encoded: EncodedExamples, indices: readonly number[], tasks: readonly Task[], o: TokenBatchOptions): Feeds {
-  return { ...tokenFeeds(encoded, indices, o), ...labelFeeds(examples, indices, tasks) };
+export function trainingFeeds(rows: readonly TrainingTargets[], encoded: EncodedExamples, indices: readonly number[], tasks: readonly Task[], o: TokenBatchOptions): Feeds {
+  return { ...tokenFeeds(encoded, indices, o), ...labelFeeds(rows, indices, tasks) };
 }

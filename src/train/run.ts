@@ -3,7 +3,7 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import type { Task } from '../data/index.ts';
+import type { LabelValue, Task } from '../data/index.ts';
 import type { ParamStore } from '../ir/params.ts';
 import { AdamW, cosineSchedule, constantSchedule, linearSchedule, type Schedule } from '../optim/index.ts';
 import { TrainingSession } from '../runtime/training-session.ts';
@@ -12,11 +12,11 @@ import { evaluateDataset, type DatasetEvaluation } from './evaluate.ts';
 import { foldedParams } from './char-ngrams.ts';
 import { encodeExamples } from './examples.ts';
 import type { LoopEvents } from './events.ts';
-import { trainingFeeds } from './feeds.ts';
+import { trainingFeeds, type TrainingTargets } from './feeds.ts';
 import { saveModelDir } from './model-dir.ts';
 import { Predictor } from './predict.ts';
 import { loadRunState, readSavedConfig, type RunProgress, saveRunState } from './run-state.ts';
-import { planEpoch, type SamplerOptions } from './sampler.ts';
+import { planEpoch, type SamplerOptions, taskMembers } from './sampler.ts';
 import { setupRun } from './setup.ts';
 import { Trainer } from './trainer.ts';
 
@@ -49,6 +49,8 @@ export interface RunResult {
   readonly stoppedEarly: boolean;
 }
 
+const NO_LABELS: ReadonlyMap<string, LabelValue> = new Map();
+
 /** Settings that a resumed run must share with the run it continues. */
 function fingerprint(config: TrainConfig): string {
   const { threads: _threads, evalBatchSize: _evalBatchSize, out: _out, patience: _patience, ...rest } = config;
@@ -71,7 +73,8 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
   const bestDir = join(config.out, 'best');
   const metricsFile = join(config.out, 'metrics.jsonl');
 
-  const members = new Map(tasks.map((t) => [t.name, train.examples.flatMap((e, i) => (e.labels.has(t.name) ? [i] : []))]));
+  const rows: readonly TrainingTargets[] = [...train.examples, ...setup.teacher.map((r) => ({ labels: NO_LABELS, soft: r.soft }))];
+  const members = taskMembers(train.examples, setup.teacher, tasks);
   let sampler: SamplerOptions = { batchSize: config.batchSize, sampling: config.sampling, temperature: config.temperature, seed: config.seed };
   const microBatches = planEpoch(members, 0, sampler).length;
   const stepsPerEpoch = Math.ceil(microBatches / config.accumulation);
@@ -107,8 +110,9 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
     writeFileSync(metricsFile, '');
   }
 
-  events.log(`tokenizing ${train.examples.length} training${dev ? ` and ${dev.examples.length} dev` : ''} examples (max length ${config.maxLength})`);
-  const encodedTrain = await encodeExamples(setup.tokenizer, train, config.maxLength);
+  const teacherRows = setup.teacher.length > 0 ? ` and ${setup.teacher.length} teacher` : '';
+  events.log(`tokenizing ${train.examples.length} training${teacherRows}${dev ? ` and ${dev.examples.length} dev` : ''} examples (max length ${config.maxLength})`);
+  const encodedTrain = await encodeExamples(setup.tokenizer, { examples: [...train.examples, ...setup.teacher] }, config.maxLength);
   const encodedDev = dev ? await encodeExamples(setup.tokenizer, dev, config.maxLength) : null;
   if (encodedTrain.truncated > 0) events.log(`${encodedTrain.truncated} training texts were cut to ${config.maxLength} tokens`);
   sampler = { ...sampler, lengths: encodedTrain.ids.map((ids) => ids.length), groupWindow: config.groupWindow };
@@ -153,7 +157,7 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
     const plan = planEpoch(members, epoch, sampler);
     for (let b = progress.batch; b < plan.length; b += config.accumulation) {
       const group = plan.slice(b, b + config.accumulation);
-      const feeds = group.map((batch) => trainingFeeds(train.examples, encodedTrain, batch.examples, tasks, trainBatchOptions));
+      const feeds = group.map((batch) => trainingFeeds(rows, encodedTrain, batch.examples, tasks, trainBatchOptions));
       const report = await trainer.step(feeds);
       progress = { ...progress, epoch, batch: b + group.length, step: trainer.stepCount };
       const examples = group.reduce((s, batch) => s + batch.examples.length, 0);

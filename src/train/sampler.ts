@@ -29,6 +29,22 @@ export interface PlannedBatch {
 /** Each task's examples: those labeled for it. */
 export type TaskMembers = ReadonlyMap<string, readonly number[]>;
 
+/**
+ * The queues a run draws from: each gold example in the queue of every task it is labeled for; after them
+ * (indices from `gold.length` on), each teacher row in the queue of one of the tasks it has scores for, taking
+ * them in turn, so a row scored for every task is drawn about once an epoch rather than once per task. A batch
+ * trains every task its rows have targets for, whichever queue it was drawn from.
+ */
+export function taskMembers(gold: readonly { readonly labels: ReadonlyMap<string, unknown> }[], teacher: readonly { readonly soft: ReadonlyMap<string, unknown> }[], tasks: readonly { readonly name: string }[]): TaskMembers {
+  const members = new Map(tasks.map((t) => [t.name, gold.flatMap((e, i) => (e.labels.has(t.name) ? [i] : []))]));
+  teacher.forEach((row, j) => {
+    const scored = tasks.filter((t) => row.soft.has(t.name));
+    const task = scored[j % scored.length];
+    if (task) members.get(task.name)?.push(gold.length + j);
+  });
+  return members;
+}
+
 function shuffle(items: number[], random: Random): number[] {
   for (let i = items.length - 1; i > 0; i--) {
     const j = random.int(i + 1);

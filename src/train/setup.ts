@@ -12,6 +12,7 @@ import { initParams } from '../models/init.ts';
 import { encoderInputs, multiTaskClassifier, multiTaskLoss } from '../models/multitask.ts';
 import { positionsOf, TextTokenizer } from '../tokenize/index.ts';
 import { charNgramTableOf } from './char-ngrams.ts';
+import { describeTeacher, loadTeacher, type TeacherRow } from './teacher.ts';
 import { TRAIN_SHAPE, type TrainConfig } from './config.ts';
 import { resolveShape, scratchConfig } from './encoder-shape.ts';
 import type { Positions } from './feeds.ts';
@@ -28,6 +29,8 @@ export interface RunSetup {
   readonly params: Map<string, Parameter>;
   /** With `charNgrams`: the n-gram table the training graph's inputs are cut from. */
   readonly charNgrams: CharNgramTable | null;
+  /** With `teacher`: the teacher's rows, soft targets for training beside `train`. */
+  readonly teacher: readonly TeacherRow[];
 }
 
 function tokenizerPath(config: TrainConfig): string {
@@ -62,6 +65,8 @@ export async function setupRun(config: TrainConfig, log: (line: string) => void)
   const schema = train.schema;
   if (!givenSchema) log(`tasks inferred from ${config.train}: ${schema.tasks.map((t) => `${t.name} (${t.type}, ${t.labels.length} labels)`).join(', ')}`);
   const dev = config.dev ? await loadDataset(config.dev, { ...reading, schema }) : null;
+  const teacher = config.teacher ? await loadTeacher(config.teacher, schema) : [];
+  if (config.teacher) log(`teacher: ${teacher.length} rows of soft targets from ${config.teacher} (${describeTeacher(teacher, schema)})`);
   const tokenizer = TextTokenizer.fromFile(tokenizerPath(config));
   const checkpoint = config.init ? await loadHfModel(config.init) : null;
   const hf = checkpoint ? checkpoint.config : scratchConfig(resolveShape(config.encoder, TRAIN_SHAPE), tokenizer, 'training');
@@ -97,5 +102,5 @@ export async function setupRun(config: TrainConfig, log: (line: string) => void)
     log(`initialized from ${config.init}:\n${formatKeyReport(mapped.report)}`);
   }
   if (!existsSync(config.out)) log(`run directory: ${config.out}`);
-  return { schema, train, dev, tokenizer, hf, positions, padId, training, params, charNgrams };
+  return { schema, train, dev, tokenizer, hf, positions, padId, training, params, charNgrams, teacher };
 }

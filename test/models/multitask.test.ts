@@ -24,7 +24,7 @@ const logSoftmax = (z: number[]): number[] => {
 };
 const softplus = (z: number): number => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
 
-async function lossAndLogits(pooling: Pooling, sentimentMask: number[], emotionMask: number[]): Promise<{ loss: number; expected: number }> {
+async function lossAndLogits(pooling: Pooling, sentimentMask: number[], emotionMask: number[], sentimentTargets?: number[]): Promise<{ loss: number; expected: number }> {
   const g = new GraphBuilder('multitask');
   const logits = multiTaskClassifier(g, config, tasks, { training: false, pooling, headStyle: 'linear' });
   g.output('loss', multiTaskLoss(g, tasks, logits));
@@ -35,16 +35,20 @@ async function lossAndLogits(pooling: Pooling, sentimentMask: number[], emotionM
     ...syntheticBatch(config, batch, 6, tasks, new Random(4)),
     [labelMaskInput('sentiment')]: { dtype: 'float32' as const, shape: [batch], data: Float32Array.from(sentimentMask) },
     [labelMaskInput('emotion')]: { dtype: 'float32' as const, shape: [batch], data: Float32Array.from(emotionMask) },
+    ...(sentimentTargets ? { [labelInput('sentiment')]: { dtype: 'float32' as const, shape: [batch, 3], data: Float32Array.from(sentimentTargets) } } : {}),
   };
   const out = await session.run(feeds, initParams(g.build(), 2, 0.5));
   const sentiment = out['logits:sentiment']?.data as Float32Array;
   const emotion = out['logits:emotion']?.data as Float32Array;
-  const labels = feeds[labelInput('sentiment')]?.data as BigInt64Array;
+  const distributions = feeds[labelInput('sentiment')]?.data as Float32Array;
   const targets = feeds[labelInput('emotion')]?.data as Float32Array;
   let total = 0;
   let n = 0;
   for (let b = 0; b < batch; b++) {
-    if (sentimentMask[b]) total -= logSoftmax(Array.from(sentiment.subarray(3 * b, 3 * b + 3)))[Number(labels[b])] as number;
+    if (sentimentMask[b]) {
+      const logProbs = logSoftmax(Array.from(sentiment.subarray(3 * b, 3 * b + 3)));
+      for (let k = 0; k < 3; k++) total -= (distributions[3 * b + k] as number) * (logProbs[k] as number);
+    }
     if (emotionMask[b]) {
       for (let l = 0; l < 4; l++) {
         const z = emotion[4 * b + l] as number;
@@ -66,6 +70,14 @@ describe('multi-task loss (Eq. 1)', () => {
   it('is the same under mean pooling, with every example fully labeled', async () => {
     const { loss, expected } = await lossAndLogits('mean', [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]);
     expect(loss).toBeCloseTo(expected, 5);
+  });
+
+  it('takes a distribution as a multiclass target: cross-entropy against a teacher\'s probabilities', async () => {
+    const soft = [0.7, 0.2, 0.1, 0, 0, 1, 0.25, 0.25, 0.5, 1 / 3, 1 / 3, 1 / 3, 0.05, 0.9, 0.05];
+    const { loss, expected } = await lossAndLogits('cls', [1, 1, 1, 1, 1], [0, 1, 0, 0, 1], soft);
+    expect(loss).toBeCloseTo(expected, 5);
+    const { loss: hard } = await lossAndLogits('cls', [1, 1, 1, 1, 1], [0, 1, 0, 0, 1]);
+    expect(Math.abs(loss - hard)).toBeGreaterThan(1e-3); // the targets reach the loss
   });
 
   it('is 0 for a batch with no labels, not NaN', async () => {

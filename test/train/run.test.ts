@@ -85,6 +85,31 @@ describe('xlmt train', () => {
     expect((await runTraining(again, quiet)).best?.score).toBeCloseTo(evaluation.summary.meanMacroF1, 2);
   });
 
+  it("learns a task the training data never labels from a teacher's soft targets", async () => {
+    // Gold topics only; the teacher scores sentiment on the same texts, 0.9 on the true label.
+    const { writeFileSync } = await import('node:fs');
+    const gold = readFileSync(fixture.train, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { text: string; labels: Record<string, unknown> });
+    const topicsOnly = join(fixture.dir, 'topics-only.jsonl');
+    writeFileSync(topicsOnly, gold.filter((r) => r.labels.topics).map((r) => JSON.stringify({ ...r, labels: { topics: r.labels.topics } })).join('\n'));
+    const teacher = join(fixture.dir, 'teacher.jsonl');
+    const scored = gold.filter((r) => r.labels.sentiment);
+    writeFileSync(teacher, scored.map((r) => {
+      const positive = r.labels.sentiment === 'positive' ? 0.9 : 0.1;
+      return JSON.stringify({ text: r.text, tasks: { sentiment: { scores: { negative: 1 - positive, positive } } } });
+    }).join('\n'));
+    const sentimentF1 = async (out: string): Promise<number> =>
+      (await evaluateModel(join(out, 'best'), fixture.dev, 1)).summary.tasks.find((t) => t.task === 'sentiment')?.macroF1 ?? Number.NaN;
+
+    const taught = config('teacher', { epochs: 10, train: topicsOnly, teacher });
+    const result = await runTraining(taught, quiet);
+    const topicRows = gold.filter((r) => r.labels.topics).length;
+    expect(result.steps).toBe(10 * Math.ceil((topicRows + scored.length) / 8)); // each teacher row drawn once an epoch
+    expect(await sentimentF1(taught.out)).toBeGreaterThan(0.8);
+    const untaught = config('no-teacher', { epochs: 10, train: topicsOnly });
+    await runTraining(untaught, quiet);
+    expect(await sentimentF1(untaught.out)).toBeLessThan(0.7);
+  });
+
   it('resumes after a crash with exactly the weights of an unbroken run', async () => {
     const unbroken = config('unbroken');
     await runTraining(unbroken, quiet);

@@ -38,7 +38,7 @@ function batch(random: Random, size: number): { feeds: Feeds; labels: bigint[] }
       position_ids: { dtype: 'int64', shape: [size, SEQ], data: positions },
       token_type_ids: { dtype: 'int64', shape: [size, SEQ], data: new BigInt64Array(size * SEQ) },
       attention_mask: { dtype: 'float32', shape: [size, SEQ], data: new Float32Array(size * SEQ).fill(1) },
-      [labelInput('marker')]: { dtype: 'int64', shape: [size], data: BigInt64Array.from(labels) },
+      [labelInput('marker')]: { dtype: 'float32', shape: [size, 2], data: Float32Array.from(labels.flatMap((l) => (l === 1n ? [0, 1] : [1, 0]))) },
       [labelMaskInput('marker')]: { dtype: 'float32', shape: [size], data: new Float32Array(size).fill(1) },
     },
   };
