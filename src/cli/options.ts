@@ -43,3 +43,31 @@ export function intRange(flag: string): (value: string) => { min: number; max: n
     return { min, max };
   };
 }
+
+/** A repeatable option's values, in the order given: `--x a --x b` gives ["a", "b"]. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export function positiveNumber(flag: string): (value: string) => number {
+  return (value) => {
+    const x = Number(value);
+    if (value.trim() === '' || !Number.isFinite(x) || x <= 0) throw new InvalidArgumentError(`${flag} expects a number > 0, got "${value}"`);
+    return x;
+  };
+}
+
+/** Comma-separated names, none empty. */
+export function list(flag: string): (value: string) => string[] {
+  return (value) => {
+    const items = value.split(',').map((s) => s.trim());
+    if (items.some((s) => s === '')) throw new InvalidArgumentError(`${flag} expects comma-separated names, got "${value}"`);
+    return items;
+  };
+}
+
+/** --text-field and --text-column name the same thing in each format's words; both at once must agree. */
+export function oneOf(a: string | undefined, b: string | undefined, flags: string): string | undefined {
+  if (a !== undefined && b !== undefined && a !== b) throw new InvalidArgumentError(`${flags} name the same field; got "${a}" and "${b}"`);
+  return a ?? b;
+}

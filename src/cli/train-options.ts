@@ -3,11 +3,11 @@ import { type Command, Option } from 'commander';
 import { PRESET_NAMES } from '../checkpoint/index.ts';
 import { HEAD_STYLES } from '../models/heads.ts';
 import { parseTrainConfig, readConfigFile, type TrainConfig } from '../train/config.ts';
-import { intRange, nonNegativeInt, number, positiveInt } from './options.ts';
+import { collect, intRange, nonNegativeInt, number, positiveInt } from './options.ts';
 
 export interface TrainFlags {
   config?: string;
-  train?: string; dev?: string; teacher?: string; tasks?: string; tokenizer?: string; init?: string; out?: string;
+  train?: string; dev?: string; teacher?: string[]; tasks?: string; tokenizer?: string; init?: string; out?: string;
   pooling?: string; charNgrams?: { min: number; max: number }; headStyle?: string; maxLength?: number; batchSize?: number; accumulation?: number; epochs?: number;
   lr?: number; schedule?: string; warmupRatio?: number; weightDecay?: number; sampling?: string; temperature?: number; groupWindow?: number;
   patience?: number; checkpointEvery?: number; seed?: number; threads?: number;
@@ -25,7 +25,7 @@ export const ENCODER_FLAGS = ['preset', 'layers', 'hidden', 'heads', 'ffn'] as c
 const FLAGS: Record<ConfigFlag | EncoderFlag, () => Option> = {
   train: () => new Option('--train <file>', 'labeled training data (JSONL, CSV, TSV)'),
   dev: () => new Option('--dev <file>', 'labeled dev data, evaluated every epoch'),
-  teacher: () => new Option('--teacher <file>', 'a teacher\'s predictions (xlmt predict JSONL, text kept): its label probabilities train as soft targets'),
+  teacher: () => new Option('--teacher <file>', 'a teacher\'s predictions (xlmt predict JSONL, text kept): its label probabilities train as soft targets; repeat for an ensemble').argParser(collect),
   tasks: () => new Option('--tasks <file>', 'task schema (tasks.json); inferred from the data when omitted'),
   tokenizer: () => new Option('--tokenizer <file>', 'tokenizer.json (default: the one in --init)'),
   init: () => new Option('--init <dir>', 'Hugging Face checkpoint directory to start from'),

@@ -31,10 +31,11 @@ export const TrainConfigSchema = z.strictObject({
     emptySet: z.string().min(1).optional(),
   }).optional(),
   /**
-   * A teacher's predictions (xlmt predict's JSONL with the text kept) whose label probabilities train the model
-   * as soft targets beside the gold labels: distillation on a transfer set. See teacher.ts.
+   * Teachers' predictions (xlmt predict's JSONL with the text kept) whose label probabilities train the model as
+   * soft targets beside the gold labels: distillation on a transfer set. Several files scoring the same rows
+   * make an ensemble (their probabilities averaged). See teacher.ts.
    */
-  teacher: z.string().min(1).optional(),
+  teacher: z.union([z.string().min(1).transform((file) => [file]), z.array(z.string().min(1)).min(1)]).optional(),
   /** The language of rows that carry none (a CSV without a language column, say). */
   defaultLang: z.string().min(1).optional(),
   /** Task schema (tasks.json); inferred from the training data when omitted. */

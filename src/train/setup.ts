@@ -12,7 +12,7 @@ import { initParams } from '../models/init.ts';
 import { encoderInputs, multiTaskClassifier, multiTaskLoss } from '../models/multitask.ts';
 import { positionsOf, TextTokenizer } from '../tokenize/index.ts';
 import { charNgramTableOf } from './char-ngrams.ts';
-import { describeTeacher, loadTeacher, type TeacherRow } from './teacher.ts';
+import { describeTeacher, loadTeachers, type TeacherRow, withoutGoldTasks } from './teacher.ts';
 import { TRAIN_SHAPE, type TrainConfig } from './config.ts';
 import { resolveShape, scratchConfig } from './encoder-shape.ts';
 import type { Positions } from './feeds.ts';
@@ -58,6 +58,16 @@ function continuedClassifierTask(hf: HfModelConfig, schema: TaskSchema, config: 
   return same ? task.name : undefined;
 }
 
+/** The teachers' rows (one file, or an ensemble of several), without the tasks their texts have gold labels for. */
+async function teacherRows(files: readonly string[], schema: TaskSchema, train: Dataset, log: (line: string) => void): Promise<TeacherRow[]> {
+  if (files.length === 0) return [];
+  const { rows, dropped } = withoutGoldTasks(await loadTeachers(files, schema), train.examples);
+  const from = files.length === 1 ? files[0] : `the mean of ${files.length} teachers (${files.join(', ')})`;
+  log(`teacher: ${rows.length} rows of soft targets from ${from}: ${describeTeacher(rows, schema)}`);
+  if (dropped > 0) log(`teacher: ${dropped} scores left out, for tasks their texts have gold labels for in ${train.file}`);
+  return rows;
+}
+
 export async function setupRun(config: TrainConfig, log: (line: string) => void): Promise<RunSetup> {
   const givenSchema = config.tasks ? await loadTaskSchema(config.tasks) : undefined;
   const reading = readingOptions(config);
@@ -65,8 +75,7 @@ export async function setupRun(config: TrainConfig, log: (line: string) => void)
   const schema = train.schema;
   if (!givenSchema) log(`tasks inferred from ${config.train}: ${schema.tasks.map((t) => `${t.name} (${t.type}, ${t.labels.length} labels)`).join(', ')}`);
   const dev = config.dev ? await loadDataset(config.dev, { ...reading, schema }) : null;
-  const teacher = config.teacher ? await loadTeacher(config.teacher, schema) : [];
-  if (config.teacher) log(`teacher: ${teacher.length} rows of soft targets from ${config.teacher} (${describeTeacher(teacher, schema)})`);
+  const teacher = await teacherRows(config.teacher ?? [], schema, train, log);
   const tokenizer = TextTokenizer.fromFile(tokenizerPath(config));
   const checkpoint = config.init ? await loadHfModel(config.init) : null;
   const hf = checkpoint ? checkpoint.config : scratchConfig(resolveShape(config.encoder, TRAIN_SHAPE), tokenizer, 'training');

@@ -123,6 +123,63 @@ function parseScores(prediction: unknown, task: Task, at: { file: string; line: 
   return out;
 }
 
+/**
+ * Several teachers' predictions for the same rows (the same texts, line for line, as `xlmt predict` of each
+ * teacher on one file writes them) as one ensemble teacher: per row and task, the mean of the probabilities of
+ * the teachers that score it.
+ */
+export async function loadTeachers(files: readonly string[], schema: TaskSchema): Promise<TeacherRow[]> {
+  const [first, ...others] = files;
+  if (first === undefined) return [];
+  const rows = await loadTeacher(first, schema);
+  const sums = rows.map((r) => new Map([...r.soft].map(([task, p]) => [task, { sum: Float32Array.from(p), n: 1 }])));
+  for (const file of others) {
+    const more = await loadTeacher(file, schema);
+    if (more.length !== rows.length) {
+      throw new DataError([issue('BAD_FORMAT', { file, line: null }, `an ensemble's teachers must score the same rows, line for line`, { expected: `${rows.length} rows, as ${first} has`, received: `${more.length} rows` })]);
+    }
+    more.forEach((row, i) => {
+      const base = rows[i] as TeacherRow;
+      if (row.text !== base.text) {
+        throw new DataError([issue('BAD_FORMAT', { file, line: row.line }, `an ensemble's teachers must score the same rows, line for line`, { field: 'text', expected: `${show(base.text)} (${first}:${base.line})`, received: show(row.text) })]);
+      }
+      const sum = sums[i] as Map<string, { sum: Float32Array; n: number }>;
+      for (const [task, p] of row.soft) {
+        const entry = sum.get(task);
+        if (entry) {
+          for (let j = 0; j < p.length; j++) entry.sum[j] = (entry.sum[j] as number) + (p[j] as number);
+          entry.n++;
+        } else {
+          sum.set(task, { sum: Float32Array.from(p), n: 1 });
+        }
+      }
+    });
+  }
+  return rows.map((r, i) => ({ ...r, soft: new Map([...(sums[i] ?? [])].map(([task, { sum, n }]) => [task, sum.map((v) => v / n)])) }));
+}
+
+/**
+ * A teacher's scores for a task that the same text has a gold label for in the training data are left out: gold
+ * wins, and a teacher's output on its own training rows says little. Rows left with no task are left out too.
+ */
+export function withoutGoldTasks(rows: readonly TeacherRow[], gold: readonly { readonly text: string; readonly labels: ReadonlyMap<string, unknown> }[]): { rows: TeacherRow[]; dropped: number } {
+  const goldTasks = new Map<string, Set<string>>();
+  for (const e of gold) {
+    const tasks = goldTasks.get(e.text) ?? new Set<string>();
+    for (const task of e.labels.keys()) tasks.add(task);
+    goldTasks.set(e.text, tasks);
+  }
+  let dropped = 0;
+  const kept: TeacherRow[] = [];
+  for (const row of rows) {
+    const labeled = goldTasks.get(row.text);
+    const soft = labeled ? new Map([...row.soft].filter(([task]) => !labeled.has(task))) : row.soft;
+    dropped += row.soft.size - soft.size;
+    if (soft.size > 0) kept.push(soft === row.soft ? row : { ...row, soft });
+  }
+  return { rows: kept, dropped };
+}
+
 /** Rows per task, as `sentiment 12,000, topic 9,000`. */
 export function describeTeacher(rows: readonly TeacherRow[], schema: TaskSchema): string {
   return schema.tasks.map((t) => `${t.name} ${rows.filter((r) => r.soft.has(t.name)).length.toLocaleString('en-US')}`).join(', ');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../src/data/index.ts';
 import { makeSchema, makeTask } from '../../src/data/schema.ts';
-import { loadTeacher } from '../../src/train/teacher.ts';
+import { loadTeacher, loadTeachers, withoutGoldTasks } from '../../src/train/teacher.ts';
 import { taskMembers } from '../../src/train/sampler.ts';
 
 const schema = makeSchema([
@@ -82,5 +82,33 @@ describe('teacher predictions', () => {
     const teacher = [{ soft: both }, { soft: both }, { soft: new Map([['emotion', 0]]) }, { soft: both }];
     const members = taskMembers(gold, teacher, schema.tasks);
     expect(Object.fromEntries(members)).toEqual({ sentiment: [0, 1, 2], emotion: [1, 3, 4, 5] });
+  });
+});
+
+describe('teacher ensembles and gold labels', () => {
+  const scores = (negative: number): unknown => ({ sentiment: { scores: { negative, neutral: 0, positive: 1 - negative } } });
+
+  it('averages the teachers that score a row and task', async () => {
+    const a = file([row(scores(0.2), 'one'), row({ emotion: { scores: { joy: 0.5, anger: 0 } } }, 'two')]);
+    const b = file([row(scores(0.6), 'one'), row({ ...(scores(1) as object), emotion: { scores: { joy: 1, anger: 0.5 } } }, 'two')]);
+    const rows = await loadTeachers([a, b], schema);
+    expect([...(rows[0]?.soft.get('sentiment') ?? [])].map((p) => +p.toFixed(6))).toEqual([0.4, 0, 0.6]);
+    expect([...(rows[1]?.soft.get('emotion') ?? [])]).toEqual([0.75, 0.25]);
+    expect([...(rows[1]?.soft.get('sentiment') ?? [])]).toEqual([1, 0, 0]); // scored by one teacher only
+  });
+
+  it('refuses teachers that do not score the same rows, naming the file and line', async () => {
+    const a = file([row(scores(0.2), 'one'), row(scores(0.2), 'two')]);
+    await expect(loadTeachers([a, file([row(scores(0.2), 'one')])], schema)).rejects.toThrow(/teacher\.jsonl: .*same rows.*expected 2 rows/);
+    await expect(loadTeachers([a, file([row(scores(0.2), 'one'), row(scores(0.2), 'three')])], schema)).rejects.toThrow(/teacher\.jsonl:2: text: .*expected "two"/);
+  });
+
+  it('leaves out the scores of tasks a text has gold labels for, and rows left with none', () => {
+    const soft = (...tasks: string[]): ReadonlyMap<string, Float32Array> => new Map(tasks.map((t) => [t, new Float32Array(3)]));
+    const rows = [{ text: 'a', soft: soft('sentiment', 'emotion'), line: 1 }, { text: 'b', soft: soft('sentiment'), line: 2 }, { text: 'c', soft: soft('emotion'), line: 3 }];
+    const gold = [{ text: 'a', labels: new Map([['sentiment', 0]]) }, { text: 'b', labels: new Map([['sentiment', 1]]) }];
+    const { rows: kept, dropped } = withoutGoldTasks(rows, gold);
+    expect(kept.map((r) => [r.text, [...r.soft.keys()]])).toEqual([['a', ['emotion']], ['c', ['emotion']]]);
+    expect(dropped).toBe(2);
   });
 });
