@@ -1,8 +1,8 @@
 // `xlmt eval`: macro-F1 per task, language and label of saved models on a labeled file.
 import { Command } from 'commander';
-import { formatScore, taskLanguageTable, type TaskReport } from '../eval/index.ts';
+import { formatScore, type MultiTaskSummary, taskLanguageTable, type TaskReport } from '../eval/index.ts';
 import { acrossRuns, evaluateModel, type ModelEvaluation, type ScoreAcrossRuns } from '../train/assess.ts';
-import { positiveInt } from './options.ts';
+import { collect, positiveInt } from './options.ts';
 
 interface EvalFlags {
   model: string[];
@@ -12,11 +12,15 @@ interface EvalFlags {
   json: boolean;
 }
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
+/** The heading, task × language table and per-task reports of one model's evaluation. */
+export function evaluationText(name: string, e: { readonly summary: MultiTaskSummary; readonly reports: readonly TaskReport[] }): string {
+  const parts = [`## ${name}: mean macro-F1 ${formatScore(e.summary.meanMacroF1)}\n`, `${taskLanguageTable(e.reports)}\n`];
+  for (const r of e.reports) parts.push(`${reportText(r)}\n`);
+  return parts.join('\n');
 }
 
-function reportText(r: TaskReport): string {
+/** One task's report: per-label precision, recall and F1, the confusion matrix, the tuned thresholds. */
+export function reportText(r: TaskReport): string {
   const lines = [`### ${r.task} (${r.type}, ${r.n} examples): macro-F1 ${formatScore(r.macroF1)}`, '', '| label | precision | recall | F1 | support |', '|---|---|---|---|---|'];
   for (const l of r.perLabel) lines.push(`| ${l.label} | ${formatScore(l.precision)} | ${formatScore(l.recall)} | ${formatScore(l.f1)} | ${l.support} |`);
   if (r.confusion) {
@@ -55,11 +59,7 @@ export function evalCommand(): Command {
         console.log(JSON.stringify({ data: flags.data, models: evaluations, references, acrossRuns: across }, null, 2));
         return;
       }
-      for (const e of evaluations) {
-        console.log(`## ${e.model}: mean macro-F1 ${formatScore(e.summary.meanMacroF1)}\n`);
-        console.log(`${taskLanguageTable(e.reports)}\n`);
-        for (const r of e.reports) console.log(`${reportText(r)}\n`);
-      }
+      for (const e of evaluations) console.log(evaluationText(e.model, e));
       if (across) console.log(`## across ${evaluations.length} runs${references.length > 0 ? `, against ${references.length} reference runs` : ''}\n\n${acrossText(across)}`);
     });
 }

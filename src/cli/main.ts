@@ -1,5 +1,6 @@
 // The `xlmt` command line: one subcommand per file, assembled here.
 import { Command } from 'commander';
+import { baselineCommand } from './baseline.ts';
 import { benchCommand } from './bench.ts';
 import { dataCommand } from './data.ts';
 import { tokenizerCommand } from './tokenizer.ts';
@@ -24,6 +25,7 @@ const program = new Command('xlmt')
   .addCommand(trainCommand())
   .addCommand(importCommand())
   .addCommand(evalCommand())
+  .addCommand(baselineCommand())
   .addCommand(experimentCommand())
   .addCommand(exportCommand())
   .addCommand(serveCommand())

@@ -1,12 +1,12 @@
 // `xlmt predict`: scores a JSONL, CSV or TSV file with an exported model, writing predictions row by row; a
 // killed run continues where it stopped when run again with the same arguments.
 import cliProgress from 'cli-progress';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { DataFormat } from '../data/index.ts';
 import { OnnxClassifier } from '../infer/onnx-classifier.ts';
 import { modelIdentity } from '../predict/progress-file.ts';
 import { DEFAULT_CHUNK_SIZE, predictFile, type OnError, type PredictHooks, type PredictProgress, type PredictSummary } from '../predict/run.ts';
-import { positiveInt } from './options.ts';
+import { list, oneOf, positiveInt } from './options.ts';
 
 interface PredictFlags {
   model: string;
@@ -25,20 +25,6 @@ interface PredictFlags {
   onError: OnError;
   restart: boolean;
   quiet: boolean;
-}
-
-function list(flag: string): (value: string) => string[] {
-  return (value) => {
-    const items = value.split(',').map((s) => s.trim());
-    if (items.some((s) => s === '')) throw new InvalidArgumentError(`${flag} expects comma-separated names, got "${value}"`);
-    return items;
-  };
-}
-
-/** --text-field and --text-column name the same thing in each format's words; both at once must agree. */
-function oneOf(a: string | undefined, b: string | undefined, flags: string): string | undefined {
-  if (a !== undefined && b !== undefined && a !== b) throw new InvalidArgumentError(`${flags} name the same field; got "${a}" and "${b}"`);
-  return a ?? b;
 }
 
 export function predictCommand(): Command {

@@ -149,13 +149,14 @@ function checkJob(job: PredictJob): DataFormat {
   return format;
 }
 
-async function openRecords(file: string, format: DataFormat, fields: InputFields, from: Position): Promise<{ from: Position; records: AsyncIterable<InputRecord> }> {
+/** The input's rows from `from` on, through the reader of its format. */
+export async function openRecords(file: string, format: DataFormat, fields: InputFields, from: Position): Promise<{ from: Position; records: AsyncIterable<InputRecord> }> {
   if (format === 'jsonl') return { from, records: readJsonlRecords(file, fields, from) };
   return openCsvRecords(file, format === 'csv' ? ',' : '\t', fields, from);
 }
 
 /** File-system errors on the input become a DataError naming it; others pass through. */
-async function readable<T>(file: string, read: () => Promise<T>): Promise<T> {
+export async function readable<T>(file: string, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (e) {

@@ -1,0 +1,193 @@
+// A baseline on disk: baseline.json (format, settings, task schema, per-task fit and thresholds) and
+// weights.safetensors (per task: the kept buckets, their idf, the weights and biases), written atomically.
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { readSafetensors, writeSafetensors, type SafeTensor } from '../checkpoint/safetensors.ts';
+import { CheckpointError } from '../checkpoint/errors.ts';
+import { DataError, parseTaskSchema, taskSchemaToJson, type Task } from '../data/index.ts';
+import { recoverDir, replaceDir } from '../util/atomic-dir.ts';
+import { BaselineError } from './errors.ts';
+import { checkFeatureSettings } from './features.ts';
+import type { TaskHead } from './fit.ts';
+import { BaselineModel, type BaselineTask } from './model.ts';
+
+export const BASELINE_FILE = 'baseline.json';
+export const WEIGHTS_FILE = 'weights.safetensors';
+export const BASELINE_FORMAT = 'xlmt-baseline';
+export const BASELINE_VERSION = 1;
+
+const range = z.strictObject({ min: z.number().int().min(1), max: z.number().int().min(1) });
+
+const BaselineJson = z.strictObject({
+  format: z.literal(BASELINE_FORMAT),
+  version: z.literal(BASELINE_VERSION),
+  settings: z.strictObject({
+    charNgrams: range,
+    wordNgrams: range,
+    buckets: z.number().int().positive(),
+    /** How n-grams become buckets; the only one so far, named so a later change cannot load silently. */
+    hash: z.literal('crc32-utf8'),
+    c: z.number().positive(),
+    iterations: z.number().int().positive(),
+  }),
+  tasks: z.record(z.string(), z.unknown()),
+  heads: z.record(z.string(), z.strictObject({
+    features: z.number().int().min(0),
+    thresholds: z.array(z.number()).nullable(),
+    fit: z.strictObject({
+      rows: z.number().int(),
+      features: z.number().int(),
+      iterations: z.number().int(),
+      evaluations: z.number().int(),
+      loss: z.number(),
+      stop: z.enum(['gradient', 'no-progress', 'max-iterations', 'line-search']),
+      seconds: z.number(),
+    }),
+  })),
+  /** Free-form provenance: data files, dev scores. */
+  info: z.record(z.string(), z.unknown()).default({}),
+});
+
+type BaselineJson = z.infer<typeof BaselineJson>;
+
+/** Refuses to replace a directory that holds something other than a baseline (a training run, say). */
+export async function checkOutputDir(dir: string, flag: string): Promise<void> {
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw new BaselineError({ code: 'BAD_OPTION', where: flag, problem: `${dir} exists and is not a directory`, hint: 'Name a new directory' });
+  const entries = await readdir(dir);
+  if (entries.length > 0 && !entries.includes(BASELINE_FILE)) {
+    throw new BaselineError({ code: 'BAD_OPTION', where: flag, problem: `${dir} is not empty and holds no ${BASELINE_FILE}; writing there would replace it`, received: entries.slice(0, 5).join(', '), hint: 'Name a new directory, or an earlier baseline to replace' });
+  }
+}
+
+export async function saveBaseline(dir: string, model: BaselineModel, info: Record<string, unknown> = {}): Promise<void> {
+  const { features, fit } = model.settings;
+  const json: BaselineJson = {
+    format: BASELINE_FORMAT,
+    version: BASELINE_VERSION,
+    settings: { charNgrams: features.charNgrams, wordNgrams: features.wordNgrams, buckets: features.buckets, hash: 'crc32-utf8', c: fit.c, iterations: fit.iterations },
+    tasks: taskSchemaToJson(model.schema),
+    heads: Object.fromEntries(model.tasks.map((t) => [t.task.name, { features: t.head.vocab.buckets.length, thresholds: t.thresholds ? [...t.thresholds] : null, fit: t.report }])),
+    info,
+  };
+  const tensors: [string, SafeTensor][] = [];
+  for (const { task, head } of model.tasks) {
+    const d = head.vocab.buckets.length;
+    const k = task.labels.length;
+    tensors.push(
+      [`${task.name}.buckets`, tensor('I32', [d], head.vocab.buckets)],
+      [`${task.name}.idf`, tensor('F32', [d], head.vocab.idf)],
+      [`${task.name}.weight`, tensor('F32', [d, k], head.weights)],
+      [`${task.name}.bias`, tensor('F32', [k], head.bias)],
+    );
+  }
+  await replaceDir(dir, async (tmp) => {
+    await mkdir(tmp, { recursive: true });
+    await writeSafetensors(join(tmp, WEIGHTS_FILE), tensors, { producer: 'xlmt baseline' });
+    await writeFile(join(tmp, BASELINE_FILE), `${JSON.stringify(json, null, 2)}\n`);
+  });
+}
+
+export interface LoadedBaseline {
+  readonly model: BaselineModel;
+  readonly info: Readonly<Record<string, unknown>>;
+}
+
+export async function loadBaseline(dir: string): Promise<LoadedBaseline> {
+  await recoverDir(dir);
+  const file = join(dir, BASELINE_FILE);
+  if (!existsSync(dir)) throw new BaselineError({ code: 'NOT_A_MODEL', where: '--model', problem: `no directory ${dir}`, hint: 'Train one with xlmt baseline train --out DIR' });
+  if (!existsSync(file)) throw new BaselineError({ code: 'NOT_A_MODEL', where: '--model', problem: `${dir} holds no ${BASELINE_FILE}, so it is no baseline directory`, hint: 'Name a directory written by xlmt baseline train (models of xlmt train are evaluated with xlmt eval)' });
+  const json = parseJson(file, await readFile(file, 'utf8'));
+  const schema = withFile(file, 'tasks', () => parseTaskSchema(json.tasks, file));
+  checkFeatureSettings(json.settings, `${file}: settings`);
+  const weightsFile = join(dir, WEIGHTS_FILE);
+  let tensors: ReadonlyMap<string, SafeTensor>;
+  try {
+    tensors = (await readSafetensors(weightsFile)).tensors;
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new BaselineError({ code: 'BAD_MODEL', where: weightsFile, problem: e.message });
+    throw e;
+  }
+  const cols = 2 * json.settings.buckets;
+  const tasks: BaselineTask[] = schema.tasks.map((task) => {
+    const meta = json.heads[task.name];
+    if (!meta) throw new BaselineError({ code: 'BAD_MODEL', where: file, problem: `heads has no entry for task ${task.name}`, expected: `heads for ${schema.tasks.map((t) => t.name).join(', ')}`, received: Object.keys(json.heads).join(', ') || 'none' });
+    const head = readHead(weightsFile, tensors, task, meta.features, cols);
+    const thresholds = task.type === 'multilabel' ? (meta.thresholds ?? task.labels.map(() => 0.5)) : null;
+    if (thresholds !== null && thresholds.length !== task.labels.length) {
+      throw new BaselineError({ code: 'BAD_MODEL', where: `${file}: heads.${task.name}.thresholds`, problem: 'need one threshold per label', expected: `${task.labels.length} numbers`, received: `${thresholds.length}` });
+    }
+    return { task, head, thresholds, report: meta.fit };
+  });
+  const settings = {
+    features: { charNgrams: json.settings.charNgrams, wordNgrams: json.settings.wordNgrams, buckets: json.settings.buckets },
+    fit: { c: json.settings.c, iterations: json.settings.iterations },
+  };
+  return { model: new BaselineModel(settings, schema, tasks), info: json.info };
+}
+
+function parseJson(file: string, text: string): BaselineJson {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new BaselineError({ code: 'BAD_MODEL', where: file, problem: `invalid JSON: ${(e as Error).message}` });
+  }
+  const head = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  if (head['format'] !== BASELINE_FORMAT || head['version'] !== BASELINE_VERSION) {
+    throw new BaselineError({
+      code: 'BAD_MODEL',
+      where: file,
+      problem: 'not a baseline this version of xlmt reads',
+      expected: `format ${JSON.stringify(BASELINE_FORMAT)}, version ${BASELINE_VERSION}`,
+      received: `format ${JSON.stringify(head['format'])}, version ${JSON.stringify(head['version'])}`,
+      hint: 'Train the baseline again with this version (xlmt baseline train)',
+    });
+  }
+  const parsed = BaselineJson.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new BaselineError({ code: 'BAD_MODEL', where: file, problem: `invalid baseline description: ${issues}` });
+  }
+  return parsed.data;
+}
+
+function withFile<T>(file: string, field: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof DataError) throw new BaselineError({ code: 'BAD_MODEL', where: `${file}: ${field}`, problem: e.message });
+    throw e;
+  }
+}
+
+function readHead(file: string, tensors: ReadonlyMap<string, SafeTensor>, task: Task, features: number, cols: number): TaskHead {
+  const k = task.labels.length;
+  const get = (name: string, dtype: SafeTensor['dtype'], shape: readonly number[]): Uint8Array => {
+    const key = `${task.name}.${name}`;
+    const t = tensors.get(key);
+    if (!t) throw new BaselineError({ code: 'BAD_MODEL', where: file, problem: `no tensor ${key}`, hint: 'The file is incomplete or belongs to another baseline' });
+    if (t.dtype !== dtype || t.shape.join(',') !== shape.join(',')) {
+      throw new BaselineError({ code: 'BAD_MODEL', where: `${file}: ${key}`, problem: 'wrong type or shape', expected: `${dtype} [${shape.join(', ')}]`, received: `${t.dtype} [${t.shape.join(', ')}]` });
+    }
+    return t.bytes.slice(); // own, aligned memory
+  };
+  const buckets = new Int32Array(get('buckets', 'I32', [features]).buffer);
+  for (let j = 0; j < buckets.length; j++) {
+    if (buckets[j]! < 0 || buckets[j]! >= cols || (j > 0 && buckets[j]! <= buckets[j - 1]!)) {
+      throw new BaselineError({ code: 'BAD_MODEL', where: `${file}: ${task.name}.buckets`, problem: `entry ${j} is out of order or range`, expected: `ascending buckets below ${cols}`, received: String(buckets[j]) });
+    }
+  }
+  return {
+    vocab: { buckets, idf: new Float32Array(get('idf', 'F32', [features]).buffer) },
+    weights: new Float32Array(get('weight', 'F32', [features, k]).buffer),
+    bias: new Float32Array(get('bias', 'F32', [k]).buffer),
+  };
+}
+
+function tensor(dtype: 'I32' | 'F32', shape: readonly number[], data: Int32Array | Float32Array): SafeTensor {
+  return { dtype, shape, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}

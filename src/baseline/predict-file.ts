@@ -1,0 +1,210 @@
+// `xlmt baseline predict` as a function: streams a JSONL, CSV or TSV file through `xlmt predict`'s row readers,
+// scores each chunk of rows and writes `xlmt predict`'s layout (so the file serves as `xlmt train --teacher`).
+// With skipLabeled, a row's output leaves out the tasks it already carries a gold label for, and a row
+// labeled for every task asked is not written (the summary counts it). The output appears whole at the end.
+import { randomBytes } from 'node:crypto';
+import { access, open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { detectFormat, type DataFormat } from '../data/index.ts';
+import { DataError, issue } from '../data/issues.ts';
+import { selectTasks, UnknownTaskError, type TaskInfo, type TaskPrediction } from '../infer/types.ts';
+import { DEFAULT_KEEP, type InputFields, type InputRow } from '../predict/input.ts';
+import { openRecords, readable } from '../predict/run.ts';
+import { FILE_START, readLines } from '../predict/lines.ts';
+import { formatRow, header, outputFormat, RESERVED_FIELDS, type OutputLayout } from '../predict/output.ts';
+import { BaselineError } from './errors.ts';
+import type { BaselineModel } from './model.ts';
+
+export interface BaselinePredictJob {
+  readonly input: string;
+  /** JSONL unless it ends in .csv or .tsv. */
+  readonly output: string;
+  /** Default: from the input's extension. */
+  readonly format?: DataFormat;
+  /** Default `text`. */
+  readonly textField?: string;
+  readonly idField?: string;
+  /** Input fields copied to each output row; default `lang`, as `xlmt predict`. */
+  readonly keep?: readonly string[];
+  /** Default: all of the model's. */
+  readonly tasks?: readonly string[];
+  /** Leave out the tasks a row is labeled for: JSONL `labels.<task>`, or a non-empty CSV/TSV column named as the task. */
+  readonly skipLabeled?: boolean;
+  /** Rows scored together (default 1024). */
+  readonly chunkSize?: number;
+}
+
+export interface BaselinePredictSummary {
+  readonly output: string;
+  readonly rowsRead: number;
+  readonly rowsWritten: number;
+  /** With skipLabeled: rows labeled for every task asked, so not written. */
+  readonly rowsFullyLabeled: number;
+  /** Predictions written per task. */
+  readonly predictions: Readonly<Record<string, number>>;
+  readonly seconds: number;
+}
+
+export interface BaselinePredictHooks {
+  onChunk?(rowsRead: number): void;
+}
+
+export async function predictBaselineFile(model: BaselineModel, job: BaselinePredictJob, hooks: BaselinePredictHooks = {}): Promise<BaselinePredictSummary> {
+  const started = performance.now();
+  const format = checkJob(job);
+  const tasks = selectModelTasks(model, job.tasks);
+  const keep = job.keep ?? DEFAULT_KEEP;
+  const layout: OutputLayout = { format: outputFormat(job.output), tasks, keep };
+  // Where a row's gold labels are read from: extra kept fields, dropped again before the row is written.
+  const labelFields = job.skipLabeled === true ? await labelSources(job.input, format, tasks, job.keep) : null;
+  const fields: InputFields = {
+    text: job.textField ?? 'text',
+    id: job.idField,
+    keep: labelFields === null ? job.keep : [...labelFields.keep, ...labelFields.extra],
+  };
+  // The JSONL reader opens the file lazily, so a missing input is caught here, before the output is touched.
+  await readable(job.input, () => access(job.input));
+  const { records } = await readable(job.input, () => openRecords(job.input, format, fields, FILE_START));
+
+  const predictions: Record<string, number> = Object.fromEntries(tasks.map((t) => [t.name, 0]));
+  let rowsRead = 0;
+  let rowsWritten = 0;
+  let rowsFullyLabeled = 0;
+  const scoreChunk = (rows: readonly InputRow[]): string => {
+    const answers = model.classify(rows.map((r) => r.text), tasks);
+    let text = '';
+    rows.forEach((row, i) => {
+      const labeled = labelFields === null ? new Set<string>() : labelFields.labeledTasks(row);
+      const kept: Record<string, TaskPrediction> = {};
+      for (const t of tasks) {
+        const p = answers[i]!.tasks[t.name];
+        if (p !== undefined && !labeled.has(t.name)) kept[t.name] = p;
+      }
+      const names = Object.keys(kept);
+      if (names.length === 0) {
+        rowsFullyLabeled += 1;
+        return;
+      }
+      for (const name of names) predictions[name]! += 1;
+      const shown = labelFields === null ? row : { ...row, kept: Object.fromEntries(Object.entries(row.kept).filter(([k]) => keep.includes(k))) };
+      text += formatRow(layout, shown, { tasks: kept, truncated: false });
+      rowsWritten += 1;
+    });
+    return text;
+  };
+
+  await writeWhole(job.output, async (write) => {
+    await write(header(layout));
+    let chunk: InputRow[] = [];
+    for await (const record of records) {
+      rowsRead += 1;
+      if (record.kind === 'error') throw new DataError([record.issue]);
+      chunk.push(record);
+      if (chunk.length < (job.chunkSize ?? 1024)) continue;
+      await write(scoreChunk(chunk));
+      chunk = [];
+      hooks.onChunk?.(rowsRead);
+    }
+    await write(scoreChunk(chunk));
+  });
+  return { output: job.output, rowsRead, rowsWritten, rowsFullyLabeled, predictions, seconds: (performance.now() - started) / 1000 };
+}
+
+function checkJob(job: BaselinePredictJob): DataFormat {
+  const format = job.format ?? detectFormat(job.input);
+  if (format === null) {
+    throw new BaselineError({ code: 'BAD_OPTION', where: '--in', problem: `cannot tell the format of ${job.input} from its name`, expected: 'a .jsonl, .csv or .tsv file' });
+  }
+  if (resolve(job.output) === resolve(job.input)) {
+    throw new BaselineError({ code: 'BAD_OPTION', where: '--out', problem: 'the output would overwrite the input', received: job.output, hint: 'Write the predictions to a new file' });
+  }
+  const reserved = (job.keep ?? []).filter((k) => RESERVED_FIELDS.includes(k));
+  if (reserved.length > 0) {
+    throw new BaselineError({ code: 'BAD_OPTION', where: '--keep', problem: 'kept fields would shadow output fields', expected: `names other than ${RESERVED_FIELDS.join(', ')}`, received: reserved.join(', ') });
+  }
+  if (job.chunkSize !== undefined && !(Number.isInteger(job.chunkSize) && job.chunkSize > 0)) {
+    throw new BaselineError({ code: 'BAD_OPTION', where: 'chunkSize', problem: 'must be a positive integer', received: String(job.chunkSize) });
+  }
+  return format;
+}
+
+function selectModelTasks(model: BaselineModel, names: readonly string[] | undefined): TaskInfo[] {
+  try {
+    return selectTasks(model.taskInfo, names);
+  } catch (e) {
+    if (e instanceof UnknownTaskError) throw new BaselineError({ code: 'BAD_OPTION', where: '--tasks', problem: `the model has no task ${JSON.stringify(e.task)}`, expected: e.known.join(', '), received: (names ?? []).join(',') });
+    throw e;
+  }
+}
+
+interface LabelSources {
+  /** The kept fields the output shows. */
+  readonly keep: readonly string[];
+  /** Fields read only to find labels. */
+  readonly extra: readonly string[];
+  labeledTasks(row: InputRow): Set<string>;
+}
+
+/**
+ * JSONL rows carry labels in `labels` (a task is labeled when its key holds a value); CSV/TSV rows in columns
+ * named as the tasks (labeled when the cell is not empty), as training reads them without a column mapping.
+ */
+async function labelSources(input: string, format: DataFormat, tasks: readonly TaskInfo[], keep: readonly string[] | undefined): Promise<LabelSources> {
+  if (format === 'jsonl') {
+    const shown = keep ?? DEFAULT_KEEP;
+    return {
+      keep: shown,
+      extra: shown.includes('labels') ? [] : ['labels'],
+      labeledTasks: (row) => {
+        const labels = row.kept['labels'];
+        if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) return new Set();
+        return new Set(tasks.map((t) => t.name).filter((name) => (labels as Record<string, unknown>)[name] !== undefined && (labels as Record<string, unknown>)[name] !== null));
+      },
+    };
+  }
+  // The CSV reader insists on every kept column, so only the task columns the header has are asked for.
+  const columns = await readable(input, () => csvHeader(input, format === 'csv' ? ',' : '\t'));
+  const shown = keep ?? DEFAULT_KEEP.filter((k) => columns.includes(k));
+  const taskColumns = tasks.map((t) => t.name).filter((name) => columns.includes(name));
+  return {
+    keep: shown,
+    extra: taskColumns.filter((c) => !shown.includes(c)),
+    labeledTasks: (row) => new Set(taskColumns.filter((c) => row.kept[c] !== undefined)),
+  };
+}
+
+async function csvHeader(file: string, delimiter: string): Promise<string[]> {
+  for await (const line of readLines(file, FILE_START)) {
+    if (line.text.trim() === '') continue;
+    const [cells] = parse(line.text, { delimiter, relax_quotes: true }) as string[][];
+    return (cells ?? []).map((c) => c.trim());
+  }
+  return [];
+}
+
+/** Writes `path` through a temporary file beside it, renamed into place once complete. */
+async function writeWhole(path: string, fill: (write: (text: string) => Promise<void>) => Promise<void>): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let handle;
+  try {
+    handle = await open(temp, 'wx');
+  } catch (e) {
+    throw new BaselineError({ code: 'BAD_OPTION', where: '--out', problem: `cannot write next to ${path}: ${(e as Error).message}` });
+  }
+  let done = false;
+  try {
+    await fill(async (text) => {
+      if (text !== '') await handle.write(text);
+    });
+    await handle.sync();
+    await handle.close();
+    await rename(temp, path);
+    done = true;
+  } finally {
+    if (!done) {
+      await handle.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+    }
+  }
+}

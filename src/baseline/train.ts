@@ -1,0 +1,90 @@
+// `xlmt baseline train` as a function: loads the data, fits every task, tunes multilabel thresholds on dev,
+// evaluates dev as `xlmt eval` reports it, and saves the model directory.
+import { loadDataset, loadTaskSchema, type Dataset } from '../data/index.ts';
+import { evaluateDataset, type DatasetEvaluation } from '../train/evaluate.ts';
+import { BaselineError } from './errors.ts';
+import { checkFeatureSettings, FeatureHasher } from './features.ts';
+import { fitTask, type FitProgress, type FitReport } from './fit.ts';
+import { BaselineModel, type BaselineSettings, type BaselineTask } from './model.ts';
+import { checkOutputDir, saveBaseline } from './model-dir.ts';
+import { hashedCounts } from './sparse.ts';
+
+export interface BaselineTrainJob {
+  readonly train: string;
+  /** Without dev, multilabel thresholds stay 0.5 and nothing is evaluated. */
+  readonly dev?: string;
+  /** tasks.json; inferred from the training data when omitted. */
+  readonly tasks?: string;
+  readonly out: string;
+  readonly settings: BaselineSettings;
+}
+
+export interface BaselineTrainEvents {
+  onTaskStart?(task: string, rows: number): void;
+  onIteration?(task: string, p: FitProgress): void;
+  onTaskEnd?(task: string, report: FitReport): void;
+}
+
+export interface BaselineTrainResult {
+  readonly model: BaselineModel;
+  /** Dev evaluation at the saved thresholds; null without dev. */
+  readonly evaluation: DatasetEvaluation | null;
+  /** Tasks of the schema with no labeled dev row (not evaluated, thresholds 0.5). */
+  readonly unevaluated: string[];
+}
+
+export async function trainBaseline(job: BaselineTrainJob, events: BaselineTrainEvents = {}): Promise<BaselineTrainResult> {
+  checkFeatureSettings(job.settings.features, 'baseline settings');
+  await checkOutputDir(job.out, '--out');
+  const schema = job.tasks === undefined ? undefined : await loadTaskSchema(job.tasks);
+  const train = await loadDataset(job.train, schema ? { schema } : {});
+  const dev = job.dev === undefined ? null : await loadDataset(job.dev, { schema: train.schema });
+  const counts = hashedCounts(train.examples.map((e) => e.text), new FeatureHasher(job.settings.features));
+
+  const tasks: BaselineTask[] = [];
+  for (const task of train.schema.tasks) {
+    const rows = labeledRows(train, task.name);
+    if (rows.length === 0) {
+      throw new BaselineError({ code: 'NO_TRAINING_ROWS', where: job.train, problem: `no row is labeled for task ${task.name}, so it cannot be fitted`, hint: `Label some rows for it, or remove it from ${job.tasks ?? 'the task schema'}` });
+    }
+    events.onTaskStart?.(task.name, rows.length);
+    const { head, report } = fitTask(task, train.examples, counts, rows, job.settings.fit, (p) => events.onIteration?.(task.name, p));
+    events.onTaskEnd?.(task.name, report);
+    tasks.push({ task, head, thresholds: task.type === 'multilabel' ? task.labels.map(() => 0.5) : null, report });
+  }
+
+  let model = new BaselineModel(job.settings, train.schema, tasks);
+  let evaluation: DatasetEvaluation | null = null;
+  const unevaluated = dev === null ? [] : train.schema.tasks.filter((t) => labeledRows(dev, t.name).length === 0).map((t) => t.name);
+  if (dev !== null && unevaluated.length < train.schema.tasks.length) {
+    evaluation = await evaluateBaseline(model, dev, 'tune');
+    model = model.withThresholds(evaluation.thresholds);
+  }
+  const info = {
+    train: job.train,
+    dev: job.dev ?? null,
+    ...(evaluation ? { devMacroF1: Object.fromEntries(evaluation.summary.tasks.map((t) => [t.task, t.macroF1])) } : {}),
+  };
+  await saveBaseline(job.out, model, info);
+  return { model, evaluation, unevaluated };
+}
+
+/**
+ * Scores the tasks each row of `data` is labeled for and reports them as `xlmt eval` does: with multilabel
+ * thresholds tuned on these rows ('tune', for dev) or the model's own ('model').
+ */
+export async function evaluateBaseline(model: BaselineModel, data: Dataset, thresholds: 'tune' | 'model'): Promise<DatasetEvaluation> {
+  const saved = Object.fromEntries(model.tasks.flatMap((t) => (t.thresholds ? [[t.task.name, [...t.thresholds]]] : [])));
+  return evaluateDataset(async (indices) => {
+    const counts = model.counts(indices.map((i) => data.examples[i]!.text));
+    return new Map(model.tasks.map((t) => [t.task.name, model.score(counts, t.task.name)]));
+  }, data, model.schema.tasks, thresholds === 'tune' ? { tune: true } : { tune: false, thresholds: saved });
+}
+
+function labeledRows(data: Dataset, task: string): Int32Array {
+  const rows: number[] = [];
+  data.examples.forEach((e, i) => {
+    if (e.labels.has(task)) rows.push(i);
+  });
+  return Int32Array.from(rows);
+}
