@@ -15,7 +15,8 @@ import zlib
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import minimize
+
+from logistic import f1, fit, probabilities
 
 BUCKETS = 1 << 20
 p = argparse.ArgumentParser()
@@ -90,32 +91,8 @@ def tfidf(train, dev):
     return out[0][:, used], out[1][:, used]
 
 
-def fit(x, y, multiclass):
-    d, k = x.shape[1], y.shape[1]
-
-    def loss_and_grad(w):
-        weights, bias = w[:d * k].reshape(d, k), w[d * k:]
-        z = x @ weights + bias
-        if multiclass:
-            z = z - z.max(1, keepdims=True)
-            prob = np.exp(z)
-            prob /= prob.sum(1, keepdims=True)
-            loss = -(np.log(prob + 1e-12) * y).sum()
-        else:
-            prob = 1 / (1 + np.exp(-z))
-            loss = -(y * np.log(prob + 1e-12) + (1 - y) * np.log(1 - prob + 1e-12)).sum()
-        g = prob - y
-        loss += 0.5 / args.C * (weights * weights).sum()
-        grad_w = x.T @ g + weights / args.C
-        return loss, np.concatenate([np.asarray(grad_w).ravel(), g.sum(0)])
-
-    w = minimize(loss_and_grad, np.zeros(d * k + k), jac=True, method='L-BFGS-B', options={'maxiter': 300}).x
-    return w[:d * k].reshape(d, k), w[d * k:]
 
 
-def f1(gold, pred):
-    tp, fp, fn = (gold * pred).sum(), ((1 - gold) * pred).sum(), (gold * (1 - pred)).sum()
-    return 2 * tp / (2 * tp + fp + fn) if tp > 0 else 0.0
 
 
 scores = []
@@ -133,14 +110,13 @@ for name, task in tasks.items():
         return y
 
     y_train, y_dev = targets('train'), targets('dev')
-    weights, bias = fit(x_train, y_train, multiclass)
-    z = x_dev @ weights + bias
+    weights, bias = fit(x_train, y_train, multiclass, args.C)
+    prob = probabilities(x_dev, weights, bias, multiclass)
     if multiclass:
-        pred = np.zeros_like(z)
-        pred[np.arange(len(z)), z.argmax(1)] = 1
+        pred = np.zeros_like(prob)
+        pred[np.arange(len(prob)), prob.argmax(1)] = 1
         score = np.mean([f1(y_dev[:, j], pred[:, j]) for j in range(len(labels))])
     else:
-        prob = 1 / (1 + np.exp(-z))
         score = np.mean([max(f1(y_dev[:, j], (prob[:, j] >= t).astype(float)) for t in np.linspace(0.02, 0.9, 45)) for j in range(len(labels))])
     scores.append(score)
     print(f'{name}: dev macro-F1 {100 * score:.1f} ({x_train.shape[1]} features)', flush=True)

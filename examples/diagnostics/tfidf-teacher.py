@@ -1,4 +1,5 @@
-"""A TF-IDF + logistic regression teacher: fits one model per task on the training rows, prints its dev
+"""A TF-IDF + logistic regression teacher (`xlmt baseline` is the same model in TypeScript, bucket for bucket,
+and what examples/xm-bench-distill.sh uses): fits one model per task on the training rows, prints its dev
 macro-F1, and writes its predictions in `xlmt predict`'s JSONL layout (text and lang kept) for
   - every training row, for the tasks that row is not labeled for, and
   - the unlabeled lines in the training languages (at most --unlabeled of them, in file order),
@@ -7,17 +8,19 @@ for `xlmt train --teacher FILE` (soft targets for a student).
 Features: character 2-5-grams of the lowercased text (across word boundaries) and word uni- and bigrams,
 hashed into 2^20 buckets each; sublinear tf, smoothed idf, L2-normalized rows. L2-regularized logistic
 regression (softmax for multiclass, one sigmoid per label for multilabel) fitted by L-BFGS. Needs numpy and
-scipy. Usage:
+scipy (and logistic.py beside it). Usage:
   python3 examples/diagnostics/tfidf-teacher.py --data DATA_DIR --out teacher.jsonl [--unlabeled 60000]
 """
 import argparse
 import json
+import os
 import re
 import zlib
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import minimize
+
+from logistic import f1, fit, probabilities
 
 BUCKETS = 1 << 20
 p = argparse.ArgumentParser()
@@ -66,41 +69,10 @@ def matrix(texts):
     return sp.csr_matrix((v, (r, c)), shape=(len(texts), 2 * BUCKETS))
 
 
-def fit(x, y, multiclass):
-    d, k = x.shape[1], y.shape[1]
-
-    def loss_and_grad(w):
-        weights, bias = w[:d * k].reshape(d, k), w[d * k:]
-        z = x @ weights + bias
-        if multiclass:
-            z = z - z.max(1, keepdims=True)
-            prob = np.exp(z)
-            prob /= prob.sum(1, keepdims=True)
-            loss = -(np.log(prob + 1e-12) * y).sum()
-        else:
-            prob = 1 / (1 + np.exp(-z))
-            loss = -(y * np.log(prob + 1e-12) + (1 - y) * np.log(1 - prob + 1e-12)).sum()
-        g = prob - y
-        loss += 0.5 / args.C * (weights * weights).sum()
-        grad_w = x.T @ g + weights / args.C
-        return loss, np.concatenate([np.asarray(grad_w).ravel(), g.sum(0)])
-
-    w = minimize(loss_and_grad, np.zeros(d * k + k), jac=True, method='L-BFGS-B', options={'maxiter': args.iterations}).x
-    return w[:d * k].reshape(d, k), w[d * k:]
 
 
-def probabilities(x, weights, bias, multiclass):
-    z = x @ weights + bias
-    if multiclass:
-        z = z - z.max(1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(1, keepdims=True)
-    return 1 / (1 + np.exp(-z))
 
 
-def f1(gold, pred):
-    tp, fp, fn = (gold * pred).sum(), ((1 - gold) * pred).sum(), (gold * (1 - pred)).sum()
-    return 2 * tp / (2 * tp + fp + fn) if tp > 0 else 0.0
 
 
 counts = {s: matrix([r['text'] for r in rows[s]]) for s in ('train', 'dev', 'unlabeled')}
@@ -126,7 +98,7 @@ for name, task in tasks.items():
                 y[a, labels.index(label)] = 1
         return y
 
-    weights, bias = fit(tfidf(counts['train'][gold]), targets('train', gold), multiclass)
+    weights, bias = fit(tfidf(counts['train'][gold]), targets('train', gold), multiclass, args.C, args.iterations)
     dev = [i for i, r in enumerate(rows['dev']) if name in r['labels']]
     prob, y_dev = probabilities(tfidf(counts['dev'][dev]), weights, bias, multiclass), targets('dev', dev)
     if multiclass:
@@ -146,10 +118,11 @@ for name, task in tasks.items():
 print(f'mean dev macro-F1 {100 * np.mean(scores):.1f}')
 
 written = 0
-with open(args.out, 'w') as out:
+with open(f'{args.out}.part', 'w') as out:  # renamed when complete: a killed run leaves no partial teacher file
     for split in ('train', 'unlabeled'):
         for i, r in enumerate(rows[split]):
             if predictions[split][i]:
                 out.write(json.dumps({'id': f'{split}-{i}', 'text': r['text'], 'lang': r['lang'], 'tasks': predictions[split][i]}, ensure_ascii=False) + '\n')
                 written += 1
+os.replace(f'{args.out}.part', args.out)
 print(f'{written} rows written to {args.out}')

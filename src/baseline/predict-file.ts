@@ -10,25 +10,13 @@ import { detectFormat, type DataFormat } from '../data/index.ts';
 import { DataError, issue } from '../data/issues.ts';
 import { selectTasks, UnknownTaskError, type TaskInfo, type TaskPrediction } from '../infer/types.ts';
 import { DEFAULT_KEEP, type InputFields, type InputRow } from '../predict/input.ts';
-import { openRecords, readable } from '../predict/run.ts';
+import { openRecords, readable, type ScoringFile } from '../predict/run.ts';
 import { FILE_START, readLines } from '../predict/lines.ts';
 import { formatRow, header, outputFormat, RESERVED_FIELDS, type OutputLayout } from '../predict/output.ts';
 import { BaselineError } from './errors.ts';
 import type { BaselineModel } from './model.ts';
 
-export interface BaselinePredictJob {
-  readonly input: string;
-  /** JSONL unless it ends in .csv or .tsv. */
-  readonly output: string;
-  /** Default: from the input's extension. */
-  readonly format?: DataFormat;
-  /** Default `text`. */
-  readonly textField?: string;
-  readonly idField?: string;
-  /** Input fields copied to each output row; default `lang`, as `xlmt predict`. */
-  readonly keep?: readonly string[];
-  /** Default: all of the model's. */
-  readonly tasks?: readonly string[];
+export interface BaselinePredictJob extends ScoringFile {
   /** Leave out the tasks a row is labeled for: JSONL `labels.<task>`, or a non-empty CSV/TSV column named as the task. */
   readonly skipLabeled?: boolean;
   /** Rows scored together (default 1024). */

@@ -1,14 +1,15 @@
 // `xlmt baseline train | predict | eval`: a classical reference per task (character and word n-gram tf-idf with
 // logistic regression), saved, scored and evaluated like the encoder models, and a cheap teacher for distillation.
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { DEFAULT_FEATURES } from '../baseline/features.ts';
 import { DEFAULT_FIT, type FitReport } from '../baseline/fit.ts';
 import { loadBaseline } from '../baseline/model-dir.ts';
 import { predictBaselineFile, type BaselinePredictSummary } from '../baseline/predict-file.ts';
 import { evaluateBaseline, trainBaseline, type BaselineTrainEvents } from '../baseline/train.ts';
-import { loadDataset, type DataFormat } from '../data/index.ts';
+import { loadDataset } from '../data/index.ts';
 import { evaluationText } from './eval.ts';
-import { intRange, list, oneOf, positiveInt, positiveNumber } from './options.ts';
+import { addScoringFileOptions, scoringFile, type ScoringFileFlags } from './predict.ts';
+import { intRange, positiveInt, positiveNumber } from './options.ts';
 
 interface TrainFlags {
   train: string;
@@ -23,17 +24,8 @@ interface TrainFlags {
   quiet: boolean;
 }
 
-interface PredictFlags {
+interface PredictFlags extends ScoringFileFlags {
   model: string;
-  in: string;
-  out: string;
-  format?: DataFormat;
-  textField?: string;
-  textColumn?: string;
-  idField?: string;
-  idColumn?: string;
-  keep?: string[];
-  tasks?: string[];
   skipLabeled: boolean;
   quiet: boolean;
 }
@@ -92,35 +84,17 @@ function trainCommand(): Command {
 }
 
 function predictCommand(): Command {
-  return new Command('predict')
+  const command = new Command('predict')
     .description('score every row of a JSONL, CSV or TSV file, writing xlmt predict\'s layout (a teacher file for xlmt train --teacher)')
-    .requiredOption('--model <dir>', 'baseline directory written by xlmt baseline train')
-    .requiredOption('--in <file>', 'rows to score (JSONL, CSV, TSV); labels are not needed')
-    .requiredOption('--out <file>', 'predictions: JSONL, or CSV/TSV when the name ends in .csv/.tsv')
-    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['jsonl', 'csv', 'tsv']))
-    .option('--text-field <name>', 'JSONL field holding the text (default text)')
-    .option('--text-column <name>', 'CSV/TSV column holding the text (default text)')
-    .option('--id-field <name>', 'field holding the row id (default id; rows without one are named by line)')
-    .option('--id-column <name>', 'CSV/TSV column holding the row id (same as --id-field)')
-    .option('--keep <fields>', 'input fields copied to each output row, comma-separated (default lang; a teacher file needs text)', list('--keep'))
-    .option('--tasks <names>', 'tasks to predict, comma-separated (default: all)', list('--tasks'))
+    .requiredOption('--model <dir>', 'baseline directory written by xlmt baseline train');
+  return addScoringFileOptions(command)
     .option('--skip-labeled', 'leave out the tasks a row already has a gold label for, and rows labeled for all of them', false)
     .option('--quiet', 'no progress lines', false)
     .action(async (flags: PredictFlags) => {
-      const textField = oneOf(flags.textField, flags.textColumn, '--text-field and --text-column');
-      const idField = oneOf(flags.idField, flags.idColumn, '--id-field and --id-column');
+      const file = scoringFile(flags);
       const { model } = await loadBaseline(flags.model);
       let last = performance.now();
-      const summary = await predictBaselineFile(model, {
-        input: flags.in,
-        output: flags.out,
-        skipLabeled: flags.skipLabeled,
-        ...(flags.format ? { format: flags.format } : {}),
-        ...(textField !== undefined ? { textField } : {}),
-        ...(idField !== undefined ? { idField } : {}),
-        ...(flags.keep ? { keep: flags.keep } : {}),
-        ...(flags.tasks ? { tasks: flags.tasks } : {}),
-      }, {
+      const summary = await predictBaselineFile(model, { ...file, skipLabeled: flags.skipLabeled }, {
         onChunk: (rows) => {
           if (flags.quiet || performance.now() - last < 10_000) return;
           last = performance.now();

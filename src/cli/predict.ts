@@ -5,11 +5,11 @@ import { Command, Option } from 'commander';
 import type { DataFormat } from '../data/index.ts';
 import { OnnxClassifier } from '../infer/onnx-classifier.ts';
 import { modelIdentity } from '../predict/progress-file.ts';
-import { DEFAULT_CHUNK_SIZE, predictFile, type OnError, type PredictHooks, type PredictProgress, type PredictSummary } from '../predict/run.ts';
+import { DEFAULT_CHUNK_SIZE, predictFile, type OnError, type PredictHooks, type PredictProgress, type PredictSummary, type ScoringFile } from '../predict/run.ts';
 import { list, oneOf, positiveInt } from './options.ts';
 
-interface PredictFlags {
-  model: string;
+/** The input and output flags of a command that scores a file (`xlmt predict`, `xlmt baseline predict`). */
+export interface ScoringFileFlags {
   in: string;
   out: string;
   format?: DataFormat;
@@ -19,6 +19,39 @@ interface PredictFlags {
   idColumn?: string;
   keep?: string[];
   tasks?: string[];
+}
+
+/** Adds --in, --out, --format, the text and id field flags, --keep and --tasks. */
+export function addScoringFileOptions(command: Command): Command {
+  return command
+    .requiredOption('--in <file>', 'rows to score (JSONL, CSV, TSV); labels are not needed')
+    .requiredOption('--out <file>', 'predictions: JSONL, or CSV/TSV when the name ends in .csv/.tsv')
+    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['jsonl', 'csv', 'tsv']))
+    .option('--text-field <name>', 'JSONL field holding the text (default text)')
+    .option('--text-column <name>', 'CSV/TSV column holding the text (default text)')
+    .option('--id-field <name>', 'field holding the row id (default id; rows without one are named by line)')
+    .option('--id-column <name>', 'CSV/TSV column holding the row id (same as --id-field)')
+    .option('--keep <fields>', 'input fields copied to each output row, comma-separated (default lang; a teacher file for xlmt train --teacher needs text)', list('--keep'))
+    .option('--tasks <names>', 'tasks to predict, comma-separated (default: all)', list('--tasks'));
+}
+
+/** The scoring job's input, output and field choices from the flags (a field's JSONL and CSV names must agree). */
+export function scoringFile(flags: ScoringFileFlags): ScoringFile {
+  const textField = oneOf(flags.textField, flags.textColumn, '--text-field and --text-column');
+  const idField = oneOf(flags.idField, flags.idColumn, '--id-field and --id-column');
+  return {
+    input: flags.in,
+    output: flags.out,
+    ...(flags.format ? { format: flags.format } : {}),
+    ...(textField !== undefined ? { textField } : {}),
+    ...(idField !== undefined ? { idField } : {}),
+    ...(flags.keep ? { keep: flags.keep } : {}),
+    ...(flags.tasks ? { tasks: flags.tasks } : {}),
+  };
+}
+
+interface PredictFlags extends ScoringFileFlags {
+  model: string;
   threads: number;
   batchSize: number;
   chunkSize: number;
@@ -28,18 +61,10 @@ interface PredictFlags {
 }
 
 export function predictCommand(): Command {
-  return new Command('predict')
+  const command = new Command('predict')
     .description('score every row of a JSONL, CSV or TSV file with an exported model; resumable after a kill')
-    .requiredOption('--model <dir>', 'export directory written by xlmt export')
-    .requiredOption('--in <file>', 'rows to score (JSONL, CSV, TSV)')
-    .requiredOption('--out <file>', 'predictions: JSONL, or CSV/TSV when the name ends in .csv/.tsv')
-    .addOption(new Option('--format <format>', 'input format (default: from the extension)').choices(['jsonl', 'csv', 'tsv']))
-    .option('--text-field <name>', 'JSONL field holding the text (default text)')
-    .option('--text-column <name>', 'CSV/TSV column holding the text (default text)')
-    .option('--id-field <name>', 'field holding the row id (default id; rows without one are named by line)')
-    .option('--id-column <name>', 'CSV/TSV column holding the row id (same as --id-field)')
-    .option('--keep <fields>', 'input fields copied to each output row, comma-separated (default lang)', list('--keep'))
-    .option('--tasks <names>', 'tasks to predict, comma-separated (default: all)', list('--tasks'))
+    .requiredOption('--model <dir>', 'export directory written by xlmt export');
+  return addScoringFileOptions(command)
     .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'), 2)
     .option('--batch-size <n>', 'texts per forward pass (grouped by length)', positiveInt('--batch-size'), 32)
     .option('--chunk-size <n>', 'rows scored, written and recorded as done together', positiveInt('--chunk-size'), DEFAULT_CHUNK_SIZE)
@@ -47,23 +72,16 @@ export function predictCommand(): Command {
     .option('--restart', 'ignore an interrupted run\'s progress and start over', false)
     .option('--quiet', 'no progress bar', false)
     .action(async (flags: PredictFlags) => {
-      const textField = oneOf(flags.textField, flags.textColumn, '--text-field and --text-column');
-      const idField = oneOf(flags.idField, flags.idColumn, '--id-field and --id-column');
+      const file = scoringFile(flags);
       const classifier = await OnnxClassifier.load(flags.model, { threads: flags.threads, batchSize: flags.batchSize });
       const display = progressDisplay(flags.quiet);
       try {
         const summary = await predictFile(classifier, {
+          ...file,
           model: await modelIdentity(flags.model),
-          input: flags.in,
-          output: flags.out,
           chunkSize: flags.chunkSize,
           onError: flags.onError,
           restart: flags.restart,
-          ...(flags.format ? { format: flags.format } : {}),
-          ...(textField !== undefined ? { textField } : {}),
-          ...(idField !== undefined ? { idField } : {}),
-          ...(flags.keep ? { keep: flags.keep } : {}),
-          ...(flags.tasks ? { tasks: flags.tasks } : {}),
         }, display.hooks);
         display.stop();
         console.log(summaryText(summary, flags));

@@ -16,9 +16,8 @@ import { checkResumable, errorsPath, inputIdentity, progressPath, readState, rem
 
 export type OnError = 'stop' | 'skip';
 
-export interface PredictJob {
-  /** What identifies the model in the resume check, such as its directory and model file size and time. */
-  readonly model: string;
+/** The file a scoring job reads and writes, and the fields it takes from each row. */
+export interface ScoringFile {
   readonly input: string;
   /** JSONL unless it ends in .csv or .tsv. */
   readonly output: string;
@@ -27,9 +26,15 @@ export interface PredictJob {
   /** Default `text`. */
   readonly textField?: string;
   readonly idField?: string;
+  /** Input fields copied to each output row; default `lang`. */
   readonly keep?: readonly string[];
   /** Default: all of the model's. */
   readonly tasks?: readonly string[];
+}
+
+export interface PredictJob extends ScoringFile {
+  /** What identifies the model in the resume check, such as its directory and model file size and time. */
+  readonly model: string;
   /** Rows per chunk: scored together, then written and counted in the progress file. Default 256. */
   readonly chunkSize?: number;
   /** `stop` (default): the first unscorable row ends the run with its file:line; `skip`: it goes to the errors file. */
