@@ -16,7 +16,7 @@ import zlib
 import numpy as np
 import scipy.sparse as sp
 
-from logistic import f1, fit, probabilities
+from logistic import fit, macro_f1, probabilities
 
 BUCKETS = 1 << 20
 p = argparse.ArgumentParser()
@@ -112,12 +112,7 @@ for name, task in tasks.items():
     y_train, y_dev = targets('train'), targets('dev')
     weights, bias = fit(x_train, y_train, multiclass, args.C)
     prob = probabilities(x_dev, weights, bias, multiclass)
-    if multiclass:
-        pred = np.zeros_like(prob)
-        pred[np.arange(len(prob)), prob.argmax(1)] = 1
-        score = np.mean([f1(y_dev[:, j], pred[:, j]) for j in range(len(labels))])
-    else:
-        score = np.mean([max(f1(y_dev[:, j], (prob[:, j] >= t).astype(float)) for t in np.linspace(0.02, 0.9, 45)) for j in range(len(labels))])
+    score = macro_f1(y_dev, prob, multiclass)
     scores.append(score)
     print(f'{name}: dev macro-F1 {100 * score:.1f} ({x_train.shape[1]} features)', flush=True)
 print(f'{args.features}, C = {args.C}: mean {100 * np.mean(scores):.1f}')

@@ -20,7 +20,7 @@ import zlib
 import numpy as np
 import scipy.sparse as sp
 
-from logistic import f1, fit, probabilities
+from logistic import fit, macro_f1, probabilities
 
 BUCKETS = 1 << 20
 p = argparse.ArgumentParser()
@@ -101,12 +101,7 @@ for name, task in tasks.items():
     weights, bias = fit(tfidf(counts['train'][gold]), targets('train', gold), multiclass, args.C, args.iterations)
     dev = [i for i, r in enumerate(rows['dev']) if name in r['labels']]
     prob, y_dev = probabilities(tfidf(counts['dev'][dev]), weights, bias, multiclass), targets('dev', dev)
-    if multiclass:
-        pred = np.zeros_like(prob)
-        pred[np.arange(len(prob)), prob.argmax(1)] = 1
-        score = np.mean([f1(y_dev[:, j], pred[:, j]) for j in range(len(labels))])
-    else:
-        score = np.mean([max(f1(y_dev[:, j], (prob[:, j] >= t).astype(float)) for t in np.linspace(0.02, 0.9, 45)) for j in range(len(labels))])
+    score = macro_f1(y_dev, prob, multiclass)
     scores.append(score)
     print(f'{name}: dev macro-F1 {100 * score:.1f}', flush=True)
     for split in ('train', 'unlabeled'):
