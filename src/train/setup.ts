@@ -61,10 +61,13 @@ function continuedClassifierTask(hf: HfModelConfig, schema: TaskSchema, config: 
 /** The teachers' rows (one file, or an ensemble of several), without the tasks their texts have gold labels for. */
 async function teacherRows(files: readonly string[], schema: TaskSchema, train: Dataset, log: (line: string) => void): Promise<TeacherRow[]> {
   if (files.length === 0) return [];
-  const { rows, dropped } = withoutGoldTasks(await loadTeachers(files, schema), train.examples);
+  const { rows, dropped, droppedRows } = withoutGoldTasks(await loadTeachers(files, schema), train.examples);
   const from = files.length === 1 ? files[0] : `the mean of ${files.length} teachers (${files.join(', ')})`;
   log(`teacher: ${rows.length} rows of soft targets from ${from}: ${describeTeacher(rows, schema)}`);
-  if (dropped > 0) log(`teacher: ${dropped} scores left out, for tasks their texts have gold labels for in ${train.file}`);
+  if (dropped > 0) {
+    const rowsGone = droppedRows > 0 ? `, and ${droppedRows} rows left with none` : '';
+    log(`teacher: ${dropped} scores left out, for tasks their texts have gold labels for in ${train.file}${rowsGone}`);
+  }
   return rows;
 }
 

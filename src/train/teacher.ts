@@ -162,7 +162,7 @@ export async function loadTeachers(files: readonly string[], schema: TaskSchema)
  * A teacher's scores for a task that the same text has a gold label for in the training data are left out: gold
  * wins, and a teacher's output on its own training rows says little. Rows left with no task are left out too.
  */
-export function withoutGoldTasks(rows: readonly TeacherRow[], gold: readonly { readonly text: string; readonly labels: ReadonlyMap<string, unknown> }[]): { rows: TeacherRow[]; dropped: number } {
+export function withoutGoldTasks(rows: readonly TeacherRow[], gold: readonly { readonly text: string; readonly labels: ReadonlyMap<string, unknown> }[]): { rows: TeacherRow[]; dropped: number; droppedRows: number } {
   const goldTasks = new Map<string, Set<string>>();
   for (const e of gold) {
     const tasks = goldTasks.get(e.text) ?? new Set<string>();
@@ -177,7 +177,7 @@ export function withoutGoldTasks(rows: readonly TeacherRow[], gold: readonly { r
     dropped += row.soft.size - soft.size;
     if (soft.size > 0) kept.push(soft === row.soft ? row : { ...row, soft });
   }
-  return { rows: kept, dropped };
+  return { rows: kept, dropped, droppedRows: rows.length - kept.length };
 }
 
 /** Rows per task, as `sentiment 12,000, topic 9,000`. */

@@ -107,8 +107,8 @@ describe('teacher ensembles and gold labels', () => {
     const soft = (...tasks: string[]): ReadonlyMap<string, Float32Array> => new Map(tasks.map((t) => [t, new Float32Array(3)]));
     const rows = [{ text: 'a', soft: soft('sentiment', 'emotion'), line: 1 }, { text: 'b', soft: soft('sentiment'), line: 2 }, { text: 'c', soft: soft('emotion'), line: 3 }];
     const gold = [{ text: 'a', labels: new Map([['sentiment', 0]]) }, { text: 'b', labels: new Map([['sentiment', 1]]) }];
-    const { rows: kept, dropped } = withoutGoldTasks(rows, gold);
+    const { rows: kept, dropped, droppedRows } = withoutGoldTasks(rows, gold);
     expect(kept.map((r) => [r.text, [...r.soft.keys()]])).toEqual([['a', ['emotion']], ['c', ['emotion']]]);
-    expect(dropped).toBe(2);
+    expect([dropped, droppedRows]).toEqual([2, 1]);
   });
 });
