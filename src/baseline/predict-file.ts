@@ -2,12 +2,13 @@
 // scores each chunk of rows and writes `xlmt predict`'s layout (so the file serves as `xlmt train --teacher`).
 // With skipLabeled, a row's output leaves out the tasks it already carries a gold label for, and a row
 // labeled for every task asked is not written (the summary counts it). The output appears whole at the end.
-import { randomBytes } from 'node:crypto';
-import { access, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { writeFileAtomic } from '../checkpoint/atomic.ts';
 import { detectFormat, type DataFormat } from '../data/index.ts';
-import { DataError, issue } from '../data/issues.ts';
+import { DataError } from '../data/issues.ts';
 import { selectTasks, UnknownTaskError, type TaskInfo, type TaskPrediction } from '../infer/types.ts';
 import { DEFAULT_KEEP, type InputFields, type InputRow } from '../predict/input.ts';
 import { openRecords, readable, type ScoringFile } from '../predict/run.ts';
@@ -82,20 +83,22 @@ export async function predictBaselineFile(model: BaselineModel, job: BaselinePre
     return text;
   };
 
-  await writeWhole(job.output, async (write) => {
-    await write(header(layout));
+  async function* scored(): AsyncGenerator<Uint8Array> {
+    yield Buffer.from(header(layout));
     let chunk: InputRow[] = [];
     for await (const record of records) {
       rowsRead += 1;
       if (record.kind === 'error') throw new DataError([record.issue]);
       chunk.push(record);
       if (chunk.length < (job.chunkSize ?? 1024)) continue;
-      await write(scoreChunk(chunk));
+      yield Buffer.from(scoreChunk(chunk));
       chunk = [];
       hooks.onChunk?.(rowsRead);
     }
-    await write(scoreChunk(chunk));
-  });
+    yield Buffer.from(scoreChunk(chunk));
+  }
+  await writable(job.output);
+  await writeFileAtomic(job.output, scored());
   return { output: job.output, rowsRead, rowsWritten, rowsFullyLabeled, predictions, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -171,28 +174,11 @@ async function csvHeader(file: string, delimiter: string): Promise<string[]> {
   return [];
 }
 
-/** Writes `path` through a temporary file beside it, renamed into place once complete. */
-async function writeWhole(path: string, fill: (write: (text: string) => Promise<void>) => Promise<void>): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let handle;
+/** The output's directory must take new files: the output is written beside it and renamed into place. */
+async function writable(path: string): Promise<void> {
   try {
-    handle = await open(temp, 'wx');
+    await access(dirname(resolve(path)), constants.W_OK);
   } catch (e) {
     throw new BaselineError({ code: 'BAD_OPTION', where: '--out', problem: `cannot write next to ${path}: ${(e as Error).message}` });
-  }
-  let done = false;
-  try {
-    await fill(async (text) => {
-      if (text !== '') await handle.write(text);
-    });
-    await handle.sync();
-    await handle.close();
-    await rename(temp, path);
-    done = true;
-  } finally {
-    if (!done) {
-      await handle.close().catch(() => undefined);
-      await unlink(temp).catch(() => undefined);
-    }
   }
 }

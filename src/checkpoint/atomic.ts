@@ -5,15 +5,16 @@ import { basename, dirname, join } from 'node:path';
 
 /**
  * Writes `chunks` to a temporary file in the target's directory (a rename is atomic only within one file system),
- * fsyncs it, renames it over `path`, then fsyncs the directory so the rename itself survives a crash.
+ * fsyncs it, renames it over `path`, then fsyncs the directory so the rename itself survives a crash. Chunks may
+ * come from an async source (a file scored chunk by chunk); if it throws, the temporary file is removed.
  */
-export async function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): Promise<void> {
+export async function writeFileAtomic(path: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx');
   let renamed = false;
   try {
-    for (const chunk of chunks) await writeAll(handle, chunk);
+    for await (const chunk of chunks) await writeAll(handle, chunk);
     await handle.sync();
     await handle.close();
     await rename(temp, path);

@@ -4,6 +4,7 @@
 import { open } from 'node:fs/promises';
 import type { Task, TaskSchema } from '../data/index.ts';
 import { DataError, issue, jsonType, show, throwIfAny, type DataIssue } from '../data/issues.ts';
+import { jsonErrorPosition } from '../data/schema.ts';
 import { didYouMean } from '../data/suggest.ts';
 
 /** One row of a teacher file: its text and, per task it has scores for, one probability per label. */
@@ -50,7 +51,8 @@ function parseRow(raw: string, at: { file: string; line: number }, schema: TaskS
   try {
     value = JSON.parse(raw);
   } catch (e) {
-    issues.push(issue('BAD_JSON', at, `invalid JSON: ${(e as Error).message}`, { expected: 'one JSON object per line' }));
+    const { detail } = jsonErrorPosition(raw, (e as Error).message);
+    issues.push(issue('BAD_JSON', at, `invalid JSON: ${detail}`, { expected: 'one JSON object per line', received: show(raw, 80) }));
     return null;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
