@@ -1,5 +1,5 @@
 // The `xlmt` command line: one subcommand per file, assembled here.
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { baselineCommand } from './baseline.ts';
 import { benchCommand } from './bench.ts';
 import { dataCommand } from './data.ts';
@@ -13,6 +13,7 @@ import { predictCommand } from './predict.ts';
 import { pretrainCommand } from './pretrain.ts';
 import { quickstartCommand } from './quickstart.ts';
 import { serveCommand } from './serve.ts';
+import { reportError } from './report-error.ts';
 
 const program = new Command('xlmt')
   .description('Train, compress and serve cross-lingual multi-task text classifiers on ONNX Runtime')
@@ -32,9 +33,21 @@ const program = new Command('xlmt')
   .addCommand(predictCommand())
   .addCommand(benchCommand());
 
+// Commander's own errors (unknown flags, missing values) are reported like every other error: thrown, not printed.
+exitOverrideDeep(program);
+
+function exitOverrideDeep(command: Command): void {
+  command.exitOverride().configureOutput({ outputError: () => {} });
+  for (const sub of command.commands) exitOverrideDeep(sub);
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  console.error(`xlmt: ${(e as Error).message}`);
-  process.exitCode = 1;
+  // --help and --version end through the same path, with exit code 0 and nothing to report.
+  if (e instanceof CommanderError && (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version')) {
+    process.exitCode = e.exitCode;
+  } else {
+    process.exitCode = reportError(e, process.argv.includes('--json'));
+  }
 }
