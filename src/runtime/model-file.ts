@@ -1,6 +1,6 @@
 // A serialized ONNX model (a file on disk or bytes) run by ONNX Runtime with all weights inside: what serving,
 // batch scoring and the benchmarks use. Feeds and results use the project's TensorData.
-import ort from 'onnxruntime-node';
+import ort from './ort.ts';
 import type { DType, TensorArray } from '../ir/dtype.ts';
 import type { TensorData } from '../ir/tensor.ts';
 

@@ -1,5 +1,5 @@
 // The only module that talks to ONNX Runtime: compiles a graph into a reusable session and runs it.
-import ort from 'onnxruntime-node';
+import ort from './ort.ts';
 import type { DType, TensorArray } from '../ir/dtype.ts';
 import type { Graph } from '../ir/graph.ts';
 import type { ParamStore } from '../ir/params.ts';
