@@ -43,7 +43,9 @@ const SAMPLE_TEXTS = [
 
 export function quickstartCommand(): Command {
   return new Command('quickstart')
-    .description('tokenizer → pretraining → multi-task training → evaluation on the bundled demo data (a few minutes)')
+    .description('the whole path on the bundled demo data in a few minutes: tokenizer → masked-LM pretraining → multi-task '
+      + 'training → evaluation per task and language → int8 export that checks itself → the model served over HTTP, '
+      + 'answering a first request')
     .option('--out <dir>', 'where everything goes', 'runs/quickstart')
     .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'), 2)
     .option('--pretrain-steps <n>', 'masked-LM steps', positiveInt('--pretrain-steps'), 600)
