@@ -52,7 +52,7 @@ export function backward(g: GraphBuilder, loss: Value, wrt: readonly Value[], op
     const dys = node.outputs.map((o) => (contributions.has(o.name) ? g.scope(`grad:${node.name}`, () => densify(g, o, contributions.get(o.name) ?? [])) : null));
     const rule = gradientRules[node.domain]?.[node.opType];
     if (!rule) {
-      throw new AutodiffError(node.name, node.opType, `no gradient rule for ${node.domain || 'ai.onnx'}::${node.opType}; add one in src/autodiff/rules/`);
+      throw new AutodiffError(node.name, node.opType, `no gradient rule for ${node.domain || 'ai.onnx'}::${node.opType}`, 'add one in src/autodiff/rules/');
     }
     const ctx = context(g, node, dys, needs);
     const grads = g.scope(`grad:${node.name}`, () => rule(ctx));

@@ -1,5 +1,6 @@
 // What a gradient rule receives and returns.
 import type { GraphBuilder } from '../builder/builder.ts';
+import { XlmtError } from '../errors/index.ts';
 import type { Ops } from '../builder/ops.ts';
 import type { Node, Value } from '../ir/graph.ts';
 
@@ -39,10 +40,15 @@ export type GradientRule = (ctx: GradientContext) => readonly InputGradient[];
 /** Gradient rules keyed by op type, one table per op family. */
 export type GradientRules = Readonly<Record<string, GradientRule>>;
 
-export class AutodiffError extends Error {
-  readonly code = 'AUTODIFF';
-  constructor(readonly node: string, readonly opType: string, reason: string) {
-    super(`${node} (${opType}): ${reason}`);
+/** The backward graph cannot be built at `node`: AUTODIFF_FAILED with the op type as data. */
+export class AutodiffError extends XlmtError {
+  readonly node: string;
+  readonly opType: string;
+
+  constructor(node: string, opType: string, reason: string, hint?: string) {
+    super({ code: 'AUTODIFF_FAILED', message: `${opType}: ${reason}`, where: { node }, ...(hint === undefined ? {} : { hint }), details: { opType } });
     this.name = 'AutodiffError';
+    this.node = node;
+    this.opType = opType;
   }
 }

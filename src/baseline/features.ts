@@ -1,5 +1,6 @@
 // Hashed n-gram features of a text: character n-grams of the lowercased text padded with one space at each end
 // (so they run across word boundaries), and n-grams of its words and punctuation marks, each a bucket number.
+import { preview, XlmtError } from '../errors/index.ts';
 import { CRC_START, crcByte, crcCodePoint, crcString } from './crc32.ts';
 
 export interface NgramRange {
@@ -29,16 +30,23 @@ export function wordTokens(text: string): string[] {
   return text.toLowerCase().match(TOKEN) ?? [];
 }
 
-/** Throws on settings no hasher can use; `where` names their source in the message. */
-export function checkFeatureSettings(s: FeatureSettings, where: string): void {
+/**
+ * Throws on settings no hasher can use: BAD_MODEL naming the field when they were read from `source.file` (a
+ * baseline.json), BAD_ARGUMENT naming the API when a caller passed them.
+ */
+export function checkFeatureSettings(s: FeatureSettings, source: { readonly file: string } | { readonly api: string }): void {
+  const fail = (field: string, message: string, expected: string, received: string): XlmtError => {
+    const where = 'file' in source ? { file: source.file, field: `settings.${field}` } : { api: source.api, field };
+    return new XlmtError({ code: 'file' in source ? 'BAD_MODEL' : 'BAD_ARGUMENT', message, where, expected, received });
+  };
   const ranges = [['charNgrams', s.charNgrams], ['wordNgrams', s.wordNgrams]] as const;
   for (const [name, r] of ranges) {
     if (!Number.isInteger(r.min) || !Number.isInteger(r.max) || r.min < 1 || r.max < r.min) {
-      throw new Error(`${where}: ${name} must be integers with 1 <= min <= max, got ${JSON.stringify(r)}`);
+      throw fail(name, `${name} must be integers with 1 <= min <= max`, 'MIN-MAX lengths such as {"min":2,"max":5}', preview(r));
     }
   }
   if (!Number.isInteger(Math.log2(s.buckets)) || s.buckets < 1 || s.buckets > MAX_BUCKETS) {
-    throw new Error(`${where}: buckets must be a power of two up to 2^30, got ${s.buckets}`);
+    throw fail('buckets', 'buckets must be a power of two up to 2^30', 'a power of two', String(s.buckets));
   }
 }
 
@@ -49,7 +57,7 @@ export class FeatureHasher {
   private readonly mask: number;
 
   constructor(readonly settings: FeatureSettings) {
-    checkFeatureSettings(settings, 'FeatureHasher');
+    checkFeatureSettings(settings, { api: 'FeatureHasher' });
     this.mask = settings.buckets - 1;
   }
 

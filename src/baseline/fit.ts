@@ -1,5 +1,6 @@
 // Fits one task's head: tf-idf over the task's training rows, then logistic regression by L-BFGS from zero.
 import type { Example, Task } from '../data/index.ts';
+import { XlmtError } from '../errors/index.ts';
 import { minimize, type IterationEvent, type StopReason } from './lbfgs.ts';
 import { LogisticObjective, type Targets } from './objective.ts';
 import type { Csr } from './sparse.ts';
@@ -69,7 +70,7 @@ export function fitTask(task: Task, examples: readonly Example[], counts: Csr, r
 function targets(task: Task, examples: readonly Example[], rows: Int32Array): Targets {
   const gold = (i: number) => {
     const value = examples[i]?.labels.get(task.name);
-    if (value === undefined) throw new Error(`fitTask(${task.name}): example ${i} is not labeled for the task`);
+    if (value === undefined) throw new XlmtError({ code: 'BAD_ARGUMENT', message: `example ${i} is not labeled for the task`, where: { api: 'fitTask', task: task.name } });
     return value;
   };
   if (task.type === 'multiclass') return { type: 'multiclass', labels: Int32Array.from(rows, (i) => gold(i) as number) };

@@ -10,6 +10,7 @@
 // vector no longer goes through memory once per stored vector: a block of it stays in cache while they stream
 // by. On the emotion rows of xm-bench's first 5,000 training lines (1.2M parameters), the time an iteration
 // spends outside the objective went from 183 ms (the recursion on vectors) to 125 ms.
+import { XlmtError } from '../errors/index.ts';
 
 /** The value at x; the gradient goes into `grad`. */
 export type ValueAndGradient = (x: Float64Array, grad: Float64Array) => number;
@@ -247,7 +248,7 @@ export class StepMemory {
 
 function freeSlot(order: readonly number[], slots: number): number {
   for (let i = 0; i < slots; i++) if (!order.includes(i)) return i;
-  throw new Error('StepMemory: no free slot');
+  throw new XlmtError({ code: 'INTERNAL', message: 'no free slot', where: { api: 'StepMemory' } });
 }
 
 interface Point {

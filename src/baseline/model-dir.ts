@@ -1,14 +1,14 @@
 // A baseline on disk: baseline.json (format, settings, task schema, per-task fit and thresholds) and
 // weights.safetensors (per task: the kept buckets, their idf, the weights and biases), written atomically.
-import { existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readSafetensors, writeSafetensors, type SafeTensor } from '../checkpoint/safetensors.ts';
 import { CheckpointError } from '../checkpoint/errors.ts';
 import { DataError, parseTaskSchema, taskSchemaToJson, type Task } from '../data/index.ts';
-import { recoverDir, replaceDir } from '../util/atomic-dir.ts';
-import { BaselineError } from './errors.ts';
+import { type OutputSpec, recoverDir, writeOutputDir } from '../util/output-dir.ts';
+import { XlmtError } from '../errors/index.ts';
 import { checkFeatureSettings } from './features.ts';
 import type { TaskHead } from './fit.ts';
 import { BaselineModel, type BaselineTask } from './model.ts';
@@ -52,17 +52,8 @@ const BaselineJson = z.strictObject({
 
 type BaselineJson = z.infer<typeof BaselineJson>;
 
-/** Refuses to replace a directory that holds something other than a baseline (a training run, say). */
-export async function checkOutputDir(dir: string, flag: string): Promise<void> {
-  if (!existsSync(dir)) return;
-  if (!statSync(dir).isDirectory()) throw new BaselineError({ code: 'BAD_OPTION', where: flag, problem: `${dir} exists and is not a directory`, hint: 'Name a new directory' });
-  const entries = await readdir(dir);
-  if (entries.length > 0 && !entries.includes(BASELINE_FILE)) {
-    throw new BaselineError({ code: 'BAD_OPTION', where: flag, problem: `${dir} is not empty and holds no ${BASELINE_FILE}; writing there would replace it`, received: entries.slice(0, 5).join(', '), hint: 'Name a new directory, or an earlier baseline to replace' });
-  }
-}
-
-export async function saveBaseline(dir: string, model: BaselineModel, info: Record<string, unknown> = {}): Promise<void> {
+/** Writes the baseline as `output` (a new directory, or an earlier baseline replaced whole: see util/output-dir.ts). */
+export async function saveBaseline(output: OutputSpec, model: BaselineModel, info: Record<string, unknown> = {}): Promise<void> {
   const { features, fit } = model.settings;
   const json: BaselineJson = {
     format: BASELINE_FORMAT,
@@ -83,7 +74,7 @@ export async function saveBaseline(dir: string, model: BaselineModel, info: Reco
       [`${task.name}.bias`, tensor('F32', [k], head.bias)],
     );
   }
-  await replaceDir(dir, async (tmp) => {
+  await writeOutputDir(output, async (tmp) => {
     await mkdir(tmp, { recursive: true });
     await writeSafetensors(join(tmp, WEIGHTS_FILE), tensors, { producer: 'xlmt baseline' });
     await writeFile(join(tmp, BASELINE_FILE), `${JSON.stringify(json, null, 2)}\n`);
@@ -98,27 +89,27 @@ export interface LoadedBaseline {
 export async function loadBaseline(dir: string): Promise<LoadedBaseline> {
   await recoverDir(dir);
   const file = join(dir, BASELINE_FILE);
-  if (!existsSync(dir)) throw new BaselineError({ code: 'NOT_A_MODEL', where: '--model', problem: `no directory ${dir}`, hint: 'Train one with xlmt baseline train --out DIR' });
-  if (!existsSync(file)) throw new BaselineError({ code: 'NOT_A_MODEL', where: '--model', problem: `${dir} holds no ${BASELINE_FILE}, so it is no baseline directory`, hint: 'Name a directory written by xlmt baseline train (models of xlmt train are evaluated with xlmt eval)' });
+  if (!existsSync(dir)) throw new XlmtError({ code: 'NOT_A_MODEL', where: { field: '--model' }, message: `no directory ${dir}`, hint: 'Train one with xlmt baseline train --out DIR' });
+  if (!existsSync(file)) throw new XlmtError({ code: 'NOT_A_MODEL', where: { field: '--model' }, message: `${dir} holds no ${BASELINE_FILE}, so it is no baseline directory`, hint: 'Name a directory written by xlmt baseline train (models of xlmt train are evaluated with xlmt eval)' });
   const json = parseJson(file, await readFile(file, 'utf8'));
   const schema = withFile(file, 'tasks', () => parseTaskSchema(json.tasks, file));
-  checkFeatureSettings(json.settings, `${file}: settings`);
+  checkFeatureSettings(json.settings, { file });
   const weightsFile = join(dir, WEIGHTS_FILE);
   let tensors: ReadonlyMap<string, SafeTensor>;
   try {
     tensors = (await readSafetensors(weightsFile)).tensors;
   } catch (e) {
-    if (e instanceof CheckpointError) throw new BaselineError({ code: 'BAD_MODEL', where: weightsFile, problem: e.message });
+    if (e instanceof CheckpointError) throw new XlmtError({ code: 'BAD_MODEL', where: { file: weightsFile }, message: e.message });
     throw e;
   }
   const cols = 2 * json.settings.buckets;
   const tasks: BaselineTask[] = schema.tasks.map((task) => {
     const meta = json.heads[task.name];
-    if (!meta) throw new BaselineError({ code: 'BAD_MODEL', where: file, problem: `heads has no entry for task ${task.name}`, expected: `heads for ${schema.tasks.map((t) => t.name).join(', ')}`, received: Object.keys(json.heads).join(', ') || 'none' });
+    if (!meta) throw new XlmtError({ code: 'BAD_MODEL', where: { file }, message: `heads has no entry for task ${task.name}`, expected: `heads for ${schema.tasks.map((t) => t.name).join(', ')}`, received: Object.keys(json.heads).join(', ') || 'none' });
     const head = readHead(weightsFile, tensors, task, meta.features, cols);
     const thresholds = task.type === 'multilabel' ? (meta.thresholds ?? task.labels.map(() => 0.5)) : null;
     if (thresholds !== null && thresholds.length !== task.labels.length) {
-      throw new BaselineError({ code: 'BAD_MODEL', where: `${file}: heads.${task.name}.thresholds`, problem: 'need one threshold per label', expected: `${task.labels.length} numbers`, received: `${thresholds.length}` });
+      throw new XlmtError({ code: 'BAD_MODEL', where: { file, field: `heads.${task.name}.thresholds` }, message: 'need one threshold per label', expected: `${task.labels.length} numbers`, received: `${thresholds.length}` });
     }
     return { task, head, thresholds, report: meta.fit };
   });
@@ -134,23 +125,19 @@ function parseJson(file: string, text: string): BaselineJson {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new BaselineError({ code: 'BAD_MODEL', where: file, problem: `invalid JSON: ${(e as Error).message}` });
+    throw new XlmtError({ code: 'BAD_MODEL', where: { file }, message: `invalid JSON: ${(e as Error).message}` });
   }
   const head = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
   if (head['format'] !== BASELINE_FORMAT || head['version'] !== BASELINE_VERSION) {
-    throw new BaselineError({
-      code: 'BAD_MODEL',
-      where: file,
-      problem: 'not a baseline this version of xlmt reads',
+    throw new XlmtError({ code: 'BAD_MODEL', where: { file }, message: 'not a baseline this version of xlmt reads',
       expected: `format ${JSON.stringify(BASELINE_FORMAT)}, version ${BASELINE_VERSION}`,
       received: `format ${JSON.stringify(head['format'])}, version ${JSON.stringify(head['version'])}`,
-      hint: 'Train the baseline again with this version (xlmt baseline train)',
-    });
+      hint: 'Train the baseline again with this version (xlmt baseline train)' });
   }
   const parsed = BaselineJson.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new BaselineError({ code: 'BAD_MODEL', where: file, problem: `invalid baseline description: ${issues}` });
+    throw new XlmtError({ code: 'BAD_MODEL', where: { file }, message: `invalid baseline description: ${issues}` });
   }
   return parsed.data;
 }
@@ -159,7 +146,7 @@ function withFile<T>(file: string, field: string, read: () => T): T {
   try {
     return read();
   } catch (e) {
-    if (e instanceof DataError) throw new BaselineError({ code: 'BAD_MODEL', where: `${file}: ${field}`, problem: e.message });
+    if (e instanceof DataError) throw new XlmtError({ code: 'BAD_MODEL', where: { file, field }, message: e.message });
     throw e;
   }
 }
@@ -169,16 +156,16 @@ function readHead(file: string, tensors: ReadonlyMap<string, SafeTensor>, task: 
   const get = (name: string, dtype: SafeTensor['dtype'], shape: readonly number[]): Uint8Array => {
     const key = `${task.name}.${name}`;
     const t = tensors.get(key);
-    if (!t) throw new BaselineError({ code: 'BAD_MODEL', where: file, problem: `no tensor ${key}`, hint: 'The file is incomplete or belongs to another baseline' });
+    if (!t) throw new XlmtError({ code: 'BAD_MODEL', where: { file, tensor: key }, message: 'no such tensor', hint: 'The file is incomplete or belongs to another baseline' });
     if (t.dtype !== dtype || t.shape.join(',') !== shape.join(',')) {
-      throw new BaselineError({ code: 'BAD_MODEL', where: `${file}: ${key}`, problem: 'wrong type or shape', expected: `${dtype} [${shape.join(', ')}]`, received: `${t.dtype} [${t.shape.join(', ')}]` });
+      throw new XlmtError({ code: 'BAD_MODEL', where: { file, tensor: key }, message: 'wrong type or shape', expected: `${dtype} [${shape.join(', ')}]`, received: `${t.dtype} [${t.shape.join(', ')}]` });
     }
     return t.bytes.slice(); // own, aligned memory
   };
   const buckets = new Int32Array(get('buckets', 'I32', [features]).buffer);
   for (let j = 0; j < buckets.length; j++) {
     if (buckets[j]! < 0 || buckets[j]! >= cols || (j > 0 && buckets[j]! <= buckets[j - 1]!)) {
-      throw new BaselineError({ code: 'BAD_MODEL', where: `${file}: ${task.name}.buckets`, problem: `entry ${j} is out of order or range`, expected: `ascending buckets below ${cols}`, received: String(buckets[j]) });
+      throw new XlmtError({ code: 'BAD_MODEL', where: { file, tensor: `${task.name}.buckets` }, message: `entry ${j} is out of order or range`, expected: `ascending buckets below ${cols}`, received: String(buckets[j]) });
     }
   }
   return {

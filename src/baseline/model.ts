@@ -1,6 +1,7 @@
 // A fitted baseline: the feature settings, the task schema and a head per task; it scores texts as
 // probabilities per task and answers them as `xlmt predict` does (arg-max label, or labels at their thresholds).
 import type { Task, TaskSchema } from '../data/index.ts';
+import { XlmtError } from '../errors/index.ts';
 import { decide, type TaskInfo, type TextPrediction } from '../infer/types.ts';
 import { FeatureHasher, type FeatureSettings } from './features.ts';
 import type { FitReport, FitSettings, TaskHead } from './fit.ts';
@@ -33,7 +34,7 @@ export class BaselineModel {
   ) {
     this.hasher = new FeatureHasher(settings.features);
     const names = tasks.map((t) => t.task.name).join(',');
-    if (names !== schema.tasks.map((t) => t.name).join(',')) throw new Error(`BaselineModel: heads for ${names} do not match the schema's tasks`);
+    if (names !== schema.tasks.map((t) => t.name).join(',')) throw new XlmtError({ code: 'BAD_ARGUMENT', message: 'the heads do not match the schema\'s tasks', where: { api: 'BaselineModel' }, expected: schema.tasks.map((t) => t.name).join(','), received: names });
   }
 
   /** The tasks as inference describes them, with their thresholds. */
@@ -73,7 +74,7 @@ export class BaselineModel {
 
   private taskOf(name: string): BaselineTask {
     const t = this.tasks.find((x) => x.task.name === name);
-    if (!t) throw new Error(`BaselineModel: no task "${name}"; the model has ${this.tasks.map((x) => x.task.name).join(', ')}`);
+    if (!t) throw new XlmtError({ code: 'BAD_ARGUMENT', message: 'the model has no such task', where: { api: 'BaselineModel', task: name }, expected: this.tasks.map((x) => x.task.name).join(', ') });
     return t;
   }
 

@@ -1,6 +1,7 @@
 // L2-regularized logistic regression on sparse rows: softmax over the labels of a multiclass task, one sigmoid
 // per label of a multilabel task. The objective is Σ_rows cross-entropy + ‖W‖² / (2C), the bias unregularized,
 // over parameters θ = [W (features × labels, row-major) | b (labels)].
+import { XlmtError } from '../errors/index.ts';
 import type { Csr } from './sparse.ts';
 
 /** Multiclass: the class index of each row. Multilabel: 1 where the label applies, row-major [rows, labels]. */
@@ -29,8 +30,8 @@ export class LogisticObjective {
     private readonly c: number,
   ) {
     const rows = targets.type === 'multiclass' ? targets.labels.length : targets.labels.length / numLabels;
-    if (rows !== x.rows) throw new Error(`LogisticObjective: ${x.rows} rows of features but ${rows} rows of targets`);
-    if (!(c > 0)) throw new Error(`LogisticObjective: C must be positive, got ${c}`);
+    if (rows !== x.rows) throw new XlmtError({ code: 'BAD_ARGUMENT', message: 'features and targets differ in rows', where: { api: 'LogisticObjective' }, expected: `${x.rows} rows of targets`, received: String(rows) });
+    if (!(c > 0)) throw new XlmtError({ code: 'BAD_ARGUMENT', message: 'invalid C', where: { api: 'LogisticObjective', field: 'c' }, expected: 'a number > 0', received: String(c) });
     this.rows = x.rows;
     this.cols = x.cols;
     this.size = x.cols * numLabels + numLabels;

@@ -2,19 +2,18 @@
 // scores each chunk of rows and writes `xlmt predict`'s layout (so the file serves as `xlmt train --teacher`).
 // With skipLabeled, a row's output leaves out the tasks it already carries a gold label for, and a row
 // labeled for every task asked is not written (the summary counts it). The output appears whole at the end.
-import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { writeFileAtomic } from '../checkpoint/atomic.ts';
 import { detectFormat, type DataFormat } from '../data/index.ts';
 import { DataError } from '../data/issues.ts';
 import { selectTasks, UnknownTaskError, type TaskInfo, type TaskPrediction } from '../infer/types.ts';
 import { DEFAULT_KEEP, type InputFields, type InputRow } from '../predict/input.ts';
-import { openRecords, readable, type ScoringFile } from '../predict/run.ts';
+import { openRecords, readable, scoringInputs, type ScoringFile } from '../predict/run.ts';
+import { checkOutputFile, prepareOutputFile } from '../util/output-dir.ts';
 import { FILE_START, readLines } from '../predict/lines.ts';
 import { formatRow, header, outputFormat, RESERVED_FIELDS, type OutputLayout } from '../predict/output.ts';
-import { BaselineError } from './errors.ts';
+import { XlmtError } from '../errors/index.ts';
 import type { BaselineModel } from './model.ts';
 
 export interface BaselinePredictJob extends ScoringFile {
@@ -97,7 +96,7 @@ export async function predictBaselineFile(model: BaselineModel, job: BaselinePre
     }
     yield Buffer.from(scoreChunk(chunk));
   }
-  await writable(job.output);
+  await prepareOutputFile({ path: job.output, inputs: scoringInputs(job) });
   await writeFileAtomic(job.output, scored());
   return { output: job.output, rowsRead, rowsWritten, rowsFullyLabeled, predictions, seconds: (performance.now() - started) / 1000 };
 }
@@ -105,17 +104,15 @@ export async function predictBaselineFile(model: BaselineModel, job: BaselinePre
 function checkJob(job: BaselinePredictJob): DataFormat {
   const format = job.format ?? detectFormat(job.input);
   if (format === null) {
-    throw new BaselineError({ code: 'BAD_OPTION', where: '--in', problem: `cannot tell the format of ${job.input} from its name`, expected: 'a .jsonl, .csv or .tsv file' });
+    throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--in' }, message: `cannot tell the format of ${job.input} from its name`, expected: 'a .jsonl, .csv or .tsv file' });
   }
-  if (resolve(job.output) === resolve(job.input)) {
-    throw new BaselineError({ code: 'BAD_OPTION', where: '--out', problem: 'the output would overwrite the input', received: job.output, hint: 'Write the predictions to a new file' });
-  }
+  checkOutputFile({ path: job.output, inputs: scoringInputs(job) });
   const reserved = (job.keep ?? []).filter((k) => RESERVED_FIELDS.includes(k));
   if (reserved.length > 0) {
-    throw new BaselineError({ code: 'BAD_OPTION', where: '--keep', problem: 'kept fields would shadow output fields', expected: `names other than ${RESERVED_FIELDS.join(', ')}`, received: reserved.join(', ') });
+    throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--keep' }, message: 'kept fields would shadow output fields', expected: `names other than ${RESERVED_FIELDS.join(', ')}`, received: reserved.join(', ') });
   }
   if (job.chunkSize !== undefined && !(Number.isInteger(job.chunkSize) && job.chunkSize > 0)) {
-    throw new BaselineError({ code: 'BAD_OPTION', where: 'chunkSize', problem: 'must be a positive integer', received: String(job.chunkSize) });
+    throw new XlmtError({ code: 'BAD_OPTION', where: { field: 'chunkSize' }, message: 'must be a positive integer', received: String(job.chunkSize) });
   }
   return format;
 }
@@ -124,7 +121,7 @@ function selectModelTasks(model: BaselineModel, names: readonly string[] | undef
   try {
     return selectTasks(model.taskInfo, names);
   } catch (e) {
-    if (e instanceof UnknownTaskError) throw new BaselineError({ code: 'BAD_OPTION', where: '--tasks', problem: `the model has no task ${JSON.stringify(e.task)}`, expected: e.known.join(', '), received: (names ?? []).join(',') });
+    if (e instanceof UnknownTaskError) throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--tasks' }, message: `the model has no task ${JSON.stringify(e.task)}`, expected: e.known.join(', '), received: (names ?? []).join(',') });
     throw e;
   }
 }
@@ -172,13 +169,4 @@ async function csvHeader(file: string, delimiter: string): Promise<string[]> {
     return (cells ?? []).map((c) => c.trim());
   }
   return [];
-}
-
-/** The output's directory must take new files: the output is written beside it and renamed into place. */
-async function writable(path: string): Promise<void> {
-  try {
-    await access(dirname(resolve(path)), constants.W_OK);
-  } catch (e) {
-    throw new BaselineError({ code: 'BAD_OPTION', where: '--out', problem: `cannot write next to ${path}: ${(e as Error).message}` });
-  }
 }

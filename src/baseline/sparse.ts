@@ -1,4 +1,5 @@
 // Compressed sparse row matrices in typed arrays, built a row at a time, and the hashed count matrix of texts.
+import { XlmtError } from '../errors/index.ts';
 import type { FeatureHasher } from './features.ts';
 
 /** Row i's columns are indices[indptr[i] .. indptr[i + 1]), ascending, with their values at the same positions. */
@@ -44,7 +45,14 @@ export class CsrBuilder {
 
   private grow(): void {
     // Int32 positions in indptr: past 2^31 entries (some 16 GB of features) the matrix cannot be addressed.
-    if (this.nnz >= 2 ** 31 - 1 - this.indices.length) throw new Error(`CsrBuilder: more than 2^31 non-zero entries (${this.rows} rows so far); use fewer rows or n-gram lengths`);
+    if (this.nnz >= 2 ** 31 - 1 - this.indices.length) {
+      throw new XlmtError({
+        code: 'BAD_ARGUMENT',
+        message: `more than 2^31 non-zero features (${this.rows} rows so far)`,
+        where: { api: 'CsrBuilder' },
+        hint: 'Use fewer rows or shorter n-gram ranges (--char-ngrams, --word-ngrams)',
+      });
+    }
     const indices = new Int32Array(2 * this.indices.length);
     indices.set(this.indices);
     this.indices = indices;

@@ -1,12 +1,13 @@
 // `xlmt baseline train` as a function: loads the data, fits every task, tunes multilabel thresholds on dev,
 // evaluates dev as `xlmt eval` reports it, and saves the model directory.
 import { loadDataset, loadTaskSchema, type Dataset } from '../data/index.ts';
-import { evaluateDataset, type DatasetEvaluation } from '../train/evaluate.ts';
-import { BaselineError } from './errors.ts';
+import { XlmtError } from '../errors/index.ts';
+import { evaluateDataset, fingerprintFile, type DataFingerprint, type DatasetEvaluation } from '../train/evaluate.ts';
 import { checkFeatureSettings, FeatureHasher } from './features.ts';
 import { fitTask, type FitProgress, type FitReport } from './fit.ts';
 import { BaselineModel, type BaselineSettings, type BaselineTask } from './model.ts';
-import { checkOutputDir, saveBaseline } from './model-dir.ts';
+import { checkOutputDir, inputsOf, type OutputSpec } from '../util/output-dir.ts';
+import { saveBaseline } from './model-dir.ts';
 import { hashedCounts } from './sparse.ts';
 
 export interface BaselineTrainJob {
@@ -34,8 +35,9 @@ export interface BaselineTrainResult {
 }
 
 export async function trainBaseline(job: BaselineTrainJob, events: BaselineTrainEvents = {}): Promise<BaselineTrainResult> {
-  checkFeatureSettings(job.settings.features, 'baseline settings');
-  await checkOutputDir(job.out, '--out');
+  checkFeatureSettings(job.settings.features, { api: 'trainBaseline' });
+  const output: OutputSpec = { command: 'baseline train', path: job.out, inputs: inputsOf({ '--train': job.train, '--dev': job.dev, '--tasks': job.tasks }) };
+  checkOutputDir(output);
   const schema = job.tasks === undefined ? undefined : await loadTaskSchema(job.tasks);
   const train = await loadDataset(job.train, schema ? { schema } : {});
   const dev = job.dev === undefined ? null : await loadDataset(job.dev, { schema: train.schema });
@@ -45,7 +47,7 @@ export async function trainBaseline(job: BaselineTrainJob, events: BaselineTrain
   for (const task of train.schema.tasks) {
     const rows = labeledRows(train, task.name);
     if (rows.length === 0) {
-      throw new BaselineError({ code: 'NO_TRAINING_ROWS', where: job.train, problem: `no row is labeled for task ${task.name}, so it cannot be fitted`, hint: `Label some rows for it, or remove it from ${job.tasks ?? 'the task schema'}` });
+      throw new XlmtError({ code: 'NO_LABELED_EXAMPLES', where: { file: job.train, task: task.name }, message: 'no row is labeled for the task, so it cannot be fitted', hint: `Label some rows for it, or remove it from ${job.tasks ?? 'the task schema'}` });
     }
     events.onTaskStart?.(task.name, rows.length);
     const { head, report } = fitTask(task, train.examples, counts, rows, job.settings.fit, (p) => events.onIteration?.(task.name, p));
@@ -63,22 +65,24 @@ export async function trainBaseline(job: BaselineTrainJob, events: BaselineTrain
   const info = {
     train: job.train,
     dev: job.dev ?? null,
+    thresholdsTunedOn: evaluation && dev ? await fingerprintFile(dev.file) : null,
     ...(evaluation ? { devMacroF1: Object.fromEntries(evaluation.summary.tasks.map((t) => [t.task, t.macroF1])) } : {}),
   };
-  await saveBaseline(job.out, model, info);
+  await saveBaseline(output, model, info);
   return { model, evaluation, unevaluated };
 }
 
 /**
  * Scores the tasks each row of `data` is labeled for and reports them as `xlmt eval` does: with multilabel
- * thresholds tuned on these rows ('tune', for dev) or the model's own ('model').
+ * thresholds tuned on these rows ('tune', for dev) or the model's own ('model'), tuned on the file `tunedOn`
+ * records (baseline.json's info.thresholdsTunedOn) when known.
  */
-export async function evaluateBaseline(model: BaselineModel, data: Dataset, thresholds: 'tune' | 'model'): Promise<DatasetEvaluation> {
+export async function evaluateBaseline(model: BaselineModel, data: Dataset, thresholds: 'tune' | 'model', tunedOn: DataFingerprint | null = null): Promise<DatasetEvaluation> {
   const saved = Object.fromEntries(model.tasks.flatMap((t) => (t.thresholds ? [[t.task.name, [...t.thresholds]]] : [])));
   return evaluateDataset(async (indices) => {
     const counts = model.counts(indices.map((i) => data.examples[i]!.text));
     return new Map(model.tasks.map((t) => [t.task.name, model.score(counts, t.task.name)]));
-  }, data, model.schema.tasks, thresholds === 'tune' ? { tune: true } : { tune: false, thresholds: saved });
+  }, data, model.schema.tasks, thresholds === 'tune' ? { tune: true } : { tune: false, thresholds: saved, tunedOn });
 }
 
 function labeledRows(data: Dataset, task: string): Int32Array {

@@ -4,9 +4,12 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
+import { DataError, issue } from '../data/issues.ts';
+import { XlmtError } from '../errors/index.ts';
 import { lengthBuckets } from '../infer/batching.ts';
 import { OnnxClassifier } from '../infer/onnx-classifier.ts';
 import type { TaskInfo } from '../infer/types.ts';
+import { parseLine } from './jsonl.ts';
 import { loadTransformersPipeline, type PipelineLabel, type TransformersClassifier } from './transformers-pipeline.ts';
 
 export interface CompareOptions {
@@ -100,25 +103,35 @@ export interface Agreement {
 
 /** The first `count` texts of a JSONL file with a `text` field. */
 export async function readTexts(file: string, count: number): Promise<string[]> {
-  if (!file.endsWith('.jsonl') && !file.endsWith('.ndjson')) throw new Error(`${file}: bench compare reads JSONL (one {"text": …} object a line)`);
+  if (!file.endsWith('.jsonl') && !file.endsWith('.ndjson')) {
+    throw new XlmtError({ code: 'BAD_OPTION', message: 'bench compare reads JSONL', where: { field: '--data' }, expected: 'a .jsonl file, one {"text": …} object a line', received: file });
+  }
   const lines = (await readFile(file, 'utf8')).split('\n');
   const texts: string[] = [];
   for (let i = 0; i < lines.length && texts.length < count; i++) {
     const line = (lines[i] as string).trim();
     if (line === '') continue;
-    const row = JSON.parse(line) as { text?: unknown };
-    if (typeof row.text !== 'string') throw new Error(`${file}:${i + 1}: no "text" string field`);
+    const row = parseLine(file, i + 1, line);
+    if (typeof row.text !== 'string') throw new DataError([issue('MISSING_TEXT', { file, line: i + 1 }, 'no "text" string field', { field: 'text' })]);
     texts.push(row.text);
   }
-  if (texts.length < count) throw new Error(`${file} has ${texts.length} texts, fewer than the ${count} asked for (--texts)`);
+  if (texts.length < count) {
+    throw new XlmtError({ code: 'BAD_OPTION', message: `${file} has ${texts.length} texts, fewer than the ${count} asked for (--texts)`, where: { field: '--texts' }, expected: `at most ${texts.length}`, received: String(count) });
+  }
   return texts;
 }
+
 
 function singleMulticlassTask(classifier: OnnxClassifier): TaskInfo {
   const [task, ...rest] = classifier.tasks;
   if (!task || rest.length > 0 || task.type !== 'multiclass') {
     const found = classifier.tasks.map((t) => `${t.name} (${t.type})`).join(', ');
-    throw new Error(`${classifier.dir} has tasks ${found}; the comparison needs one multiclass task: transformers.js's text-classification pipeline reads the logits output, which only a single-task export has`);
+    throw new XlmtError({
+      code: 'NOT_A_MODEL',
+      message: `${classifier.dir} has tasks ${found}; the comparison needs one multiclass task`,
+      where: { field: '--model' },
+      hint: 'transformers.js\'s text-classification pipeline reads the logits output, which only a single-task export has',
+    });
   }
   return task;
 }
@@ -224,7 +237,7 @@ export async function compareWithTransformers(o: CompareOptions, log: (line: str
     const xlmtClassify = async (batch: readonly string[]): Promise<MulticlassAnswer[]> =>
       (await classifier.classify(batch)).map((p) => {
         const t = p.tasks[task.name];
-        if (!t || !('label' in t)) throw new Error(`no ${task.name} label in xlmt's answer`);
+        if (!t || !('label' in t)) throw new XlmtError({ code: 'INTERNAL', message: 'no label in xlmt\'s answer', where: { task: task.name } });
         return t;
       });
     const pipelineClassify = (batch: readonly string[]): Promise<PipelineLabel[]> => pipe.classify(batch);

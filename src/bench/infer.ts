@@ -3,6 +3,7 @@
 // each as a speedup over xlm-roberta-base fp32 measured in the same run on the same threads.
 import { maxSequenceLength } from '../checkpoint/hf-config.ts';
 import { type PresetName, preset } from '../checkpoint/presets.ts';
+import { XlmtError } from '../errors/index.ts';
 import { DEFAULT_EPILOGUES, type EpilogueKind, fusedInferenceGraph } from '../export/fused.ts';
 import { referenceInferenceGraph } from '../export/graph.ts';
 import { quantizeDynamicInt8 } from '../export/quantize.ts';
@@ -152,7 +153,9 @@ export async function benchInfer(o: InferBenchOptions, log: (line: string) => vo
   for (const name of o.models) {
     const hf = preset(name).config;
     const config = hf.encoder;
-    if (o.seq > maxSequenceLength(hf)) throw new Error(`--seq ${o.seq} is longer than ${name} takes (${maxSequenceLength(hf)} tokens)`);
+    if (o.seq > maxSequenceLength(hf)) {
+      throw new XlmtError({ code: 'BAD_OPTION', message: `longer than ${name} takes`, where: { field: '--seq' }, expected: `at most ${maxSequenceLength(hf)} tokens`, received: String(o.seq) });
+    }
     log(`${name}: random weights and graphs…`);
     const tasks = [syntheticTask('task', 3)];
     const params = initParams(referenceInferenceGraph(config, tasks, { pooling: 'cls', headStyle: 'linear', positions: positionsOf(name) }), 1);

@@ -7,6 +7,9 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { DataError, issue } from '../data/issues.ts';
+import { XlmtError } from '../errors/index.ts';
+import { parseLine } from './jsonl.ts';
 
 export interface LoadBenchOptions {
   /** Export directory to serve. */
@@ -53,11 +56,11 @@ export interface LoadBenchResult {
 export function readTexts(file: string): string[] {
   const texts = readFileSync(file, 'utf8').split('\n').flatMap((line, i) => {
     if (line.trim() === '') return [];
-    const text = (JSON.parse(line) as { text?: unknown }).text;
-    if (typeof text !== 'string') throw new Error(`${file}:${i + 1}: no "text" string`);
+    const { text } = parseLine(file, i + 1, line);
+    if (typeof text !== 'string') throw new DataError([issue('MISSING_TEXT', { file, line: i + 1 }, 'no "text" string', { field: 'text' })]);
     return [text];
   });
-  if (texts.length === 0) throw new Error(`${file} has no texts`);
+  if (texts.length === 0) throw new DataError([issue('EMPTY_FILE', { file, line: null }, 'no texts')]);
   return texts;
 }
 
@@ -130,7 +133,7 @@ function startServer(options: LoadBenchOptions, port: number): ServerProcess {
 async function waitReady(base: string, server: ServerProcess, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (server.child.exitCode !== null) throw new Error(`xlmt serve exited with code ${server.child.exitCode}:\n${server.output()}`);
+    if (server.child.exitCode !== null) throw serverFailed(`xlmt serve exited with code ${server.child.exitCode}`, server);
     try {
       if ((await fetch(`${base}/readyz`)).status === 200) return;
     } catch {
@@ -138,7 +141,12 @@ async function waitReady(base: string, server: ServerProcess, timeoutMs = 300_00
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`xlmt serve was not ready after ${timeoutMs / 1000} s:\n${server.output()}`);
+  throw serverFailed(`xlmt serve was not ready after ${timeoutMs / 1000} s`, server);
+}
+
+/** The server's own output says why it failed; it travels in `details` and the message. */
+function serverFailed(message: string, server: ServerProcess): XlmtError {
+  return new XlmtError({ code: 'INTERNAL', message: `${message}:\n${server.output()}`, where: { api: 'bench load' }, details: { output: server.output() } });
 }
 
 function load(base: string, texts: readonly string[], options: LoadBenchOptions): Promise<autocannon.Result> {
@@ -168,7 +176,7 @@ async function scrape(base: string): Promise<Scrape> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const value = (name: string): number => {
     const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-    if (!match) throw new Error(`the server's /metrics has no ${name}`);
+    if (!match) throw new XlmtError({ code: 'INTERNAL', message: `the server's /metrics has no ${name}`, where: { api: 'bench load' } });
     return Number(match[1]);
   };
   return {

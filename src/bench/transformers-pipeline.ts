@@ -1,6 +1,7 @@
 // @huggingface/transformers' text-classification pipeline on an xlmt export directory, offline: the other side of
 // `xlmt bench compare`. It is a dev dependency, so it is imported when a benchmark asks for it, never at start-up.
 import { basename, dirname, resolve } from 'node:path';
+import { XlmtError } from '../errors/index.ts';
 
 export interface PipelineLabel {
   readonly label: string;
@@ -28,7 +29,10 @@ export async function loadTransformersPipeline(dir: string, threads: number): Pr
   try {
     transformers = await import('@huggingface/transformers');
   } catch (e) {
-    throw new Error(`cannot load @huggingface/transformers (${(e as Error).message}); it is a dev dependency of xlmt: run npm install in the xlmt checkout`);
+    throw new XlmtError(
+      { code: 'INTERNAL', message: `cannot load @huggingface/transformers: ${(e as Error).message}`, hint: 'It is a dev dependency of xlmt: run npm install in the xlmt checkout' },
+      { cause: e },
+    );
   }
   const { env, pipeline } = transformers;
   // Local files only. transformers.js reads a local model as <localModelPath>/<model id>/…; its settings are global.

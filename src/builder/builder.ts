@@ -3,6 +3,7 @@ import type { DType } from '../ir/dtype.ts';
 import type { Attributes, Graph, Node, Value } from '../ir/graph.ts';
 import type { Shape } from '../ir/shape.ts';
 import { type TensorData, tensorFromNumbers } from '../ir/tensor.ts';
+import { XlmtError } from '../errors/index.ts';
 import { GraphBuildError, ShapeInferenceError } from './errors.ts';
 import { InferContext, ONNX_DOMAIN, shapeRules } from './infer/index.ts';
 import { Ops } from './ops.ts';
@@ -70,7 +71,7 @@ export class GraphBuilder {
   /** A parameter declared earlier, by its full name (tied weights reuse one parameter in two places). */
   findParam(name: string): Value {
     const found = this.params.find((p) => p.name === name);
-    if (!found) throw new Error(`graph ${this.name}: no parameter ${name}`);
+    if (!found) throw new XlmtError({ code: 'BAD_ARGUMENT', message: `graph ${this.name} has no such parameter`, where: { api: 'GraphBuilder.findParam', tensor: name } });
     return found;
   }
 
@@ -118,7 +119,7 @@ export class GraphBuilder {
     try {
       types = rule(new InferContext(nodeName, opType, inputs, attributes, () => `${nodeName}:dim${this.symbols++}`));
     } catch (e) {
-      if (e instanceof ShapeInferenceError) throw new GraphBuildError(nodeName, opType, e.message, inputs);
+      if (e instanceof ShapeInferenceError) throw new GraphBuildError(nodeName, opType, e.problem, inputs, { cause: e });
       throw e;
     }
     const outputs: Value[] = [];
@@ -159,7 +160,7 @@ export class GraphBuilder {
 
   /** Make a value a graph output under its own name (a pass copying a graph whose outputs are already named). */
   markOutput(value: Value): void {
-    if (this.outputs.includes(value)) throw new Error(`graph ${this.name}: ${value.name} is already an output`);
+    if (this.outputs.includes(value)) throw new XlmtError({ code: 'BAD_ARGUMENT', message: `already an output of graph ${this.name}`, where: { api: 'GraphBuilder.markOutput', node: value.name } });
     this.outputs.push(value);
   }
 
@@ -188,7 +189,7 @@ export class GraphBuilder {
   }
 
   private claim(name: string): string {
-    if (this.names.has(name)) throw new Error(`graph ${this.name}: the name ${name} is already used`);
+    if (this.names.has(name)) throw new XlmtError({ code: 'BAD_ARGUMENT', message: `the name is already used in graph ${this.name}`, where: { api: 'GraphBuilder', node: name } });
     this.names.add(name);
     return name;
   }

@@ -1,4 +1,6 @@
-// safetensors element types: sizes, the writer's ordering, and conversion of float tensors to Float32.
+// safetensors element types: sizes, the writer's ordering, conversion of float tensors to Float32, and the scan
+// that finds NaN and infinite values.
+import { XlmtError } from '../errors/index.ts';
 
 /** The dtypes this reader accepts, in the reference implementation's enum order (increasing alignment). */
 export const SAFETENSORS_DTYPES = ['BOOL', 'U8', 'I8', 'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'F64', 'I64', 'U64'] as const;
@@ -37,7 +39,9 @@ export function dtypeRank(dtype: SafetensorsDType): number {
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export function assertLittleEndian(where: string): void {
-  if (!LITTLE_ENDIAN) throw new Error(`${where}: safetensors data is little-endian and this host is big-endian; not supported`);
+  if (!LITTLE_ENDIAN) {
+    throw new XlmtError({ code: 'UNSUPPORTED', where: { api: where }, message: 'safetensors data is little-endian and this host is big-endian; not supported' });
+  }
 }
 
 /** IEEE 754 binary16 bits to a number, exactly (every half value is representable as a float32). */
@@ -113,6 +117,62 @@ export function toFloat32(dtype: SafetensorsDType, bytes: Uint8Array): Float32Co
       return { data: Float32Array.from(new Float64Array(view.buffer, view.offset, count)), shared: false };
     }
     default:
-      throw new Error(`toFloat32: ${dtype} is not a float dtype (float dtypes: ${FLOAT_DTYPES.join(', ')})`);
+      throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'toFloat32' }, message: 'not a float dtype', expected: `one of ${FLOAT_DTYPES.join(', ')}`, received: dtype });
+  }
+}
+
+// The exponent bits that are all ones exactly for NaN and ±Inf, per 16- or 32-bit word.
+const F32_EXPONENT = 0x7f800000;
+const F16_EXPONENT = 0x7c00;
+const BF16_EXPONENT = 0x7f80;
+
+/**
+ * Index of the first NaN or infinite element of a tensor's little-endian bytes, or -1 (always for integer
+ * dtypes). One pass of integer masks over the words (about 1 ns per element), so every load can afford it. F64
+ * values outside float32's range count too: they would load as ±Inf.
+ */
+export function firstNonFinite(dtype: SafetensorsDType, bytes: Uint8Array): number {
+  assertLittleEndian('firstNonFinite');
+  const count = bytes.byteLength / DTYPE_SIZE[dtype];
+  switch (dtype) {
+    case 'F32': {
+      const view = aligned(bytes, 4);
+      return firstMasked(new Uint32Array(view.buffer, view.offset, count), F32_EXPONENT);
+    }
+    case 'F16':
+    case 'BF16': {
+      const view = aligned(bytes, 2);
+      return firstMasked(new Uint16Array(view.buffer, view.offset, count), dtype === 'F16' ? F16_EXPONENT : BF16_EXPONENT);
+    }
+    case 'F64': {
+      const view = aligned(bytes, 8);
+      const values = new Float64Array(view.buffer, view.offset, count);
+      for (let i = 0; i < count; i++) if (!Number.isFinite(Math.fround(values[i]!))) return i;
+      return -1;
+    }
+    default:
+      return -1;
+  }
+}
+
+function firstMasked(words: Uint32Array | Uint16Array, mask: number): number {
+  for (let i = 0; i < words.length; i++) if ((words[i]! & mask) === mask) return i;
+  return -1;
+}
+
+/** Element `index` of a float tensor's bytes, as stored (an F64 beyond float32's range stays as it is). */
+export function floatAt(dtype: SafetensorsDType, bytes: Uint8Array, index: number): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (dtype) {
+    case 'F32':
+      return view.getFloat32(index * 4, true);
+    case 'F16':
+      return halfToFloat(view.getUint16(index * 2, true));
+    case 'BF16':
+      return bfloat16ToFloat(view.getUint16(index * 2, true));
+    case 'F64':
+      return view.getFloat64(index * 8, true);
+    default:
+      throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'floatAt' }, message: 'not a float dtype', expected: `one of ${FLOAT_DTYPES.join(', ')}`, received: dtype });
   }
 }

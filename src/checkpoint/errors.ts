@@ -1,16 +1,12 @@
-// Errors raised while reading and writing checkpoints: one class, a stable code, text rendered in one place.
+// Errors raised while reading and writing checkpoints: XlmtErrors whose `where` always names the file (and the
+// tensor or config field), and zod issues turned into problem, expected and received.
 import type { z } from 'zod';
+import { preview, XlmtError, type ErrorCode } from '../errors/index.ts';
 
-export type CheckpointErrorCode =
-  | 'NOT_FOUND'
-  | 'IO'
-  | 'BAD_HEADER'
-  | 'BAD_TENSOR'
-  | 'BAD_CONFIG'
-  | 'BAD_INDEX'
-  | 'UNSUPPORTED'
-  | 'KEY_MISMATCH'
-  | 'BAD_ARGUMENT';
+export type CheckpointErrorCode = Extract<
+  ErrorCode,
+  'FILE_NOT_FOUND' | 'IO_FAILED' | 'BAD_HEADER' | 'BAD_TENSOR' | 'BAD_CONFIG' | 'BAD_INDEX' | 'UNSUPPORTED' | 'KEY_MISMATCH' | 'BAD_ARGUMENT' | 'NON_FINITE'
+>;
 
 export interface CheckpointErrorDetails {
   readonly code: CheckpointErrorCode;
@@ -26,43 +22,32 @@ export interface CheckpointErrorDetails {
   readonly received?: string;
   /** What the caller can do about it. */
   readonly hint?: string;
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
-export class CheckpointError extends Error {
-  readonly code: CheckpointErrorCode;
-  readonly file: string;
-  readonly tensor: string | undefined;
-  readonly field: string | undefined;
-  readonly expected: string | undefined;
-  readonly received: string | undefined;
-
-  constructor(details: CheckpointErrorDetails, options?: ErrorOptions) {
-    super(render(details), options);
+/** An XlmtError of the checkpoint area: the same data, with the file required. */
+export class CheckpointError extends XlmtError<CheckpointErrorCode> {
+  constructor(d: CheckpointErrorDetails, options?: ErrorOptions) {
+    super(
+      {
+        code: d.code,
+        message: d.problem,
+        where: { file: d.file, ...(d.tensor === undefined ? {} : { tensor: d.tensor }), ...(d.field === undefined ? {} : { field: d.field }) },
+        ...(d.expected === undefined ? {} : { expected: d.expected }),
+        ...(d.received === undefined ? {} : { received: d.received }),
+        ...(d.hint === undefined ? {} : { hint: d.hint }),
+        ...(d.details === undefined ? {} : { details: d.details }),
+      },
+      options,
+    );
     this.name = 'CheckpointError';
-    this.code = details.code;
-    this.file = details.file;
-    this.tensor = details.tensor;
-    this.field = details.field;
-    this.expected = details.expected;
-    this.received = details.received;
   }
 }
 
-function render(d: CheckpointErrorDetails): string {
-  let text = `${d.file}: `;
-  if (d.tensor !== undefined) text += `tensor ${JSON.stringify(d.tensor)}: `;
-  if (d.field !== undefined) text += `field ${JSON.stringify(d.field)}: `;
-  text += d.problem;
-  const parts = [d.expected !== undefined ? `expected ${d.expected}` : '', d.received !== undefined ? `received ${d.received}` : ''].filter(Boolean);
-  if (parts.length > 0) text += ` (${parts.join(', ')})`;
-  if (d.hint !== undefined) text += `. ${d.hint}`;
-  return text;
-}
-
-/** A short, readable rendering of a JSON value for `received`: long values are cut. */
-export function show(value: unknown): string {
-  const text = value === undefined ? 'undefined' : JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+/** FILE_NOT_FOUND or IO_FAILED for a failed read of `file`, keeping the system error as the cause. */
+export function readFailure(file: string, what: string, error: unknown): CheckpointError {
+  const code = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'IO_FAILED';
+  return new CheckpointError({ code, file, problem: `cannot ${what}: ${(error as Error).message}` }, { cause: error });
 }
 
 /** Dotted path of a zod issue, with array indices in brackets: `shape[1]`. */
@@ -80,12 +65,12 @@ export function issuePath(path: readonly PropertyKey[]): string {
  * shows the offending value.
  */
 export function describeIssue(issue: z.core.$ZodIssue): { problem: string; expected?: string; received?: string } {
-  const received = 'input' in issue && issue.input !== undefined ? show(issue.input) : 'nothing';
+  const received = 'input' in issue && issue.input !== undefined ? preview(issue.input) : 'nothing';
   switch (issue.code) {
     case 'invalid_type':
       return { problem: 'wrong type', expected: issue.expected, received };
     case 'invalid_value':
-      return { problem: 'unsupported value', expected: `one of ${issue.values.map((v) => show(v)).join(', ')}`, received };
+      return { problem: 'unsupported value', expected: `one of ${issue.values.map((v) => preview(v)).join(', ')}`, received };
     case 'too_small':
       return { problem: 'value too small', expected: `${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`, received };
     case 'too_big':

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { type EncoderConfig, encoderConfig } from '../models/config.ts';
 import { writeFileAtomic } from './atomic.ts';
-import { CheckpointError, describeIssue, issuePath } from './errors.ts';
+import { CheckpointError, describeIssue, issuePath, readFailure } from './errors.ts';
 import { labelsFromJson, labelsToJson } from './hf-labels.ts';
 
 export const HF_MODEL_TYPES = ['bert', 'roberta', 'xlm-roberta'] as const;
@@ -92,7 +92,7 @@ const schema = z.object({
 });
 
 const HINTS: Readonly<Record<string, string>> = {
-  model_type: 'xlmt loads BERT-architecture encoders: bert, roberta and xlm-roberta checkpoints',
+  model_type: 'only BERT-architecture encoders load: bert, roberta and xlm-roberta checkpoints',
   hidden_act: 'the encoder implements exact GELU ("gelu") only; a model trained with another activation would load but compute something else',
   position_embedding_type: 'relative position embeddings are not implemented',
 };
@@ -183,8 +183,7 @@ export async function readHfConfig(path: string): Promise<ParsedHfConfig> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'IO';
-    throw new CheckpointError({ code, file: path, problem: `cannot read: ${(e as Error).message}` }, { cause: e });
+    throw readFailure(path, 'read', e);
   }
   let json: unknown;
   try {

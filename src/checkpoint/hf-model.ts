@@ -37,8 +37,10 @@ export async function loadHfModel(dir: string): Promise<HfModel> {
     const sharded = await readShardedSafetensors(index);
     return { config, ...sharded, warnings };
   }
-  const legacy = (await exists(join(dir, 'pytorch_model.bin'))) ? ' It has pytorch_model.bin: convert it to safetensors first (transformers: save_pretrained(dir, safe_serialization=True)).' : '';
-  throw new CheckpointError({ code: 'NOT_FOUND', file: dir, problem: `no ${WEIGHTS_FILE} or ${WEIGHTS_INDEX_FILE} in the directory.${legacy}` });
+  const hint = (await exists(join(dir, 'pytorch_model.bin')))
+    ? 'it has pytorch_model.bin: convert it to safetensors first (transformers: save_pretrained(dir, safe_serialization=True))'
+    : `name a Hugging Face model directory: ${CONFIG_FILE} with ${WEIGHTS_FILE} or a sharded ${WEIGHTS_INDEX_FILE}`;
+  throw new CheckpointError({ code: 'FILE_NOT_FOUND', file: dir, problem: `no ${WEIGHTS_FILE} or ${WEIGHTS_INDEX_FILE} in the directory`, hint });
 }
 
 export interface LoadedHfParams {

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { CheckpointError, describeIssue, issuePath } from './errors.ts';
+import { CheckpointError, describeIssue, issuePath, readFailure } from './errors.ts';
 import { readSafetensors, type SafeTensor } from './safetensors.ts';
 
 const indexSchema = z.object({
@@ -65,13 +65,17 @@ export async function readShardedSafetensors(indexPath: string): Promise<Sharded
 }
 
 async function readIndex(path: string): Promise<ReadonlyMap<string, string>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw readFailure(path, 'read the index', e);
+  }
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (e) {
-    const notFound = (e as NodeJS.ErrnoException).code === 'ENOENT';
-    const code = e instanceof SyntaxError ? 'BAD_INDEX' : notFound ? 'NOT_FOUND' : 'IO';
-    throw new CheckpointError({ code, file: path, problem: `cannot read the index: ${(e as Error).message}` }, { cause: e });
+    throw new CheckpointError({ code: 'BAD_INDEX', file: path, problem: `cannot read the index: ${(e as Error).message}` }, { cause: e });
   }
   const parsed = indexSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) {

@@ -68,8 +68,8 @@ export class KeyMismatchError extends CheckpointError {
     readonly issues: readonly string[],
   ) {
     const lines = [`checkpoint does not fit the graph (${issues.length} problem${issues.length === 1 ? '' : 's'}):`, ...issues.map((i) => `  ${i}`)];
-    if (issues.some((i) => i.endsWith(MISSING))) lines.push('Parameters that may start fresh (a new classifier head) can be listed in allowMissing.');
-    super({ code: 'KEY_MISMATCH', file: source, problem: lines.join('\n') });
+    const hint = issues.some((i) => i.endsWith(MISSING)) ? 'parameters that may start fresh (a new classifier head) can be listed in allowMissing' : undefined;
+    super({ code: 'KEY_MISMATCH', file: source, problem: lines.join('\n'), ...(hint === undefined ? {} : { hint }), details: { issues: [...issues] } });
     this.name = 'KeyMismatchError';
   }
 }

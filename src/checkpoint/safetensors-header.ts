@@ -2,7 +2,8 @@
 // Layout: u64 little-endian N, N bytes of JSON (padded with spaces), then the byte buffer the offsets index.
 import { z } from 'zod';
 import { DTYPE_SIZE, dtypeRank, isSafetensorsDType, SAFETENSORS_DTYPES, type SafetensorsDType } from './dtype.ts';
-import { CheckpointError, describeIssue, issuePath, show } from './errors.ts';
+import { preview } from '../errors/index.ts';
+import { CheckpointError, describeIssue, issuePath } from './errors.ts';
 import { topLevelKeys } from './json-keys.ts';
 
 /** The reference implementation refuses headers over 100 MB; so does this reader. */
@@ -73,7 +74,7 @@ export function headerLength(prefix: Uint8Array, fileSize: number, source: strin
 export function parseHeader(headerBytes: Uint8Array, dataLength: number, source: string): ParsedHeader {
   const text = decodeUtf8(headerBytes, source);
   if (!text.startsWith('{')) {
-    throw new CheckpointError({ code: 'BAD_HEADER', file: source, problem: 'header is not a JSON object', expected: 'text starting with "{"', received: show(text.slice(0, 20)) });
+    throw new CheckpointError({ code: 'BAD_HEADER', file: source, problem: 'header is not a JSON object', expected: 'text starting with "{"', received: preview(text.slice(0, 20)) });
   }
   let json: unknown;
   try {
@@ -82,7 +83,7 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, source:
     throw new CheckpointError({ code: 'BAD_HEADER', file: source, problem: `header is not valid JSON: ${(e as Error).message}` });
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new CheckpointError({ code: 'BAD_HEADER', file: source, problem: 'header is not a JSON object', received: show(json) });
+    throw new CheckpointError({ code: 'BAD_HEADER', file: source, problem: 'header is not a JSON object', received: preview(json) });
   }
   const keys = topLevelKeys(text);
   const seen = new Set<string>();
@@ -139,7 +140,7 @@ function parseEntry(name: string, value: unknown, dataLength: number, source: st
       tensor: name,
       problem: 'unknown or unsupported dtype',
       expected: `one of ${SAFETENSORS_DTYPES.join(', ')}`,
-      received: show(dtype),
+      received: preview(dtype),
     });
   }
   if (end < begin) {

@@ -1,8 +1,9 @@
-// Reading and writing safetensors files: one read of the byte buffer, tensors as views into it, atomic writes.
+// Reading and writing safetensors files: one read of the byte buffer, tensors as views into it (float tensors
+// checked for NaN and Inf), atomic writes.
 import { open } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic.ts';
-import { assertLittleEndian, DTYPE_SIZE, type SafetensorsDType } from './dtype.ts';
-import { CheckpointError } from './errors.ts';
+import { assertLittleEndian, DTYPE_SIZE, firstNonFinite, floatAt, type SafetensorsDType } from './dtype.ts';
+import { CheckpointError, readFailure } from './errors.ts';
 import { headerLength, MAX_HEADER_BYTES, type ParsedHeader, parseHeader, serializeHeader } from './safetensors-header.ts';
 
 /** A tensor's raw little-endian bytes, row-major. `bytes` is usually a view into the whole file's buffer. */
@@ -28,7 +29,9 @@ const MAX_READ = 1 << 30;
 /**
  * Reads a safetensors file: validates the header first (so a corrupt file costs no large read), then reads the
  * byte buffer once into a fresh ArrayBuffer. Tensors are views into it: an F32 tensor whose offset is a multiple
- * of 4 (always, from the reference writer) can become a Float32Array with no copy.
+ * of 4 (always, from the reference writer) can become a Float32Array with no copy. A float tensor holding NaN or
+ * Inf is refused (NON_FINITE, naming the tensor and the element), so a diverged model fails here and not as
+ * NaN scores much later.
  */
 export async function readSafetensors(path: string): Promise<SafetensorsFile> {
   const handle = await openForRead(path);
@@ -53,7 +56,7 @@ export async function readSafetensors(path: string): Promise<SafetensorsFile> {
     }
     const data = new Uint8Array(dataLength);
     await readFully(handle, data, 8 + n, path);
-    return { source: path, metadata: header.metadata, tensors: attach(header, data) };
+    return { source: path, metadata: header.metadata, tensors: attach(header, data, path) };
   } finally {
     await handle.close();
   }
@@ -63,24 +66,53 @@ export async function readSafetensors(path: string): Promise<SafetensorsFile> {
 export function parseSafetensors(bytes: Uint8Array, source: string): SafetensorsFile {
   const n = headerLength(bytes, bytes.byteLength, source);
   const header = parseHeader(bytes.subarray(8, 8 + n), bytes.byteLength - 8 - n, source);
-  return { source, metadata: header.metadata, tensors: attach(header, bytes.subarray(8 + n)) };
+  return { source, metadata: header.metadata, tensors: attach(header, bytes.subarray(8 + n), source) };
 }
 
-function attach(header: ParsedHeader, data: Uint8Array): Map<string, SafeTensor> {
+function attach(header: ParsedHeader, data: Uint8Array, source: string): Map<string, SafeTensor> {
   const tensors = new Map<string, SafeTensor>();
-  for (const e of header.entries) tensors.set(e.name, { dtype: e.dtype, shape: e.shape, bytes: data.subarray(e.begin, e.end) });
+  for (const e of header.entries) {
+    const tensor = { dtype: e.dtype, shape: e.shape, bytes: data.subarray(e.begin, e.end) };
+    checkFinite(tensor, e.name, source);
+    tensors.set(e.name, tensor);
+  }
   return tensors;
+}
+
+function checkFinite(tensor: SafeTensor, name: string, source: string): void {
+  const index = firstNonFinite(tensor.dtype, tensor.bytes);
+  if (index < 0) return;
+  const value = floatAt(tensor.dtype, tensor.bytes, index);
+  const element = unravel(index, tensor.shape);
+  throw new CheckpointError({
+    code: 'NON_FINITE',
+    file: source,
+    tensor: name,
+    problem: `element [${element.join(', ')}] is ${value}${tensor.dtype === 'F64' && Number.isFinite(value) ? ' (beyond float32\'s range)' : ''}`,
+    expected: 'finite weights',
+    received: `${value} at flat index ${index} of ${tensor.bytes.byteLength / DTYPE_SIZE[tensor.dtype]}`,
+    hint: 'the checkpoint was saved from a model that diverged or was corrupted: use an earlier checkpoint, or retrain (a lower --lr helps)',
+    details: { index, element, value: String(value) },
+  });
+}
+
+/** Row-major flat index → per-axis index. */
+function unravel(index: number, shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length).fill(0);
+  let rest = index;
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    const size = shape[axis]!;
+    out[axis] = rest % size;
+    rest = Math.floor(rest / size);
+  }
+  return out;
 }
 
 async function openForRead(path: string): Promise<Awaited<ReturnType<typeof open>>> {
   try {
     return await open(path, 'r');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CheckpointError(
-      { code: code === 'ENOENT' ? 'NOT_FOUND' : 'IO', file: path, problem: `cannot open: ${(e as Error).message}` },
-      { cause: e },
-    );
+    throw readFailure(path, 'open', e);
   }
 }
 
@@ -90,7 +122,7 @@ async function readFully(handle: Awaited<ReturnType<typeof open>>, target: Uint8
     const length = Math.min(MAX_READ, target.byteLength - done);
     const { bytesRead } = await handle.read(target, done, length, position + done);
     // The size came from fstat a moment ago: a short read means the file shrank while being read.
-    if (bytesRead === 0) throw new CheckpointError({ code: 'IO', file: path, problem: `file ended after ${position + done} bytes while reading; was it modified during the read?` });
+    if (bytesRead === 0) throw new CheckpointError({ code: 'IO_FAILED', file: path, problem: `file ended after ${position + done} bytes while reading; was it modified during the read?` });
     done += bytesRead;
   }
 }

@@ -7,6 +7,7 @@ import { loadBaseline } from '../baseline/model-dir.ts';
 import { predictBaselineFile, type BaselinePredictSummary } from '../baseline/predict-file.ts';
 import { evaluateBaseline, trainBaseline, type BaselineTrainEvents } from '../baseline/train.ts';
 import { loadDataset } from '../data/index.ts';
+import { recordedFingerprint } from '../train/evaluate.ts';
 import { evaluationText } from './eval.ts';
 import { addScoringFileOptions, scoringFile, type ScoringFileFlags } from './predict.ts';
 import { intRange, positiveInt, positiveNumber } from './options.ts';
@@ -94,7 +95,7 @@ function predictCommand(): Command {
       const file = scoringFile(flags);
       const { model } = await loadBaseline(flags.model);
       let last = performance.now();
-      const summary = await predictBaselineFile(model, { ...file, skipLabeled: flags.skipLabeled }, {
+      const summary = await predictBaselineFile(model, { ...file, modelDir: flags.model, skipLabeled: flags.skipLabeled }, {
         onChunk: (rows) => {
           if (flags.quiet || performance.now() - last < 10_000) return;
           last = performance.now();
@@ -112,9 +113,9 @@ function evalCommand(): Command {
     .requiredOption('--data <file>', 'labeled data (JSONL, CSV, TSV) with the model\'s tasks')
     .option('--json', 'print one JSON object', false)
     .action(async (flags: EvalFlags) => {
-      const { model } = await loadBaseline(flags.model);
+      const { model, info } = await loadBaseline(flags.model);
       const data = await loadDataset(flags.data, { schema: model.schema });
-      const evaluation = await evaluateBaseline(model, data, 'model');
+      const evaluation = await evaluateBaseline(model, data, 'model', recordedFingerprint(info));
       if (flags.json) {
         console.log(JSON.stringify({ data: flags.data, models: [{ model: flags.model, ...evaluation }], references: [], acrossRuns: null }, null, 2));
         return;

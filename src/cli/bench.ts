@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { benchInfer, INFER_BENCH_DEFAULTS, type InferBenchResult } from '../bench/infer.ts';
 import { benchTrain, TRAIN_BENCH_DEFAULTS, type TrainBenchResult } from '../bench/train.ts';
 import { isPresetName, PRESET_NAMES, type PresetName } from '../checkpoint/presets.ts';
+import { XlmtError } from '../errors/index.ts';
 import type { EpilogueKind } from '../export/fused.ts';
 import { nonNegativeInt, positiveInt, probability } from './options.ts';
 import { benchCompareCommand } from './bench-compare.ts';
@@ -81,7 +82,9 @@ export function benchCommand(): Command {
     .option('--profile', 'profile the steps and report kernel time per op type', false)
     .option('--json', 'print one JSON object', false)
     .action(async (o: typeof d & { json: boolean }) => {
-      if (o.hidden % o.heads !== 0) throw new Error(`--hidden ${o.hidden} must be divisible by --heads ${o.heads}`);
+      if (o.hidden % o.heads !== 0) {
+        throw new XlmtError({ code: 'BAD_OPTION', message: 'must be divisible by --heads', where: { field: '--hidden' }, expected: `a multiple of ${o.heads}`, received: String(o.hidden) });
+      }
       const result = await benchTrain(o, (line) => process.stderr.write(`${line}\n`));
       if (o.json) console.log(JSON.stringify(result, null, 2));
       else printTrain(result);

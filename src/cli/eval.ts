@@ -1,6 +1,6 @@
 // `xlmt eval`: macro-F1 per task, language and label of saved models on a labeled file.
 import { Command } from 'commander';
-import { formatScore, type MultiTaskSummary, taskLanguageTable, type TaskReport } from '../eval/index.ts';
+import { formatScore, type MultiTaskSummary, taskLanguageTable, type TaskReport, type ThresholdSource } from '../eval/index.ts';
 import { acrossRuns, evaluateModel, type ModelEvaluation, type ScoreAcrossRuns } from '../train/assess.ts';
 import { collect, positiveInt } from './options.ts';
 
@@ -27,8 +27,18 @@ export function reportText(r: TaskReport): string {
     lines.push('', `confusion (rows: gold, columns: predicted)`, '', `| | ${r.confusion.labels.join(' | ')} |`, `|---|${r.confusion.labels.map(() => '---').join('|')}|`);
     r.confusion.counts.forEach((row, i) => lines.push(`| ${r.confusion?.labels[i]} | ${row.join(' | ')} |`));
   }
-  if (r.thresholds) lines.push('', `thresholds: ${r.thresholds.map((t) => t.toFixed(3)).join(', ')}`);
+  if (r.thresholds) lines.push('', `thresholds: ${r.thresholds.map((t) => t.toFixed(3)).join(', ')}${r.thresholdSource ? ` ${sourceText(r.thresholdSource)}` : ''}`);
   return lines.join('\n');
+}
+
+/** Where the thresholds came from; tuned on the examples scored, the scores are optimistic and the text says so. */
+export function sourceText(s: ThresholdSource): string {
+  const optimistic = 'so these multilabel scores are optimistic; held-out data gives unbiased ones';
+  if (s.kind === 'tuned') return `(tuned on these same examples, ${optimistic})`;
+  if (s.kind === 'default') return '(the default, not tuned)';
+  if (s.optimistic) return `(tuned at training on ${s.tunedOn ?? 'this data'}, which is this same file, ${optimistic})`;
+  if (s.tunedOn !== null) return `(tuned at training on ${s.tunedOn}, not on this file)`;
+  return '(stored with the model; where they were tuned is not recorded: if it was this file, these multilabel scores are optimistic)';
 }
 
 function acrossText(scores: readonly ScoreAcrossRuns[]): string {
@@ -44,7 +54,7 @@ function acrossText(scores: readonly ScoreAcrossRuns[]): string {
 export function evalCommand(): Command {
   return new Command('eval')
     .description('evaluate trained models (run or model directories) on a labeled file')
-    .requiredOption('--model <dir>', 'run or model directory; repeat for several runs (seeds)', collect)
+    .requiredOption('--model <dir>', 'run or model directory of xlmt train or import (not an export: score one with xlmt predict); repeat for several runs (seeds)', collect)
     .requiredOption('--data <file>', 'labeled data (JSONL, CSV, TSV) with the models\' tasks')
     .option('--reference <dir>', 'reference run(s) for relative degradation; repeat for several seeds', collect)
     .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'), 2)

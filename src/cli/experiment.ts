@@ -1,7 +1,8 @@
 // `xlmt experiment`: the paper's comparisons (multi-task vs single-task, cross-lingual vs monolingual) from one
 // training configuration, over several seeds, resumable; prints report.md at the end.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { COMPARISONS, DEFAULT_MIN_ROWS, ExperimentError, parseComparisons, parseList, parseSeeds, runExperiment, type Comparison } from '../experiment/index.ts';
+import { renderText, XlmtError } from '../errors/index.ts';
+import { COMPARISONS, DEFAULT_MIN_ROWS, parseComparisons, parseList, parseSeeds, runExperiment, type Comparison } from '../experiment/index.ts';
 import { positiveInt } from './options.ts';
 import { addTrainOptions, resolveConfig, type TrainFlags } from './train-options.ts';
 
@@ -16,12 +17,15 @@ interface ExperimentFlags extends Omit<TrainFlags, 'tasks' | 'out'> {
   quiet: boolean;
 }
 
-/** Turns an ExperimentError from a list parser into commander's "invalid argument" message. */
+/**
+ * Turns a list parser's BAD_OPTION into commander's "invalid argument", which names the flag and the value itself
+ * (and which the command line reports as BAD_OPTION with that flag as `where.field`).
+ */
 const list = <T>(parse: (text: string) => T) => (text: string): T => {
   try {
     return parse(text);
   } catch (e) {
-    if (e instanceof ExperimentError) throw new InvalidArgumentError(e.message);
+    if (e instanceof XlmtError && e.code === 'BAD_OPTION') throw new InvalidArgumentError(renderText({ message: `${e.problem.charAt(0).toUpperCase()}${e.problem.slice(1)}`, expected: e.expected, received: e.received, hint: e.hint }));
     throw e;
   }
 };

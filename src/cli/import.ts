@@ -19,7 +19,7 @@ export function importCommand(): Command {
     .description('turn a Hugging Face BERT, RoBERTa or XLM-R sequence classifier into an xlmt model directory (for eval, export, serve, predict, train --init)')
     .requiredOption('--from <dir>', 'checkpoint directory: config.json, model.safetensors, tokenizer.json')
     .requiredOption('--task <name>', 'the task its head becomes (as named in your data files)')
-    .requiredOption('--out <dir>', 'model directory to write (replaced atomically)')
+    .requiredOption('--out <dir>', 'model directory to write: new, empty, or an earlier import (replaced atomically)')
     .addOption(new Option('--type <type>', 'task type (default: from config.json\'s problem_type)').choices(['multiclass', 'multilabel']))
     .option('--tokenizer <file>', 'tokenizer.json (default: the one in --from)')
     .option('--max-length <n>', 'tokens per text (default: the position table\'s limit, at most 512)', positiveInt('--max-length'))

@@ -1,5 +1,8 @@
-// Parsers for numeric command-line options: a bad value names the flag and what it expected.
+// Parsers for numeric command-line options: a bad value names the flag and what it expected. They throw
+// commander's InvalidArgumentError, which the command line reports as BAD_OPTION with the flag as `where.field`
+// (cli/report-error.ts).
 import { InvalidArgumentError } from 'commander';
+import { XlmtError } from '../errors/index.ts';
 
 export function positiveInt(flag: string): (value: string) => number {
   return (value) => {
@@ -67,7 +70,9 @@ export function list(flag: string): (value: string) => string[] {
 }
 
 /** --text-field and --text-column name the same thing in each format's words; both at once must agree. */
-export function oneOf(a: string | undefined, b: string | undefined, flags: string): string | undefined {
-  if (a !== undefined && b !== undefined && a !== b) throw new InvalidArgumentError(`${flags} name the same field; got "${a}" and "${b}"`);
+export function oneOf(a: string | undefined, b: string | undefined, flagA: string, flagB: string): string | undefined {
+  if (a !== undefined && b !== undefined && a !== b) {
+    throw new XlmtError({ code: 'BAD_OPTION', message: `${flagA} and ${flagB} name the same field but differ`, where: { field: flagA }, expected: 'one of them, or both equal', received: `${JSON.stringify(a)} and ${JSON.stringify(b)}` });
+  }
   return a ?? b;
 }

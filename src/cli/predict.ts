@@ -37,8 +37,8 @@ export function addScoringFileOptions(command: Command): Command {
 
 /** The scoring job's input, output and field choices from the flags (a field's JSONL and CSV names must agree). */
 export function scoringFile(flags: ScoringFileFlags): ScoringFile {
-  const textField = oneOf(flags.textField, flags.textColumn, '--text-field and --text-column');
-  const idField = oneOf(flags.idField, flags.idColumn, '--id-field and --id-column');
+  const textField = oneOf(flags.textField, flags.textColumn, '--text-field', '--text-column');
+  const idField = oneOf(flags.idField, flags.idColumn, '--id-field', '--id-column');
   return {
     input: flags.in,
     output: flags.out,
@@ -78,6 +78,7 @@ export function predictCommand(): Command {
       try {
         const summary = await predictFile(classifier, {
           ...file,
+          modelDir: flags.model,
           model: await modelIdentity(flags.model),
           chunkSize: flags.chunkSize,
           onError: flags.onError,

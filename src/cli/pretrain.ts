@@ -7,7 +7,7 @@ import { type PretrainCheckpointEvent, type PretrainEvents, runPretraining } fro
 import { readConfigFile } from '../train/config.ts';
 import { nonNegativeInt, number, positiveInt, probability } from './options.ts';
 import { progress } from './progress.ts';
-import { mergeFlags } from './train-options.ts';
+import { configOrigin, mergeFlags } from './train-options.ts';
 
 interface PretrainFlags {
   config?: string; objective?: string; window?: number; negatives?: number; subsample?: number;
@@ -30,7 +30,8 @@ export function resolvePretrainConfig(flags: PretrainFlags): PretrainConfig {
   const base = flags.config ? readConfigFile(flags.config) : {};
   if (flags.steps !== undefined) delete base.epochs;
   if (flags.epochs !== undefined) delete base.steps;
-  return parsePretrainConfig(mergeFlags(base, flags as Record<string, unknown>, FLAT_KEYS), flags.config ?? 'command line');
+  const given = flags as Record<string, unknown>;
+  return parsePretrainConfig(mergeFlags(base, given, FLAT_KEYS), configOrigin(given, FLAT_KEYS, flags.config));
 }
 
 function describeCheckpoint(e: PretrainCheckpointEvent): string {

@@ -17,6 +17,7 @@ import { SERVE_DEFAULTS } from '../serve/config.ts';
 import { startServer } from '../serve/server.ts';
 import { exportReportText } from './export.ts';
 import { nonNegativeInt, positiveInt } from './options.ts';
+import { claimOutputDir } from '../util/output-dir.ts';
 import { progress } from './progress.ts';
 
 /** data/demo in the xlmt package, wherever it is installed. */
@@ -58,6 +59,8 @@ export function quickstartCommand(): Command {
       const say = (line: string): void => {
         process.stderr.write(`\n== ${line}\n`);
       };
+      // Its steps write pretrain/, train/ and export/ inside, each checked as that command's output.
+      await claimOutputDir({ command: 'quickstart', path: flags.out, inputs: [{ flag: 'the demo data', path: DEMO_DATA }] });
       const tokenizerFile = join(flags.out, 'tokenizer.json');
       say(`1/6 tokenizer: Unigram, 4,000 pieces, on the demo texts → ${tokenizerFile}`);
       if (!existsSync(tokenizerFile)) {

@@ -15,6 +15,7 @@ export interface ServeFlags {
   maxChars: number;
   onLongText: 'truncate' | 'reject';
   bodyLimit: number;
+  requestTimeout: number;
   apiKey?: string;
   logLevel: string;
   shutdownTimeout: number;
@@ -22,7 +23,9 @@ export interface ServeFlags {
 
 /** The flags (and XLMT_API_KEY) as a checked configuration. */
 export function serveConfig(dir: string, flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
-  const limits = { maxTexts: flags.maxTexts, maxChars: flags.maxChars, onLongText: flags.onLongText, bodyLimit: flags.bodyLimit };
+  const limits = {
+    maxTexts: flags.maxTexts, maxChars: flags.maxChars, onLongText: flags.onLongText, bodyLimit: flags.bodyLimit, requestTimeoutMs: flags.requestTimeout * 1000,
+  };
   const batching = { maxBatchSize: flags.maxBatchSize, maxWaitMs: flags.maxWaitMs, maxQueue: flags.maxQueue };
   const problems = configProblems(limits, batching);
   if (problems.length > 0) throw new Error(problems.join('\n'));
@@ -49,13 +52,17 @@ export function serveCommand(): Command {
     .option('--max-chars <n>', 'characters per text', positiveInt('--max-chars'), d.maxChars)
     .addOption(new Option('--on-long-text <what>', 'a text over --max-chars').choices(['truncate', 'reject']).default(d.onLongText))
     .option('--body-limit <bytes>', 'request body size', positiveInt('--body-limit'), d.bodyLimit)
+    .option('--request-timeout <s>', 'seconds the headers, then the body, of a request may take to arrive', positiveInt('--request-timeout'), d.requestTimeoutMs / 1000)
     .option('--api-key <key>', 'require this key on every route but the probes (default: $XLMT_API_KEY)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(d.logLevel))
     .option('--shutdown-timeout <s>', 'seconds a SIGTERM drain may take', positiveInt('--shutdown-timeout'), d.shutdownTimeoutMs / 1000)
     .action(async (dir: string, flags: ServeFlags) => {
+      // Run it as the process the supervisor signals (`node bin/xlmt.js serve`, not `npx`: docs/serving.md), so
+      // that SIGTERM drains and SIGHUP reloads; from here on startServer handles both.
       const server = await startServer(serveConfig(dir, flags), { version: '0.1.0' });
       const drained = await server.stopped;
-      // ONNX Runtime's thread pools can outlive the sessions; the server is done, so end the process.
+      // ONNX Runtime's thread pools can outlive the sessions, and a model still loading when SIGTERM came cannot
+      // be interrupted; the server is done, so end the process.
       process.exit(drained ? 0 : 1);
     });
 }

@@ -1,6 +1,7 @@
 // `xlmt tokenizer`: train a Unigram (XLM-R style) or WordPiece (BERT style) tokenizer, and inspect encodings.
 import { Command, Option } from 'commander';
 import { readCorpusFiles, TextTokenizer, trainTokenizer, type TrainEvent, type TokenizerType } from '../tokenize/index.ts';
+import { inputsOf, prepareOutputFile } from '../util/output-dir.ts';
 import { nonNegativeInt, positiveInt } from './options.ts';
 
 interface TrainFlags {
@@ -52,6 +53,7 @@ export function tokenizerCommand(): Command {
     .requiredOption('--out <file>', 'where to write tokenizer.json')
     .action(async (flags: TrainFlags) => {
       const started = performance.now();
+      await prepareOutputFile({ path: flags.out, inputs: inputsOf({ '--corpus': flags.corpus }) });
       const tokenizer = await trainTokenizer(readCorpusFiles(flags.corpus, { textField: flags.textField }), {
         type: flags.type,
         vocabSize: flags.vocabSize,

@@ -2,7 +2,7 @@
 import { type Command, Option } from 'commander';
 import { PRESET_NAMES } from '../checkpoint/index.ts';
 import { HEAD_STYLES } from '../models/heads.ts';
-import { parseTrainConfig, readConfigFile, type TrainConfig } from '../train/config.ts';
+import { parseTrainConfig, readConfigFile, TRAIN_SHAPE, TrainConfigSchema, type ConfigOrigin, type TrainConfig } from '../train/config.ts';
 import { collect, intRange, nonNegativeInt, number, positiveInt } from './options.ts';
 
 export interface TrainFlags {
@@ -29,7 +29,7 @@ const FLAGS: Record<ConfigFlag | EncoderFlag, () => Option> = {
   tasks: () => new Option('--tasks <file>', 'task schema (tasks.json); inferred from the data when omitted'),
   tokenizer: () => new Option('--tokenizer <file>', 'tokenizer.json (default: the one in --init)'),
   init: () => new Option('--init <dir>', 'Hugging Face checkpoint directory to start from'),
-  out: () => new Option('--out <dir>', 'run directory (default runs/train)'),
+  out: () => new Option('--out <dir>', 'run directory'),
   pooling: () => new Option('--pooling <kind>', 'sentence vector').choices(['cls', 'mean']),
   charNgrams: () => new Option('--char-ngrams <min-max>', 'train with character n-gram embeddings of these lengths (e.g. 3-5), folded into the word embeddings when saved').argParser(intRange('--char-ngrams')),
   headStyle: () => new Option('--head-style <style>', 'task heads: xlmt\'s linear head, or transformers\' BERT or RoBERTa classification head').choices(HEAD_STYLES),
@@ -60,10 +60,44 @@ export const ALL_TRAIN_FLAGS = Object.keys(FLAGS) as TrainFlagName[];
 
 export function addTrainOptions(command: Command, names: readonly TrainFlagName[]): Command {
   command.option('--config <file>', 'JSON training configuration (flags override it); fields in docs/training.md');
-  for (const name of names) command.addOption(FLAGS[name]());
+  for (const name of names) {
+    const option = FLAGS[name]();
+    const fallback = defaultOf(name);
+    // In the text only: a commander default would be a value given, and override the --config file's.
+    if (fallback !== undefined) option.description += ` (default: ${fallback})`;
+    command.addOption(option);
+  }
   return command;
 }
 
+/** The schema's default for a flag, as help text; undefined when it has none. */
+function defaultOf(name: TrainFlagName): string | undefined {
+  const value: unknown = (ENCODER_FLAGS as readonly string[]).includes(name) ? TRAIN_SHAPE[name as Exclude<EncoderFlag, 'preset'>] : SCHEMA_DEFAULTS[name];
+  if (typeof value === 'number') return value !== 0 && Math.abs(value) < 1e-3 ? value.toExponential() : String(value);
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Every default the schema fills in (`train` is required, so one is given and dropped). */
+const { train: _train, ...SCHEMA_DEFAULTS }: Readonly<Record<string, unknown>> = TrainConfigSchema.parse({ train: '-' });
+
+/** The flag of a config field: `batchSize` → `--batch-size`. */
+export function flagOf(field: string): string {
+  return `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/**
+ * Where each field of a merged configuration came from, for errors: `keys` are the flags that are top-level
+ * fields, the encoder flags set `encoder.*`, anything else came from `file`.
+ */
+export function configOrigin(flags: Readonly<Partial<Record<string, unknown>>>, keys: readonly string[], file: string | undefined): ConfigOrigin {
+  const fieldOf = (key: string): string => ((ENCODER_FLAGS as readonly string[]).includes(key) ? `encoder.${key}` : key);
+  const all = [...keys, ...ENCODER_FLAGS];
+  return {
+    ...(file === undefined ? {} : { file }),
+    flags: Object.fromEntries(all.map((k) => [fieldOf(k), flagOf(k)])),
+    fromFlags: new Set(all.filter((k) => flags[k] !== undefined).map(fieldOf)),
+  };
+}
 
 /**
  * A config file's object with flags laid over it: `keys` name the flags that are top-level fields, and the
@@ -84,5 +118,6 @@ export function mergeFlags(
 export function resolveConfig(flags: TrainFlags): TrainConfig {
   const base = flags.config ? readConfigFile(flags.config) : {};
   const keys = ALL_TRAIN_FLAGS.filter((k) => !(ENCODER_FLAGS as readonly string[]).includes(k));
-  return parseTrainConfig(mergeFlags(base, flags as Record<string, unknown>, keys), flags.config ?? 'command line');
+  const given = flags as Record<string, unknown>;
+  return parseTrainConfig(mergeFlags(base, given, keys), configOrigin(given, keys, flags.config));
 }

@@ -4,9 +4,27 @@ import { type EvalEvent, runTraining, type RunEvents } from '../train/run.ts';
 import { progress } from './progress.ts';
 import { addTrainOptions, ALL_TRAIN_FLAGS, resolveConfig, type TrainFlags } from './train-options.ts';
 
-function describeEval(e: EvalEvent): string {
+/**
+ * One line per evaluation. "best so far" only when best/ was saved, that is when the score is strictly better;
+ * when it rounds to the previous best, both are shown with the digits that tell them apart.
+ */
+export function describeEval(e: EvalEvent): string {
   const tasks = e.evaluation.summary.tasks.map((t) => `${t.task} ${(100 * t.macroF1).toFixed(1)}`).join(', ');
-  return `epoch ${e.epoch}: dev mean macro-F1 ${(100 * e.evaluation.summary.meanMacroF1).toFixed(1)} (${tasks})${e.improved ? ', best so far' : ''}`;
+  const score = e.evaluation.summary.meanMacroF1;
+  let best = '';
+  if (e.improved && e.previousBest === null) best = ', best so far';
+  if (e.improved && e.previousBest !== null) {
+    const digits = digitsApart(score, e.previousBest);
+    best = digits > 1 ? `, best so far (${(100 * score).toFixed(digits)}, up from ${(100 * e.previousBest).toFixed(digits)})` : ', best so far';
+  }
+  return `epoch ${e.epoch}: dev mean macro-F1 ${(100 * score).toFixed(1)} (${tasks})${best}`;
+}
+
+/** The fewest decimals (1 to 6) at which two scores, as percentages, read differently. */
+function digitsApart(a: number, b: number): number {
+  let digits = 1;
+  while (digits < 6 && (100 * a).toFixed(digits) === (100 * b).toFixed(digits)) digits++;
+  return digits;
 }
 
 function progressEvents(quiet: boolean): RunEvents {

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { CsvError } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import { issue, show, type DataIssue, type Location } from './issues.ts';
+import { invalidUtf8Issues } from './lines.ts';
 import type { FieldNames, RawRow, ReadResult } from './rows.ts';
 import type { TaskSchema, TaskType } from './schema.ts';
 import { didYouMean, oneOf } from './suggest.ts';
@@ -46,7 +47,8 @@ interface CellRow {
 
 export async function readCsv(file: string, options: CsvOptions, context: CsvContext): Promise<ReadResult> {
   const buffer = await readFile(file);
-  const issues: DataIssue[] = [];
+  // Invalid bytes are reported by line; the parse goes on (with U+FFFD) to find the file's other problems.
+  const issues: DataIssue[] = invalidUtf8Issues(file, buffer);
   const records = parseRecords(file, buffer, context.delimiter, issues);
   const [header, ...body] = records;
   if (header === undefined) return { rows: [], issues, fields: csvFields([], null) };

@@ -1,28 +1,38 @@
-// Problems found in data and task-schema files: issues are data, rendered to text only here.
+// Problems found in data and task-schema files: issues are data, rendered to text only here (through the error
+// model's renderer, so a bad row's control bytes are escaped), and raised as one DATA_INVALID XlmtError.
+import { printable, renderText, XlmtError } from '../errors/index.ts';
 
-export type DataIssueCode =
-  | 'READ_FAILED'
-  | 'BAD_FORMAT'
-  | 'BAD_OPTION'
-  | 'BAD_SCHEMA'
-  | 'EMPTY_FILE'
-  | 'BAD_JSON'
-  | 'NOT_AN_OBJECT'
-  | 'UNKNOWN_FIELD'
-  | 'BAD_CSV'
-  | 'MISSING_COLUMN'
-  | 'DUPLICATE_COLUMN'
-  | 'WRONG_TYPE'
-  | 'MISSING_TEXT'
-  | 'EMPTY_TEXT'
-  | 'MISSING_LANG'
-  | 'DUPLICATE_ID'
-  | 'UNKNOWN_TASK'
-  | 'UNKNOWN_LABEL'
-  | 'WRONG_LABEL_TYPE'
-  | 'DUPLICATE_LABEL'
-  | 'NO_LABELS'
-  | 'BAD_SCORES';
+/**
+ * The per-row problem codes inside a DATA_INVALID error (`details.issues[].code`), each with the line
+ * docs/errors.md lists it with.
+ */
+export const DATA_ISSUE_CODES = {
+  READ_FAILED: 'the file cannot be read (missing, a directory, no permission)',
+  BAD_FORMAT: 'the format cannot be told from the file name; name it (format, --format)',
+  BAD_OPTION: 'a loading option does not fit the file: a column mapping for JSONL, a bad default language or separator',
+  BAD_SCHEMA: 'a task schema (tasks.json) breaks a rule: task type, task name, labels',
+  EMPTY_FILE: 'the file holds no rows',
+  INVALID_UTF8: 'a line holds bytes that are not UTF-8; the message names the first bad byte',
+  BAD_JSON: 'a JSONL line (or a JSON file) is not valid JSON',
+  NOT_AN_OBJECT: 'a JSONL line is JSON but not an object',
+  UNKNOWN_FIELD: 'a JSONL row has a field other than id, text, lang and labels (allow them with --ignore-extra-fields)',
+  BAD_CSV: 'a CSV/TSV record cannot be read: an unclosed quote, the wrong number of fields',
+  MISSING_COLUMN: 'a column the mapping needs is not in the header',
+  DUPLICATE_COLUMN: 'the header names a column twice',
+  WRONG_TYPE: 'a field has the wrong JSON type (a number for the text, say)',
+  MISSING_TEXT: 'a row has no text',
+  EMPTY_TEXT: 'a row\'s text is empty or blank',
+  MISSING_LANG: 'a row has no language and no default language is set',
+  DUPLICATE_ID: 'two rows share an id',
+  UNKNOWN_TASK: 'a row or label mapping names a task the schema lacks',
+  UNKNOWN_LABEL: 'a label is not one of its task\'s labels',
+  WRONG_LABEL_TYPE: 'a multiclass label is not a string, or a multilabel label not an array',
+  DUPLICATE_LABEL: 'a multilabel row lists a label twice',
+  NO_LABELS: 'a row is labeled for no task (allow such rows with --allow-unlabeled)',
+  BAD_SCORES: 'a teacher\'s prediction row has scores that are not probabilities of the task\'s labels',
+} as const satisfies Readonly<Record<string, string>>;
+
+export type DataIssueCode = keyof typeof DATA_ISSUE_CODES;
 
 export interface DataIssue {
   readonly code: DataIssueCode;
@@ -64,15 +74,20 @@ export function issue(code: DataIssueCode, at: Location, message: string, detail
   };
 }
 
-/** How many issues a DataError's message lists before "and N more"; `DataError.issues` holds them all. */
+/** How many lines a DataError's message lists before "and N more"; `DataError.issues` holds them all. */
 export const RENDER_CAP = 50;
 
-export class DataError extends Error {
-  readonly code = 'DATA_INVALID';
+/** How many line numbers a collapsed line shows for issues that repeat. */
+const LINES_SHOWN = 5;
 
-  constructor(readonly issues: readonly DataIssue[]) {
-    super(renderIssues(issues));
+/** A load's problems as one error: DATA_INVALID, every issue in `issues` (and `details.issues` for --json). */
+export class DataError extends XlmtError<'DATA_INVALID'> {
+  readonly issues: readonly DataIssue[];
+
+  constructor(issues: readonly DataIssue[], options?: ErrorOptions) {
+    super({ code: 'DATA_INVALID', message: renderIssues(issues), details: { issues } }, options);
     this.name = 'DataError';
+    this.issues = issues;
   }
 }
 
@@ -82,27 +97,60 @@ export function throwIfAny(issues: readonly DataIssue[]): void {
 }
 
 export function renderIssue(d: DataIssue): string {
-  const where = d.line === null ? d.file : `${d.file}:${d.line}`;
-  let text = d.field === null ? `${where}: ${d.message}` : `${where}: ${d.field}: ${d.message}`;
-  const parts = [d.expected === null ? null : `expected ${d.expected}`, d.received === null ? null : `received ${d.received}`].filter((p) => p !== null);
-  if (parts.length > 0) text += ` (${parts.join('; ')})`;
-  if (d.hint !== null) text += `. ${d.hint.charAt(0).toUpperCase()}${d.hint.slice(1)}`;
-  return text;
+  return renderAt(d, d.line === null ? d.file : `${d.file}:${d.line}`);
 }
 
-/** A summary line counting issues per code, then the first `cap` issues, then how many were left out. */
+function renderAt(d: DataIssue, where: string): string {
+  const message = d.field === null ? d.message : `${d.field}: ${d.message}`;
+  return renderText({ message, where: { file: where }, ...present({ expected: d.expected, received: d.received, hint: d.hint }) });
+}
+
+function present(parts: { expected: string | null; received: string | null; hint: string | null }): { expected?: string; received?: string; hint?: string } {
+  return Object.fromEntries(Object.entries(parts).filter(([, v]) => v !== null));
+}
+
+/**
+ * A summary line counting issues per code, then one line per issue, up to `cap` lines, then how many were left
+ * out. Issues that differ only in their line (50 unlabeled rows) share one line with their count and first lines.
+ */
 export function renderIssues(issues: readonly DataIssue[], cap = RENDER_CAP): string {
   const counts = new Map<DataIssueCode, number>();
   for (const d of issues) counts.set(d.code, (counts.get(d.code) ?? 0) + 1);
   const perCode = [...counts].map(([code, n]) => `${n.toLocaleString('en-US')} ${code}`).join(', ');
   const files = new Set(issues.map((d) => d.file));
   const [onlyFile] = files;
-  const inFile = files.size === 1 && onlyFile !== undefined ? ` in ${onlyFile}` : '';
+  const inFile = files.size === 1 && onlyFile !== undefined ? ` in ${printable(onlyFile)}` : '';
   const noun = issues.length === 1 ? 'problem' : 'problems';
   const lines = [`${issues.length.toLocaleString('en-US')} ${noun}${inFile} (${perCode}):`];
-  for (const d of issues.slice(0, cap)) lines.push(`  ${renderIssue(d)}`);
-  if (issues.length > cap) lines.push(`  … and ${(issues.length - cap).toLocaleString('en-US')} more`);
+  const groups = groupRepeats(issues);
+  let shown = 0;
+  for (const group of groups.slice(0, cap)) {
+    lines.push(`  ${renderGroup(group)}`);
+    shown += group.length;
+  }
+  if (issues.length > shown) lines.push(`  … and ${(issues.length - shown).toLocaleString('en-US')} more`);
   return lines.join('\n');
+}
+
+/** Issues alike but for their line, in order of first appearance. */
+function groupRepeats(issues: readonly DataIssue[]): DataIssue[][] {
+  const groups = new Map<string, DataIssue[]>();
+  for (const d of issues) {
+    const key = JSON.stringify([d.code, d.file, d.line === null, d.field, d.message, d.expected, d.received, d.hint]);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [d]);
+    else group.push(d);
+  }
+  return [...groups.values()];
+}
+
+function renderGroup(group: readonly DataIssue[]): string {
+  const [first] = group;
+  if (first === undefined) return '';
+  if (group.length === 1 || first.line === null) return renderIssue(first);
+  const shown = group.slice(0, LINES_SHOWN).map((d) => d.line).join(', ');
+  const more = group.length > LINES_SHOWN ? ', …' : '';
+  return renderAt(first, `${first.file}: ${group.length.toLocaleString('en-US')} rows (lines ${shown}${more})`);
 }
 
 /** A received value as it would be written in the file, cut short so one bad row cannot flood the report. */

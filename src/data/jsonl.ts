@@ -1,6 +1,6 @@
 // Reads a JSONL file line by line into raw rows: `{"id"?, "text", "lang", "labels"?}` one object a line.
-import { open } from 'node:fs/promises';
 import { issue, show, type DataIssue } from './issues.ts';
+import { invalidUtf8Issue, readTextLines } from './lines.ts';
 import type { FieldNames, RawRow, ReadResult } from './rows.ts';
 import { jsonErrorPosition } from './schema.ts';
 import { didYouMean } from './suggest.ts';
@@ -20,22 +20,19 @@ export const JSONL_FIELDS: FieldNames = {
   label: (task) => `labels.${task}`,
 };
 
-/** Streams the file (blank lines are skipped, not rows); the caller validates the rows. */
+/** Streams the file (blank lines are skipped, not rows; lines of invalid UTF-8 are issues); the caller validates the rows. */
 export async function readJsonl(file: string, options: JsonlOptions = {}): Promise<ReadResult> {
   const rows: RawRow[] = [];
   const issues: DataIssue[] = [];
-  const handle = await open(file, 'r');
-  try {
-    let line = 0;
-    for await (const raw of handle.readLines({ encoding: 'utf8' })) {
-      line++;
-      const text = line === 1 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
-      if (text.trim() === '') continue;
-      const row = parseLine(text, { file, line }, options, issues);
-      if (row !== null) rows.push(row);
+  for await (const { line, text: raw, invalid } of readTextLines(file)) {
+    if (invalid !== null) {
+      issues.push(invalidUtf8Issue({ file, line }, invalid));
+      continue;
     }
-  } finally {
-    await handle.close();
+    const text = line === 1 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
+    if (text.trim() === '') continue;
+    const row = parseLine(text, { file, line }, options, issues);
+    if (row !== null) rows.push(row);
   }
   return { rows, issues, fields: JSONL_FIELDS };
 }

@@ -1,5 +1,6 @@
 // The code tables of docs/errors.md, made from the registry so the documentation cannot drift from the code
 // (`npx tsx scripts/errors-doc.ts` rewrites them; a test checks they are current).
+import { DATA_ISSUE_CODES } from '../data/issues.ts';
 import { CODE_TABLES, EXIT_STATUS } from './registry.ts';
 import type { CodeTable } from './types.ts';
 
@@ -29,9 +30,16 @@ export function codeTablesMarkdown(): string {
   const sections = (Object.keys(CODE_TABLES) as (keyof typeof CODE_TABLES)[]).map((area) => {
     const codes: CodeTable = CODE_TABLES[area];
     const withHttp = Object.values(codes).some((e) => e.http !== undefined);
-    return `### ${TITLES[area]}\n\n${table(codes, withHttp)}`;
+    const section = `### ${TITLES[area]}\n\n${table(codes, withHttp)}`;
+    return area === 'data' ? `${section}\n\n${dataIssueTable()}` : section;
   });
   return [BEGIN, ...sections, END].join('\n\n');
+}
+
+/** The per-row codes inside DATA_INVALID (`details.issues[].code`), which are not registry codes of their own. */
+function dataIssueTable(): string {
+  const rows = Object.entries(DATA_ISSUE_CODES).map(([code, summary]) => `| \`${code}\` | ${summary} |`);
+  return ['#### Data issues: `details.issues[].code` of `DATA_INVALID`', '', '| issue code | when |', '|---|---|', ...rows].join('\n');
 }
 
 /** `doc` with its generated part replaced by the current one. */

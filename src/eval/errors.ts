@@ -1,68 +1,38 @@
-// Errors raised by the evaluation metrics: one class, a stable code, text rendered in one place.
+// How the metrics fail: XlmtErrors naming the API (and, for a task's report, the task). Arrays of the wrong shape
+// or type are BAD_ARGUMENT; a NaN or infinite probability or metric value is NON_FINITE.
+import { XlmtError, type ErrorData, type Where } from '../errors/index.ts';
 
-export type EvalErrorCode = 'SHAPE_MISMATCH' | 'BAD_LABEL' | 'TYPE_MISMATCH' | 'BAD_ARGUMENT' | 'EMPTY';
+/** The API that was called (`tuneThresholds`), or a fuller place such as `{ api: 'evaluateTask', task }`. */
+export type At = string | Where;
 
-export interface EvalErrorDetails {
-  readonly code: EvalErrorCode;
-  /** The API that raised it, such as `evaluateTask` or `tuneThresholds`. */
-  readonly where: string;
-  /** What went wrong, naming the task, array or argument. */
-  readonly problem: string;
-  readonly expected?: string;
-  readonly received?: string;
-  /** What the caller can do about it. */
-  readonly hint?: string;
+type Details = Pick<ErrorData, 'expected' | 'received' | 'hint'>;
+
+function where(at: At): Where {
+  return typeof at === 'string' ? { api: at } : at;
 }
 
-export class EvalError extends Error {
-  readonly code: EvalErrorCode;
-  readonly where: string;
-  readonly expected: string | undefined;
-  readonly received: string | undefined;
-
-  constructor(details: EvalErrorDetails) {
-    super(render(details));
-    this.name = 'EvalError';
-    this.code = details.code;
-    this.where = details.where;
-    this.expected = details.expected;
-    this.received = details.received;
-  }
+export function badArgument(at: At, message: string, details: Details = {}): XlmtError {
+  return new XlmtError({ code: 'BAD_ARGUMENT', message, where: where(at), ...details });
 }
 
-function render(d: EvalErrorDetails): string {
-  let text = `${d.where}: ${d.problem}`;
-  if (d.expected !== undefined || d.received !== undefined) {
-    text += ` (expected ${d.expected ?? '?'}, received ${d.received ?? '?'})`;
-  }
-  if (d.hint !== undefined) text += `. ${d.hint}`;
-  return text;
+export function nonFinite(at: At, message: string, details: Details = {}): XlmtError {
+  return new XlmtError({ code: 'NON_FINITE', message, where: where(at), ...details });
 }
 
-/** Throws SHAPE_MISMATCH unless `data` holds rows × cols values. */
-export function checkMatrix(where: string, name: string, data: ArrayLike<number>, rows: number, cols: number): void {
+/** Throws BAD_ARGUMENT unless `data` holds rows × cols values. */
+export function checkMatrix(at: At, name: string, data: ArrayLike<number>, rows: number, cols: number): void {
   if (data.length !== rows * cols) {
-    throw new EvalError({
-      code: 'SHAPE_MISMATCH',
-      where,
-      problem: `${name} has the wrong number of values for [${rows}, ${cols}]`,
-      expected: String(rows * cols),
-      received: String(data.length),
-    });
+    throw badArgument(at, `${name} has the wrong number of values for [${rows}, ${cols}]`, { expected: String(rows * cols), received: String(data.length) });
   }
 }
 
 /** Throws BAD_ARGUMENT unless `count` is a positive integer. */
-export function checkLabelCount(where: string, count: number): void {
-  if (!Number.isInteger(count) || count < 1) {
-    throw new EvalError({ code: 'BAD_ARGUMENT', where, problem: 'invalid label count', expected: 'an integer >= 1', received: String(count) });
-  }
+export function checkLabelCount(at: At, count: number): void {
+  if (!Number.isInteger(count) || count < 1) throw badArgument(at, 'invalid label count', { expected: 'an integer >= 1', received: String(count) });
 }
 
-/** Throws BAD_LABEL unless every value of a 0/1 matrix is 0 or 1. */
-export function checkBinary(where: string, name: string, data: Uint8Array): void {
+/** Throws BAD_ARGUMENT unless every value of a 0/1 matrix is 0 or 1. */
+export function checkBinary(at: At, name: string, data: Uint8Array): void {
   const bad = data.findIndex((v) => v > 1);
-  if (bad >= 0) {
-    throw new EvalError({ code: 'BAD_LABEL', where, problem: `${name}[${bad}] is not 0 or 1`, expected: '0 or 1', received: String(data[bad]) });
-  }
+  if (bad >= 0) throw badArgument(at, `${name}[${bad}] is not 0 or 1`, { expected: '0 or 1', received: String(data[bad]) });
 }

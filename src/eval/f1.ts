@@ -9,7 +9,7 @@
 //     sklearn's f1_score(average='macro') does for multiclass input without `labels=` (it averages the labels in
 //     y_true ∪ y_pred); for multilabel input it equals f1_score(..., labels=<the present columns>).
 //   - with no present label at all, macro-F1 is NaN: there is nothing to average, and a number would hide that.
-import { EvalError, checkBinary, checkLabelCount, checkMatrix } from './errors.ts';
+import { badArgument, checkBinary, checkLabelCount, checkMatrix, type At } from './errors.ts';
 
 /** True positives, false positives and false negatives of one label. */
 export interface LabelCounts {
@@ -38,13 +38,7 @@ export function confusionMatrix(gold: ArrayLike<number>, predicted: ArrayLike<nu
   const where = 'confusionMatrix';
   checkLabelCount(where, numLabels);
   if (gold.length !== predicted.length) {
-    throw new EvalError({
-      code: 'SHAPE_MISMATCH',
-      where,
-      problem: 'gold and predicted label lists differ in length',
-      expected: String(gold.length),
-      received: String(predicted.length),
-    });
+    throw badArgument(where, 'gold and predicted label lists differ in length', { expected: String(gold.length), received: String(predicted.length) });
   }
   const counts = Array.from({ length: numLabels }, () => new Array<number>(numLabels).fill(0));
   for (let i = 0; i < gold.length; i++) {
@@ -62,13 +56,7 @@ export function countsFromConfusion(confusion: readonly (readonly number[])[]): 
   for (let k = 0; k < n; k++) {
     const row = confusion[k]!;
     if (row.length !== n) {
-      throw new EvalError({
-        code: 'SHAPE_MISMATCH',
-        where: 'countsFromConfusion',
-        problem: `row ${k} of the confusion matrix has the wrong length`,
-        expected: String(n),
-        received: String(row.length),
-      });
+      throw badArgument('countsFromConfusion', `row ${k} of the confusion matrix has the wrong length`, { expected: String(n), received: String(row.length) });
     }
     const tp = row[k]!;
     let rowSum = 0;
@@ -183,15 +171,9 @@ function ratio(num: number, den: number): number {
   return den === 0 ? 0 : num / den;
 }
 
-function checkIndex(where: string, name: string, i: number, value: number, numLabels: number): number {
+function checkIndex(where: At, name: string, i: number, value: number, numLabels: number): number {
   if (!Number.isInteger(value) || value < 0 || value >= numLabels) {
-    throw new EvalError({
-      code: 'BAD_LABEL',
-      where,
-      problem: `${name} label of example ${i} is out of range`,
-      expected: `an integer in [0, ${numLabels})`,
-      received: String(value),
-    });
+    throw badArgument(where, `${name} label of example ${i} is out of range`, { expected: `an integer in [0, ${numLabels})`, received: String(value) });
   }
   return value;
 }

@@ -34,6 +34,7 @@ export {
   type MultiTaskSummary,
   type TaskReport,
   type TaskScore,
+  type ThresholdSource,
 } from './report.ts';
 export { studentTCdf, studentTQuantile } from './student-t.ts';
 export {
@@ -56,4 +57,3 @@ export {
   type ComparisonRow,
   type ComparisonTable,
 } from './tables.ts';
-export { EvalError, type EvalErrorCode, type EvalErrorDetails } from './errors.ts';

@@ -4,7 +4,7 @@
 // the task's labels that are gold or predicted among those examples. A label a language never has and the model
 // never predicts there is left out (sklearn's macro average over y_true ∪ y_pred of the subset); one the model
 // predicts there without any gold occurrence counts as F1 = 0. `labels` in each entry says how many were averaged.
-import { EvalError, checkBinary, checkMatrix } from './errors.ts';
+import { badArgument, checkBinary, checkMatrix, nonFinite, type At } from './errors.ts';
 import {
   accuracy,
   confusionMatrix,
@@ -61,11 +61,28 @@ export interface TaskReport {
   readonly confusion: Confusion | null;
   /** Multilabel only: the threshold each label was cut at; null for multiclass tasks. */
   readonly thresholds: number[] | null;
+  /** Multilabel only: where the thresholds came from, and whether that makes the scores optimistic; null for multiclass. */
+  readonly thresholdSource: ThresholdSource | null;
+}
+
+/**
+ * Where a multilabel task's thresholds came from. Thresholds tuned on the very examples that are scored fit
+ * that sample's noise, so its F1 figures are optimistic (upper bounds): held-out data gives unbiased ones.
+ */
+export interface ThresholdSource {
+  /** 'tuned': on the examples scored; 'given': fixed beforehand (stored with the model); 'default': 0.5 for every label. */
+  readonly kind: 'tuned' | 'given' | 'default';
+  /** The data file they were tuned on, when known. */
+  readonly tunedOn: string | null;
+  /** They were tuned on the examples scored (here, or at training on this same file): the scores are optimistic. */
+  readonly optimistic: boolean;
 }
 
 export interface EvaluateOptions {
   /** Multilabel only: one threshold per label, typically from tuneThresholds on dev. Default 0.5 for every label. */
   readonly thresholds?: readonly number[];
+  /** Multilabel only: where `thresholds` came from. Default: 'given' (unknown origin) with thresholds, else 'default'. */
+  readonly thresholdSource?: ThresholdSource;
 }
 
 export interface TaskScore {
@@ -80,18 +97,18 @@ export interface MultiTaskSummary {
 }
 
 export function evaluateTask(task: Task, predictions: TaskPredictions, options: EvaluateOptions = {}): TaskReport {
-  const where = `evaluateTask(${task.name})`;
+  const where: At = { api: 'evaluateTask', task: task.name };
   if (predictions.type !== task.type) {
-    throw new EvalError({ code: 'TYPE_MISMATCH', where, problem: 'predictions do not match the task type', expected: task.type, received: predictions.type });
+    throw badArgument(where, 'predictions do not match the task type', { expected: task.type, received: predictions.type });
   }
   if (task.labels.length === 0) {
-    throw new EvalError({ code: 'BAD_ARGUMENT', where, problem: 'the task has no labels', expected: 'at least one label', received: '[]' });
+    throw badArgument(where, 'the task has no labels', { expected: 'at least one label', received: '[]' });
   }
   const n = predictions.langs.length;
   checkMatrix(where, 'probs', predictions.probs, n, task.labels.length);
   const bad = predictions.probs.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) {
-    throw new EvalError({ code: 'BAD_ARGUMENT', where, problem: `probs[${bad}] is not finite`, expected: 'a probability', received: String(predictions.probs[bad]) });
+    throw nonFinite(where, `probs[${bad}] is not finite`, { expected: 'a probability', received: String(predictions.probs[bad]) });
   }
   return predictions.type === 'multiclass' ? evaluateMulticlass(where, task, predictions, options) : evaluateMultilabel(where, task, predictions, options);
 }
@@ -99,21 +116,21 @@ export function evaluateTask(task: Task, predictions: TaskPredictions, options: 
 /** Mean macro-F1 over tasks; NaN if any task's macro-F1 is, so a degenerate dev set cannot pass unnoticed. */
 export function summarizeTasks(reports: readonly TaskReport[]): MultiTaskSummary {
   if (reports.length === 0) {
-    throw new EvalError({ code: 'EMPTY', where: 'summarizeTasks', problem: 'no task reports', expected: 'at least one', received: '0' });
+    throw badArgument('summarizeTasks', 'no task reports', { expected: 'at least one', received: '0' });
   }
   const tasks = reports.map((r) => ({ task: r.task, macroF1: r.macroF1 }));
   const meanMacroF1 = tasks.reduce((sum, t) => sum + t.macroF1, 0) / tasks.length;
   return { meanMacroF1, tasks };
 }
 
-function evaluateMulticlass(where: string, task: Task, p: MulticlassPredictions, options: EvaluateOptions): TaskReport {
-  if (options.thresholds !== undefined) {
-    throw new EvalError({ code: 'BAD_ARGUMENT', where, problem: 'thresholds apply to multilabel tasks only', expected: 'no thresholds', received: `${options.thresholds.length} thresholds` });
+function evaluateMulticlass(where: At, task: Task, p: MulticlassPredictions, options: EvaluateOptions): TaskReport {
+  if (options.thresholds !== undefined || options.thresholdSource !== undefined) {
+    throw badArgument(where, 'thresholds apply to multilabel tasks only', { expected: 'no thresholds', received: `${options.thresholds?.length ?? 0} thresholds` });
   }
   const numLabels = task.labels.length;
   const n = p.langs.length;
   if (p.gold.length !== n) {
-    throw new EvalError({ code: 'SHAPE_MISMATCH', where, problem: 'gold has the wrong number of examples', expected: String(n), received: String(p.gold.length) });
+    throw badArgument(where, 'gold has the wrong number of examples', { expected: String(n), received: String(p.gold.length) });
   }
   const predicted = argmaxRows(p.probs, numLabels);
   const confusion = confusionMatrix(p.gold, predicted, numLabels);
@@ -128,10 +145,11 @@ function evaluateMulticlass(where: string, task: Task, p: MulticlassPredictions,
     perLanguage,
     confusion: { labels: [...task.labels], counts: confusion },
     thresholds: null,
+    thresholdSource: null,
   };
 }
 
-function evaluateMultilabel(where: string, task: Task, p: MultilabelPredictions, options: EvaluateOptions): TaskReport {
+function evaluateMultilabel(where: At, task: Task, p: MultilabelPredictions, options: EvaluateOptions): TaskReport {
   const numLabels = task.labels.length;
   const n = p.langs.length;
   checkMatrix(where, 'gold', p.gold, n, numLabels);
@@ -149,6 +167,7 @@ function evaluateMultilabel(where: string, task: Task, p: MultilabelPredictions,
     perLanguage,
     confusion: null,
     thresholds,
+    thresholdSource: options.thresholdSource ?? { kind: options.thresholds === undefined ? 'default' : 'given', tunedOn: null, optimistic: false },
   };
 }
 

@@ -7,7 +7,7 @@
 //     two terms. Needs at least two runs on each side: one run says nothing about its own spread.
 //   - paired (seed i of x was trained like seed i of r): the per-seed degradations d_i = (r_i − x_i) / r_i × 100
 //     are summarized like any runs, so the estimate is their mean (not the ratio of means).
-import { EvalError } from './errors.ts';
+import { badArgument, nonFinite, type At } from './errors.ts';
 import { studentTQuantile } from './student-t.ts';
 
 export interface ConfidenceInterval {
@@ -71,7 +71,7 @@ export function summarizeRuns(values: readonly number[], confidence = 0.95): Run
 /** (reference − value) / reference × 100. */
 export function relativeDegradation(reference: number, value: number): number {
   if (reference === 0 || !Number.isFinite(reference)) {
-    throw new EvalError({ code: 'BAD_ARGUMENT', where: 'relativeDegradation', problem: 'the reference must be finite and non-zero', expected: 'a non-zero number', received: String(reference) });
+    throw badArgument('relativeDegradation', 'the reference must be finite and non-zero', { expected: 'a non-zero number', received: String(reference) });
   }
   return ((reference - value) / reference) * 100;
 }
@@ -85,14 +85,9 @@ export function degradation(referenceRuns: readonly number[], runs: readonly num
   checkConfidence(where, confidence);
   if (options.paired === true) {
     if (referenceRuns.length !== runs.length) {
-      throw new EvalError({
-        code: 'SHAPE_MISMATCH',
-        where,
-        problem: 'paired runs need the same number of runs on both sides',
-        expected: String(referenceRuns.length),
+      throw badArgument(where, 'paired runs need the same number of runs on both sides', { expected: String(referenceRuns.length),
         received: String(runs.length),
-        hint: 'Pass paired: false when the seeds do not match',
-      });
+        hint: 'Pass paired: false when the seeds do not match' });
     }
     const perSeed = runs.map((x, i) => relativeDegradation(referenceRuns[i]!, x));
     const s = summarizeRuns(perSeed, confidence);
@@ -116,18 +111,18 @@ function interval(center: number, standardError: number, df: number, confidence:
   return { low: center - halfWidth, high: center + halfWidth, halfWidth, df };
 }
 
-function checkRuns(where: string, values: readonly number[], min: number): void {
+function checkRuns(where: At, values: readonly number[], min: number): void {
   if (values.length < min) {
-    throw new EvalError({ code: 'EMPTY', where, problem: 'too few runs', expected: `at least ${min}`, received: String(values.length) });
+    throw badArgument(where, 'too few runs', { expected: `at least ${min}`, received: String(values.length) });
   }
   const bad = values.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) {
-    throw new EvalError({ code: 'BAD_ARGUMENT', where, problem: `run ${bad} is not a finite number`, expected: 'a finite metric value', received: String(values[bad]) });
+    throw nonFinite(where, `run ${bad} is not a finite number`, { expected: 'a finite metric value', received: String(values[bad]) });
   }
 }
 
-function checkConfidence(where: string, confidence: number): void {
+function checkConfidence(where: At, confidence: number): void {
   if (!(confidence > 0 && confidence < 1)) {
-    throw new EvalError({ code: 'BAD_ARGUMENT', where, problem: 'invalid confidence level', expected: 'a number in (0, 1)', received: String(confidence) });
+    throw badArgument(where, 'invalid confidence level', { expected: 'a number in (0, 1)', received: String(confidence) });
   }
 }

@@ -3,7 +3,7 @@
 // Welch's degrees of freedom are fractional, so a table of integer df would not do; the CDF is computed as in
 // Numerical Recipes (Lentz's continued fraction for I_x(a, b), Lanczos for log Γ) to about 1e-12, and the quantile
 // is found by bisection on the CDF, which is monotone, so it cannot diverge.
-import { EvalError } from './errors.ts';
+import { badArgument } from './errors.ts';
 
 /** P(T <= t) for T ~ Student's t with `df` > 0 degrees of freedom. */
 export function studentTCdf(t: number, df: number): number {
@@ -19,7 +19,7 @@ export function studentTCdf(t: number, df: number): number {
 export function studentTQuantile(p: number, df: number): number {
   checkDf('studentTQuantile', df);
   if (!(p > 0 && p < 1)) {
-    throw new EvalError({ code: 'BAD_ARGUMENT', where: 'studentTQuantile', problem: 'invalid probability', expected: 'a number in (0, 1)', received: String(p) });
+    throw badArgument('studentTQuantile', 'invalid probability', { expected: 'a number in (0, 1)', received: String(p) });
   }
   if (p === 0.5) return 0;
   if (p < 0.5) return -studentTQuantile(1 - p, df);
@@ -94,6 +94,6 @@ function logGamma(x: number): number {
 
 function checkDf(where: string, df: number): void {
   if (!(df > 0) || !Number.isFinite(df)) {
-    throw new EvalError({ code: 'BAD_ARGUMENT', where, problem: 'invalid degrees of freedom', expected: 'a finite number > 0', received: String(df) });
+    throw badArgument(where, 'invalid degrees of freedom', { expected: 'a finite number > 0', received: String(df) });
   }
 }

@@ -3,7 +3,7 @@
 // Metric values (F1, accuracy) are fractions and print ×100 with one decimal ("0.8532" → "85.3"); relative
 // degradations are already percentages and print with one decimal as they are. Missing cells print "-", NaN "n/a".
 // Columns are padded so the raw text lines up; the first column is left-aligned, the numbers right-aligned.
-import { EvalError } from './errors.ts';
+import { badArgument } from './errors.ts';
 import type { TaskReport } from './report.ts';
 import { degradation, summarizeRuns, type Degradation, type RunSummary } from './stats.ts';
 
@@ -49,7 +49,7 @@ export function formatDegradation(d: Degradation): string {
  */
 export function taskLanguageTable(reports: readonly TaskReport[]): string {
   if (reports.length === 0) {
-    throw new EvalError({ code: 'EMPTY', where: 'taskLanguageTable', problem: 'no task reports', expected: 'at least one', received: '0' });
+    throw badArgument('taskLanguageTable', 'no task reports', { expected: 'at least one', received: '0' });
   }
   const langs = [...new Set(reports.flatMap((r) => r.perLanguage.map((l) => l.lang)))].sort(byCodeUnit);
   const values = reports.map((r) => [
@@ -72,7 +72,7 @@ export function taskLanguageTable(reports: readonly TaskReport[]): string {
 export function comparisonTable(table: ComparisonTable): string {
   const [reference, ...others] = table.variants;
   if (reference === undefined) {
-    throw new EvalError({ code: 'EMPTY', where: 'comparisonTable', problem: 'no variants', expected: 'at least one', received: '0' });
+    throw badArgument('comparisonTable', 'no variants', { expected: 'at least one', received: '0' });
   }
   const confidence = table.confidence ?? 0.95;
   const header = [table.rowHeader, reference, ...others.flatMap((v) => [v, `Δ% ${v}`])];

@@ -4,7 +4,7 @@
 // Candidate cuts are, by default, 0 and the midpoints between consecutive distinct values of {0} ∪ the dev
 // probabilities, so every distinct way of splitting dev is tried once and a cut never sits on a dev probability;
 // a grid can be passed instead. Ties in F1 go to the cut nearest 0.5 (the untuned default), then to the higher cut.
-import { EvalError, checkBinary, checkLabelCount, checkMatrix } from './errors.ts';
+import { badArgument, checkBinary, checkLabelCount, checkMatrix, nonFinite } from './errors.ts';
 import { f1Score, macroF1, multilabelCounts, type LabelCounts } from './f1.ts';
 
 /** The threshold of a label that cannot be tuned, and the tie-breaking target. */
@@ -125,7 +125,7 @@ function candidateCuts(where: string, scores: readonly number[], options: Thresh
   const candidates = options.candidates ?? 'midpoints';
   if (candidates !== 'midpoints') {
     if (candidates.length === 0 || candidates.some((c) => !Number.isFinite(c))) {
-      throw new EvalError({ code: 'BAD_ARGUMENT', where, problem: 'invalid threshold grid', expected: 'a non-empty list of finite numbers', received: `[${candidates.join(', ')}]` });
+      throw badArgument(where, 'invalid threshold grid', { expected: 'a non-empty list of finite numbers', received: `[${candidates.join(', ')}]` });
     }
     return [...new Set(candidates)].sort((a, b) => b - a);
   }
@@ -150,7 +150,7 @@ function checkInputs(where: string, gold: Uint8Array, probs: ArrayLike<number>, 
   checkBinary(where, 'gold', gold);
   for (let i = 0; i < probs.length; i++) {
     if (!Number.isFinite(probs[i]!)) {
-      throw new EvalError({ code: 'BAD_ARGUMENT', where, problem: `probs[${i}] is not finite`, expected: 'a probability', received: String(probs[i]) });
+      throw nonFinite(where, `probs[${i}] is not finite`, { expected: 'a probability', received: String(probs[i]) });
     }
   }
   return n;
@@ -158,12 +158,6 @@ function checkInputs(where: string, gold: Uint8Array, probs: ArrayLike<number>, 
 
 function checkThresholds(where: string, thresholds: readonly number[], numLabels: number): void {
   if (thresholds.length !== numLabels || thresholds.some((t) => Number.isNaN(t))) {
-    throw new EvalError({
-      code: 'SHAPE_MISMATCH',
-      where,
-      problem: 'need one threshold per label',
-      expected: `${numLabels} numbers`,
-      received: `[${thresholds.join(', ')}]`,
-    });
+    throw badArgument(where, 'need one threshold per label', { expected: `${numLabels} numbers`, received: `[${thresholds.join(', ')}]` });
   }
 }

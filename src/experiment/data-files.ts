@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { taskSchemaToJson, type Example, type TaskSchema } from '../data/index.ts';
-import { ExperimentError } from './errors.ts';
+import { XlmtError } from '../errors/index.ts';
 import type { DataSubset } from './plan.ts';
 
 export interface SubsetFiles {
@@ -32,7 +32,7 @@ export function exampleLine(e: Example, schema: TaskSchema): string {
 
 function name(labels: readonly string[], index: number): string {
   const label = labels[index];
-  if (label === undefined) throw new Error(`label index ${index} is out of range (${labels.length} labels)`);
+  if (label === undefined) throw new XlmtError({ code: 'INTERNAL', message: `label index ${index} is out of range (${labels.length} labels)`, where: { api: 'exampleLine' } });
   return label;
 }
 
@@ -53,12 +53,8 @@ export async function writeSubset(root: string, subset: DataSubset, trained: boo
   const changed = keys.filter((k) => !existsSync(files[k]) || readFileSync(files[k], 'utf8') !== wanted[k]);
   const replaced = changed.filter((k) => existsSync(files[k]));
   if (trained && replaced.length > 0) {
-    throw new ExperimentError({
-      code: 'DATA_CHANGED',
-      where: files[replaced[0] as keyof SubsetFiles],
-      problem: 'the filtered data differs from the file earlier runs of this experiment trained on (the source data, --tasks or --languages changed)',
-      hint: `Use another --out, or delete ${join(root, 'runs')} to train again on the new data`,
-    });
+    throw new XlmtError({ code: 'INPUT_CHANGED', where: { file: files[replaced[0] as keyof SubsetFiles] }, message: 'the filtered data differs from the file earlier runs of this experiment trained on (the source data, --tasks or --languages changed)',
+      hint: `Use another --out, or delete ${join(root, 'runs')} to train again on the new data` });
   }
   for (const k of changed) {
     await mkdir(dirname(files[k]), { recursive: true });

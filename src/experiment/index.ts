@@ -1,5 +1,4 @@
 // The experiment API: the paper's comparisons (multi-task vs single-task, cross-lingual vs monolingual) as one call.
-export { ExperimentError, type ExperimentErrorCode, type ExperimentErrorDetails } from './errors.ts';
 export { COMPARISONS, checkSeeds, parseComparisons, parseList, parseSeeds, type Comparison } from './options.ts';
 export {
   DEFAULT_MIN_ROWS,

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { makeSchema, type Example, type TaskSchema } from '../data/index.ts';
 import { didYouMean, oneOf } from '../data/suggest.ts';
-import { ExperimentError } from './errors.ts';
+import { XlmtError } from '../errors/index.ts';
 import { checkSeeds, type Comparison } from './options.ts';
 
 export type Variant = 'multi-task' | 'single-task' | 'monolingual';
@@ -79,10 +79,10 @@ const PATH_SAFE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export function planExperiment(schema: TaskSchema, train: readonly Example[], dev: readonly Example[], options: ExperimentOptions): ExperimentPlan {
   const seeds = checkSeeds(options.seeds);
   if (options.compare.length === 0) {
-    throw new ExperimentError({ code: 'BAD_OPTION', where: '--compare', problem: 'no comparison', expected: '"crosslingual", "multitask" or both', received: 'nothing' });
+    throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--compare' }, message: 'no comparison', expected: '"crosslingual", "multitask" or both', received: 'nothing' });
   }
   if (!Number.isInteger(options.minRows) || options.minRows < 1) {
-    throw new ExperimentError({ code: 'BAD_OPTION', where: '--min-rows', problem: 'not a row count', expected: 'an integer >= 1', received: String(options.minRows) });
+    throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--min-rows' }, message: 'not a row count', expected: 'an integer >= 1', received: String(options.minRows) });
   }
   const compare = [...new Set(options.compare)];
   const tasks = selectTasks(schema, options.tasks);
@@ -94,15 +94,15 @@ export function planExperiment(schema: TaskSchema, train: readonly Example[], de
   const devRows = filterRows(dev, taskSet, langSet);
   checkTaskData(tasks, trainRows, devRows);
   if (compare.includes('multitask') && tasks.length < 2) {
-    throw new ExperimentError({ code: 'CANNOT_COMPARE', where: '--compare multitask', problem: `multi-task against single-task needs at least two tasks, the selection has ${tasks.length}`, received: tasks.join(', '), hint: `Select two or more of ${oneOf(schema.tasks.map((t) => t.name))} with --tasks, or use --compare crosslingual` });
+    throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--compare' }, message: `multi-task against single-task needs at least two tasks, the selection has ${tasks.length}`, received: tasks.join(', '), hint: `Select two or more of ${oneOf(schema.tasks.map((t) => t.name))} with --tasks, or use --compare crosslingual` });
   }
   if (compare.includes('crosslingual')) {
     if (languages.length < 2) {
-      throw new ExperimentError({ code: 'CANNOT_COMPARE', where: '--compare crosslingual', problem: `cross-lingual against monolingual needs at least two languages, the selection has ${languages.length}`, received: languages.join(', '), hint: `Select two or more of ${oneOf(trainLangs)} with --languages, or use --compare multitask` });
+      throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--compare' }, message: `cross-lingual against monolingual needs at least two languages, the selection has ${languages.length}`, received: languages.join(', '), hint: `Select two or more of ${oneOf(trainLangs)} with --languages, or use --compare multitask` });
     }
     const unsafe = languages.find((l) => !PATH_SAFE.test(l));
     if (unsafe !== undefined) {
-      throw new ExperimentError({ code: 'BAD_OPTION', where: 'language codes', problem: `language "${unsafe}" cannot name a run directory`, expected: 'letters, digits, "_", "-", "."', received: JSON.stringify(unsafe), hint: 'Leave it out with --languages' });
+      throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--languages' }, message: `language "${unsafe}" cannot name a run directory`, expected: 'letters, digits, "_", "-", "."', received: JSON.stringify(unsafe), hint: 'Leave it out with --languages' });
     }
   }
 
@@ -130,7 +130,7 @@ export function planExperiment(schema: TaskSchema, train: readonly Example[], de
       }
     }
     if (monolingual.length === 0) {
-      throw new ExperimentError({ code: 'CANNOT_COMPARE', where: '--compare crosslingual', problem: 'no (task, language) has enough data for a monolingual model', received: skipped.map((s) => `${s.task}/${s.lang}: ${s.reason}`).join('; '), hint: 'Lower --min-rows or add data' });
+      throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--compare' }, message: 'no (task, language) has enough data for a monolingual model', received: skipped.map((s) => `${s.task}/${s.lang}: ${s.reason}`).join('; '), hint: 'Lower --min-rows or add data' });
     }
   }
 
@@ -155,7 +155,7 @@ function selectTasks(schema: TaskSchema, wanted: readonly string[] | undefined):
   const unknown = wanted.find((t) => !schema.byName.has(t));
   if (unknown !== undefined) {
     const hint = didYouMean(unknown, all);
-    throw new ExperimentError({ code: 'UNKNOWN_TASK', where: '--tasks', problem: `unknown task "${unknown}"`, expected: oneOf(all), received: JSON.stringify(unknown), ...(hint ? { hint: capitalize(hint) } : {}) });
+    throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--tasks' }, message: `unknown task "${unknown}"`, expected: oneOf(all), received: JSON.stringify(unknown), ...(hint ? { hint: capitalize(hint) } : {}) });
   }
   return all.filter((t) => wanted.includes(t));
 }
@@ -165,7 +165,7 @@ function selectLanguages(known: readonly string[], wanted: readonly string[] | u
   const unknown = wanted.find((l) => !known.includes(l));
   if (unknown !== undefined) {
     const hint = didYouMean(unknown, known);
-    throw new ExperimentError({ code: 'UNKNOWN_LANGUAGE', where: '--languages', problem: `no training row has language "${unknown}"`, expected: oneOf(known), received: JSON.stringify(unknown), ...(hint ? { hint: capitalize(hint) } : {}) });
+    throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--languages' }, message: `no training row has language "${unknown}"`, expected: oneOf(known), received: JSON.stringify(unknown), ...(hint ? { hint: capitalize(hint) } : {}) });
   }
   return sortedUnique(wanted);
 }
@@ -175,7 +175,7 @@ function checkTaskData(tasks: readonly string[], train: readonly Example[], dev:
   for (const [rows, file] of [[train, 'train'], [dev, 'dev']] as const) {
     const empty = tasks.filter((t) => !rows.some((e) => e.labels.has(t)));
     if (empty.length > 0) {
-      throw new ExperimentError({ code: 'NO_DATA', where: `${file} data`, problem: `no ${file} row in the selected languages is labeled for ${empty.map((t) => `"${t}"`).join(', ')}`, hint: 'Leave the task out with --tasks, or select languages that have it with --languages' });
+      throw new XlmtError({ code: 'NO_LABELED_EXAMPLES', where: { field: file }, message: `no ${file} row in the selected languages is labeled for ${empty.map((t) => `"${t}"`).join(', ')}`, hint: 'Leave the task out with --tasks, or select languages that have it with --languages' });
     }
   }
 }

@@ -53,7 +53,8 @@ export function renderReport(r: ExperimentResults): string {
     `- **training**: ${s.epochs} epochs, batch ${s.batchSize}${s.accumulation > 1 ? ` × ${s.accumulation}` : ''}, lr ${s.lr} (${s.schedule} schedule, ${Math.round(s.warmupRatio * 100)}% warm-up), max length ${s.maxLength}, ${s.pooling} pooling, ${s.patience === 0 ? 'no early stopping' : `patience ${s.patience}`}; each run keeps its best epoch on dev`,
     `- **runs**: ${r.runs.length} (${trained} trained now, ${r.runs.length - trained} finished earlier), under \`${r.out}/runs/\``,
     '',
-    'Scores are dev macro-F1 × 100 of each run\'s kept model, multilabel thresholds tuned on its own dev file. ' +
+    'Scores are dev macro-F1 × 100 of each run\'s kept model, multilabel thresholds tuned on its own dev file: ' +
+      'multilabel scores are therefore optimistic, alike for every variant, so the comparisons stand but the absolute figures are upper bounds. ' +
       '**Δ%** is the relative degradation against the reference (first) column, (reference − variant) / reference × 100: ' +
       'positive means the variant scores lower than the reference, negative higher. Its ± is a 95% interval (delta method, Welch df).',
   ];

@@ -9,8 +9,9 @@ import { evaluateModel } from '../train/assess.ts';
 import { parseTrainConfig, type TrainConfig } from '../train/config.ts';
 import { runTraining, type RunResult } from '../train/run.ts';
 import { readingOptions } from '../train/setup.ts';
+import { checkOutputDir, claimOutputDir, inputsOf, type OutputSpec } from '../util/output-dir.ts';
 import { writeSubset, type SubsetFiles } from './data-files.ts';
-import { ExperimentError } from './errors.ts';
+import { XlmtError } from '../errors/index.ts';
 import { modelSize } from './model-size.ts';
 import { planExperiment, type ExperimentOptions, type PlannedRun } from './plan.ts';
 import { renderReport, type DataRecord, type ExperimentResults } from './report.ts';
@@ -52,8 +53,14 @@ export async function runExperiment(base: TrainConfig, settings: ExperimentSetti
   const { out } = settings;
   const devFile = base.dev;
   if (devFile === undefined) {
-    throw new ExperimentError({ code: 'NO_DATA', where: 'the base configuration', problem: 'no dev file: every comparison is made on dev scores', hint: 'Add "dev" to the configuration or pass --dev FILE' });
+    throw new XlmtError({ code: 'CONFIG_INVALID', where: { field: 'dev' }, message: 'no dev file: every comparison is made on dev scores', hint: 'Add "dev" to the configuration or pass --dev FILE' });
   }
+  const output: OutputSpec = {
+    command: 'experiment',
+    path: out,
+    inputs: inputsOf({ '--train': base.train, '--dev': devFile, '--tasks': base.tasks, '--tokenizer': base.tokenizer, '--init': base.init, '--teacher': base.teacher }),
+  };
+  checkOutputDir(output, 'write into');
   const givenSchema = base.tasks === undefined ? undefined : await loadTaskSchema(base.tasks);
   const reading = readingOptions(base);
   const train = await loadDataset(base.train, givenSchema === undefined ? reading : { ...reading, schema: givenSchema });
@@ -68,6 +75,7 @@ export async function runExperiment(base: TrainConfig, settings: ExperimentSetti
   const unseen = Object.entries(plan.unseenDevLanguages);
   if (unseen.length > 0) events.log(`dev rows left out, their languages have no training rows: ${unseen.map(([l, n]) => `${l} ${n}`).join(', ')}`);
 
+  await claimOutputDir(output);
   const files = new Map<string, SubsetFiles>();
   const data: DataRecord[] = [];
   for (const subset of plan.data) {

@@ -1,11 +1,13 @@
 // Every export checks itself against the model it came from: the reference graph (the training graph's forward
 // pass, unfused, fp32) and the exported graph score the same inputs. An fp32 export must match within
-// FP32_TOLERANCE or it is not written; an int8 export reports how far its probabilities moved, how often its
-// decisions changed, and the macro-F1 change on a labeled sample.
+// FP32_TOLERANCE, and no export may give NaN or Inf, or it is not written (EXPORT_CHECK_FAILED); an int8 export
+// reports how far its probabilities moved, how often its decisions changed, and the macro-F1 change on a
+// labeled sample.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { serialize } from '../builder/serialize.ts';
 import { loadDataset, type Dataset } from '../data/index.ts';
+import { XlmtError } from '../errors/index.ts';
 import { batchedProbabilities } from '../infer/batching.ts';
 import { decide, type TaskInfo } from '../infer/types.ts';
 import { ModelFile } from '../runtime/model-file.ts';
@@ -48,13 +50,6 @@ export interface ExportCheck {
   readonly tasks: readonly TaskCheck[];
 }
 
-export class ExportCheckError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ExportCheckError';
-  }
-}
-
 /** The dev file of the run a model came from (`RUN/best` → RUN/config.json's dev), when it still exists. */
 export function runDevFile(modelDir: string): string | undefined {
   const config = join(dirname(modelDir), 'config.json');
@@ -95,17 +90,24 @@ export async function checkExport(model: TrainedModel, exported: Uint8Array, opt
   }
   const ids = dataset ? [...(await encodeExamples(model.tokenizer, dataset, model.meta.maxLength)).ids] : randomIds(model, 64);
   const tasks: TaskInfo[] = model.schema.tasks.map((t) => ({ name: t.name, type: t.type, labels: t.labels, ...(model.meta.thresholds[t.name] ? { thresholds: model.meta.thresholds[t.name] as number[] } : {}) }));
-  const reference = await ModelFile.load(serialize(referenceInferenceGraph(model.hf.encoder, model.schema.tasks, { pooling: model.meta.pooling, headStyle: model.meta.headStyle, positions: model.meta.positions }), { params: model.params }), { threads: options.threads }, 'reference graph');
+  const referenceGraph = referenceInferenceGraph(model.hf.encoder, model.schema.tasks, { pooling: model.meta.pooling, headStyle: model.meta.headStyle, positions: model.meta.positions });
+  const reference = await ModelFile.load(serialize(referenceGraph, { params: model.params }), { threads: options.threads }, `reference graph of ${options.modelDir}`);
   const candidate = await ModelFile.load(exported, { threads: options.threads }, 'exported graph');
   try {
     const batching = { padId: model.meta.padId, batchSize: 32 };
-    const [p0, p1] = [await batchedProbabilities(reference, ids, tasks, batching), await batchedProbabilities(candidate, ids, tasks, batching)];
+    // batchedProbabilities refuses NaN and Inf: from the reference that is the model's own NON_FINITE, from the
+    // exported graph a failed check.
+    const p0 = await batchedProbabilities(reference, ids, tasks, batching);
+    const p1 = await batchedProbabilities(candidate, ids, tasks, batching).catch((e: unknown) => {
+      throw e instanceof XlmtError && e.code === 'NON_FINITE' ? nonFiniteExport(e) : e;
+    });
     const f1 = dataset
       ? await Promise.all([p0, p1].map((p) => evaluateDataset(async (indices) => gather(p, indices, tasks), dataset, model.schema.tasks, { tune: false, thresholds: model.meta.thresholds })))
       : null;
     const checks: TaskCheck[] = tasks.map((task) => {
       const a = p0.get(task.name) as Float32Array;
       const b = p1.get(task.name) as Float32Array;
+      // Math.max keeps a NaN, which then fails the check below rather than passing every comparison.
       let maxAbsDiff = 0;
       for (let i = 0; i < a.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs((a[i] as number) - (b[i] as number)));
       const width = task.labels.length;
@@ -125,15 +127,40 @@ export async function checkExport(model: TrainedModel, exported: Uint8Array, opt
       };
     });
     const tolerance = options.quantization === 'none' ? FP32_TOLERANCE : null;
-    const off = tolerance === null ? [] : checks.filter((c) => c.maxAbsDiff > tolerance);
-    if (off.length > 0) {
-      throw new ExportCheckError(`the exported graph does not match the reference: ${off.map((c) => `${c.task} differs by ${c.maxAbsDiff.toExponential(2)}`).join(', ')} (tolerance ${tolerance}); nothing was written`);
-    }
+    const off = checks.filter((c) => !Number.isFinite(c.maxAbsDiff) || (tolerance !== null && c.maxAbsDiff > tolerance));
+    if (off.length > 0) throw mismatch(off, tolerance);
     return { data: dataFile ?? null, examples: ids.length, tolerance, tasks: checks };
   } finally {
     await reference.release();
     await candidate.release();
   }
+}
+
+function mismatch(off: readonly TaskCheck[], tolerance: number | null): XlmtError {
+  const [only] = off.length === 1 ? off : [];
+  return new XlmtError({
+    code: 'EXPORT_CHECK_FAILED',
+    ...(only ? { where: { task: only.task } } : {}),
+    message: 'the exported graph\'s probabilities differ from the reference graph\'s; nothing was written',
+    expected: tolerance === null ? 'a finite largest |Δp|' : `a largest |Δp| of at most ${tolerance}`,
+    received: off.map((c) => `${c.task} ${c.maxAbsDiff.toExponential(2)}`).join(', '),
+    hint: 'the export computes something other than the trained model: a bug in xlmt export; please report it with the model directory',
+    details: { tolerance, tasks: off.map((c) => ({ task: c.task, maxAbsDiff: String(c.maxAbsDiff) })) },
+  });
+}
+
+function nonFiniteExport(cause: XlmtError): XlmtError {
+  return new XlmtError(
+    {
+      code: 'EXPORT_CHECK_FAILED',
+      ...(cause.where?.task === undefined ? {} : { where: { task: cause.where.task } }),
+      message: `the exported graph gives a non-finite probability where the reference graph does not (${cause.problem}); nothing was written`,
+      expected: 'finite probabilities, as the reference graph gives',
+      hint: 'a bug in xlmt export or its int8 pass; please report it with the model directory',
+      ...(cause.details === undefined ? {} : { details: cause.details }),
+    },
+    { cause },
+  );
 }
 
 function gather(probs: Map<string, Float32Array>, indices: readonly number[], tasks: readonly TaskInfo[]): Map<string, Float32Array> {

@@ -10,7 +10,7 @@ import type { Graph } from '../ir/graph.ts';
 import type { ParamStore } from '../ir/params.ts';
 import { resolveModelDir } from '../train/assess.ts';
 import { loadModelDir, MODEL_META_FILE, TASKS_FILE, TOKENIZER_FILE, type TrainedModel } from '../train/model-dir.ts';
-import { replaceDir } from '../util/atomic-dir.ts';
+import { checkOutputDir, inputsOf, writeOutputDir, type OutputSpec } from '../util/output-dir.ts';
 import { checkExport, type ExportCheck } from './check.ts';
 import { ONNX_DIR, ONNX_FILE } from '../infer/contract.ts';
 import { fusedInferenceGraph } from './fused.ts';
@@ -57,6 +57,8 @@ export function opCounts(graph: Graph): Record<string, number> {
 
 export async function exportModel(modelPath: string, out: string, options: ExportOptions): Promise<ExportReport> {
   const dir = resolveModelDir(modelPath);
+  const output: OutputSpec = { command: 'export', path: out, inputs: inputsOf({ '--model': [modelPath, dir], '--check-data': options.checkData }) };
+  checkOutputDir(output);
   const model = await loadModelDir(dir);
   const { graph, params } = exportGraph(model, options.quantization);
   const bytes = serialize(graph, { params, producer: 'xlmt export' });
@@ -69,7 +71,7 @@ export async function exportModel(modelPath: string, out: string, options: Expor
     labels: single ? single.labels : null,
     extra: { ...model.hf.extra, ...(single?.type === 'multilabel' ? { problem_type: 'multi_label_classification' } : {}) },
   });
-  await replaceDir(out, async (tmp) => {
+  await writeOutputDir(output, async (tmp) => {
     await mkdir(join(tmp, ONNX_DIR), { recursive: true });
     await writeFile(join(tmp, ONNX_DIR, ONNX_FILE), bytes);
     await writeHfConfig(join(tmp, 'config.json'), config);

@@ -3,6 +3,7 @@
 // (packed QKV projection, scores, mask, softmax and context in one kernel), then the dense layers as MatMul on
 // [in, out] kernels, which the int8 pass (quantize.ts) turns into DynamicQuantizeMatMul. What follows each dense
 // layer (bias, residual, LayerNorm, GELU) comes in two kernel sets, see Epilogues.
+import { XlmtError } from '../errors/index.ts';
 import { GraphBuilder } from '../builder/builder.ts';
 import type { Graph, Value } from '../ir/graph.ts';
 import type { ParamStore } from '../ir/params.ts';
@@ -133,9 +134,11 @@ function pool(g: GraphBuilder, hidden: Value, mask: Value, pooling: Pooling): Va
  * the encoder, and the int8 pass (which targets MatMul) leaves them exact.
  */
 export function fusedInferenceGraph(config: EncoderConfig, tasks: readonly TaskHead[], options: FusedGraphOptions, params: ParamStore): FusedGraph {
-  if (tasks.length === 0) throw new Error('an inference graph needs at least one task');
+  if (tasks.length === 0) throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'fusedInferenceGraph' }, message: 'an inference graph needs at least one task' });
   for (const t of tasks) {
-    if (!TASK_NAME.test(t.name)) throw new Error(`task name "${t.name}" must match ${TASK_NAME} (it names parameters and outputs)`);
+    if (!TASK_NAME.test(t.name)) {
+      throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'fusedInferenceGraph', task: t.name }, message: 'the task name cannot name parameters and outputs', expected: `a name matching ${TASK_NAME}` });
+    }
   }
   const g = new GraphBuilder(options.name ?? 'xlmt-classifier');
   const p = new ParamRepacker(g, params);

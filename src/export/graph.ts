@@ -1,4 +1,5 @@
 // The inference graph of a trained multi-task classifier, in the contract of infer/contract.ts.
+import { XlmtError } from '../errors/index.ts';
 import { GraphBuilder } from '../builder/builder.ts';
 import type { Graph, Value } from '../ir/graph.ts';
 import type { EncoderConfig } from '../models/config.ts';
@@ -25,7 +26,7 @@ export function positionIdsInGraph(g: GraphBuilder, inputIds: Value, mask: Value
 export function addTaskOutputs(g: GraphBuilder, tasks: readonly TaskHead[], logits: ReadonlyMap<string, Value>): void {
   for (const task of tasks) {
     const z = logits.get(task.name);
-    if (!z) throw new Error(`internal: no logits for task ${task.name}`);
+    if (!z) throw new XlmtError({ code: 'INTERNAL', where: { api: 'addTaskOutputs', task: task.name }, message: 'the graph computes no logits for this task' });
     g.output(probsOutput(task.name), task.type === 'multiclass' ? g.op.Softmax(z, { axis: -1 }) : g.op.Sigmoid(z));
     if (tasks.length === 1) g.output(LOGITS, g.op.Identity(z));
   }

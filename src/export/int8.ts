@@ -14,6 +14,8 @@
 // - Note for other CPUs: on x86 without VNNI the u8·s8 kernels add products in 16 bits and can saturate;
 //   ONNX Runtime's own quantizer offers 7-bit weights ("reduce_range") there. This machine has AVX512-VNNI.
 
+import { XlmtError } from '../errors/index.ts';
+
 export interface Int8Weight {
   /** Codes, same layout as the float weight [K, N]. */
   readonly codes: Int8Array;
@@ -25,7 +27,7 @@ const MAX_CODE = 127;
 
 /** Quantize a [K, N] weight (K inputs, N output columns) to symmetric int8. */
 export function quantizeWeight(data: Float32Array, k: number, n: number, perChannel: boolean): Int8Weight {
-  if (data.length !== k * n) throw new Error(`quantizeWeight: ${data.length} values for a [${k}, ${n}] weight`);
+  if (data.length !== k * n) throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'quantizeWeight' }, message: 'the values do not fit the shape', expected: `${k * n} values for [${k}, ${n}]`, received: `${data.length} values` });
   const maxAbs = new Float32Array(perChannel ? n : 1);
   for (let i = 0; i < data.length; i++) {
     const c = perChannel ? i % n : 0;

@@ -4,6 +4,7 @@
 //   Attention(x, W param, b param, mask)      ⇒ QAttention(DynamicQuantizeLinear(x), int8 W, b, …)  (option)
 // Everything else stays fp32: embeddings (a lookup, no arithmetic to save), LayerNorm, softmax, GELU, task heads.
 // Error choices are in int8.ts.
+import { XlmtError } from '../errors/index.ts';
 import { type Rewriter, rewriteGraph } from '../builder/rewrite.ts';
 import type { Graph, Node, Value } from '../ir/graph.ts';
 import type { Parameter, ParamStore } from '../ir/params.ts';
@@ -139,7 +140,7 @@ export function quantizeDynamicInt8(graph: Graph, params: ParamStore, options: Q
       const w = int8(r, attention.match.weight);
       const [xq, xScale, xZero] = r.g.op.DynamicQuantizeLinear(r.value(x as Value)) as [Value, Value, Value];
       const heads = node.attributes.num_heads;
-      if (heads?.type !== 'int') throw new Error(`${node.name}: Attention without an int num_heads`);
+      if (heads?.type !== 'int') throw new XlmtError({ code: 'INTERNAL', where: { api: 'quantizeDynamicInt8', node: node.name }, message: 'Attention without an int num_heads' });
       const y = r.g.op.ms.QAttention({
         input: xq, weight: w.codes, bias: r.value(bias as Value), inputScale: xScale, weightScale: w.scale,
         maskIndex: mask ? r.value(mask) : null, inputZeroPoint: xZero, weightZeroPoint: null,

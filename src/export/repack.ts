@@ -6,6 +6,7 @@
 //   `<scope>.kernel`  a dense weight transposed to [in, out] (as Flax names it) for MatMul
 //   `<scope>.qkv.kernel`, `<scope>.qkv.bias`  query, key and value packed side by side, [in, 3·hidden] and [3·hidden]
 //   `embeddings.position_token_type_embeddings.weight`  position rows plus token-type row 0
+import { XlmtError } from '../errors/index.ts';
 import type { GraphBuilder } from '../builder/builder.ts';
 import type { Value } from '../ir/graph.ts';
 import type { Parameter, ParamStore } from '../ir/params.ts';
@@ -30,13 +31,15 @@ export function transpose(data: Float32Array, rows: number, cols: number): Float
 /** PyTorch Linear weights [out_i, in] → one kernel [in, Σ out_i], the blocks side by side in the given order. */
 export function packKernels(weights: readonly Parameter[]): { shape: [number, number]; data: Float32Array } {
   const inFeatures = weights[0]?.shape[1];
-  if (inFeatures === undefined) throw new Error('packKernels: no weights given');
+  if (inFeatures === undefined) throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'packKernels' }, message: 'no weights given' });
   const total = weights.reduce((n, w) => n + (w.shape[0] as number), 0);
   const out = new Float32Array(inFeatures * total);
   let offset = 0;
   for (const w of weights) {
     const [rows, cols] = w.shape as [number, number];
-    if (cols !== inFeatures) throw new Error(`packKernels: ${w.name} takes ${cols} inputs, ${weights[0]?.name} takes ${inFeatures}`);
+    if (cols !== inFeatures) {
+      throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'packKernels', tensor: w.name }, message: `input width differs from ${weights[0]?.name}'s`, expected: `${inFeatures} inputs`, received: `${cols} inputs` });
+    }
     const t = transpose(w.data, rows, cols); // [in, rows]
     for (let i = 0; i < inFeatures; i++) out.set(t.subarray(i * rows, (i + 1) * rows), i * total + offset);
     offset += rows;
@@ -57,7 +60,7 @@ export function concatVectors(parts: readonly Parameter[]): Float32Array {
 /** Every row of `table` [rows, width] plus `row` [width]. */
 export function addRow(table: Parameter, row: Float32Array): Float32Array {
   const width = table.shape[1] as number;
-  if (row.length !== width) throw new Error(`addRow: ${table.name} has width ${width}, the row has ${row.length}`);
+  if (row.length !== width) throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'addRow', tensor: table.name }, message: 'the row does not fit the table', expected: `${width} values`, received: `${row.length} values` });
   const out = new Float32Array(table.data.length);
   for (let i = 0; i < out.length; i++) out[i] = (table.data[i] as number) + (row[i % width] as number);
   return out;
@@ -79,9 +82,11 @@ export class ParamRepacker {
   source1(name: string, shape: readonly number[]): Parameter {
     const full = this.fullName(name);
     const p = this.source.get(full);
-    if (!p) throw new Error(`fused graph: the parameter store has no ${full} (expected [${shape.join(', ')}]); is it a model of this config?`);
+    if (!p) {
+      throw new XlmtError({ code: 'KEY_MISMATCH', where: { api: 'fusedInferenceGraph', tensor: full }, message: 'the parameters lack this tensor', expected: `[${shape.join(', ')}]`, hint: 'are the parameters those of a model of this config?' });
+    }
     if (p.shape.length !== shape.length || p.shape.some((d, i) => d !== shape[i])) {
-      throw new Error(`fused graph: ${full} is [${p.shape.join(', ')}], the config expects [${shape.join(', ')}]`);
+      throw new XlmtError({ code: 'KEY_MISMATCH', where: { api: 'fusedInferenceGraph', tensor: full }, message: 'shape does not fit the config', expected: `[${shape.join(', ')}]`, received: `[${p.shape.join(', ')}]` });
     }
     return p;
   }

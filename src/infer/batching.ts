@@ -1,5 +1,6 @@
 // Length-bucketed batches: texts sorted by token count and cut into batches, each padded to its own longest
-// row, so a short text never pays for a long one.
+// row, so a short text never pays for a long one. Every probability that comes back is checked to be finite.
+import { XlmtError } from '../errors/index.ts';
 import { ATTENTION_MASK, INPUT_IDS, probsOutput } from './contract.ts';
 import type { TensorData } from '../ir/tensor.ts';
 import type { ModelFile } from '../runtime/model-file.ts';
@@ -9,7 +10,10 @@ export interface BatchingOptions {
   readonly batchSize: number;
 }
 
-/** Probabilities [ids.length, labels] per task, rows in the order of `ids`. */
+/**
+ * Probabilities [ids.length, labels] per task, rows in the order of `ids`. A NaN or infinite probability is
+ * refused (NON_FINITE, naming the task, the text's index in `ids` and the label), never passed on as a score.
+ */
 export async function batchedProbabilities(
   model: ModelFile,
   ids: readonly Int32Array[],
@@ -21,7 +25,17 @@ export async function batchedProbabilities(
     const results = await model.run(paddedBatch(rows.map((r) => ids[r] as Int32Array), options.padId), tasks.map((t) => probsOutput(t.name)));
     for (const task of tasks) {
       const width = task.labels.length;
-      const probs = results[probsOutput(task.name)]?.data as Float32Array;
+      const probs = results[probsOutput(task.name)]?.data;
+      if (!(probs instanceof Float32Array) || probs.length !== rows.length * width) {
+        throw new XlmtError({
+          code: 'BAD_MODEL',
+          where: { file: model.source, node: probsOutput(task.name), task: task.name },
+          message: 'the graph gives no float32 probabilities of the right size for this task',
+          expected: `float32 [${rows.length}, ${width}]`,
+          received: probs === undefined ? 'no output' : `${probs.constructor.name} of ${probs.length} values`,
+        });
+      }
+      checkFinite(probs, rows, task, model.source);
       const target = out.get(task.name) as Float32Array;
       rows.forEach((row, b) => target.set(probs.subarray(b * width, (b + 1) * width), row * width));
     }
@@ -52,4 +66,22 @@ export function paddedBatch(rows: readonly ArrayLike<number>[], padId: number): 
     [INPUT_IDS]: { dtype: 'int64', shape: [rows.length, seq], data: inputIds },
     [ATTENTION_MASK]: { dtype: 'int64', shape: [rows.length, seq], data: mask },
   };
+}
+
+function checkFinite(probs: Float32Array, rows: readonly number[], task: { readonly name: string; readonly labels: readonly string[] }, source: string): void {
+  for (let i = 0; i < probs.length; i++) {
+    const p = probs[i] as number;
+    if (Number.isFinite(p)) continue;
+    const width = task.labels.length;
+    const text = rows[Math.floor(i / width)] as number;
+    const label = task.labels[i % width] as string;
+    throw new XlmtError({
+      code: 'NON_FINITE',
+      where: { file: source, task: task.name },
+      message: `the probability of ${JSON.stringify(label)} for text ${text} is ${p}`,
+      expected: 'a probability from 0 to 1',
+      hint: 'the model computes NaN or Inf here: export it again from a run whose weights are finite (xlmt export checks them), or report the text',
+      details: { task: task.name, text, label, value: String(p) },
+    });
+  }
 }

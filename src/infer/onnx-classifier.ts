@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTaskSchema } from '../data/index.ts';
+import { XlmtError } from '../errors/index.ts';
 import { ONNX_DIR, ONNX_FILE, probsOutput } from './contract.ts';
 import { ModelFile } from '../runtime/model-file.ts';
 import { TextTokenizer } from '../tokenize/index.ts';
@@ -35,7 +36,14 @@ export class OnnxClassifier implements Classifier {
 
   static async load(dir: string, options: OnnxClassifierOptions = {}): Promise<OnnxClassifier> {
     const onnxPath = join(dir, ONNX_DIR, ONNX_FILE);
-    if (!existsSync(onnxPath)) throw new Error(`${dir} has no ${ONNX_DIR}/${ONNX_FILE}; make one with: xlmt export --model RUN --out ${dir}`);
+    if (!existsSync(onnxPath)) {
+      throw new XlmtError({
+        code: existsSync(dir) ? 'NOT_A_MODEL' : 'FILE_NOT_FOUND',
+        where: { file: dir },
+        message: existsSync(dir) ? `no ${ONNX_DIR}/${ONNX_FILE}: not an export directory` : 'no such directory',
+        hint: `serving and prediction take a directory written by xlmt export; make one from a run or model directory with: xlmt export --model ${dir} --out ${dir}-export`,
+      });
+    }
     const meta = await readModelMeta(dir);
     const schema = await loadTaskSchema(join(dir, TASKS_FILE));
     const tasks: TaskInfo[] = schema.tasks.map((t) => {
@@ -44,8 +52,17 @@ export class OnnxClassifier implements Classifier {
     });
     const tokenizer = TextTokenizer.fromFile(join(dir, TOKENIZER_FILE));
     const model = await ModelFile.load(onnxPath, options.threads ? { threads: options.threads } : {});
-    for (const t of tasks) {
-      if (!model.outputNames.includes(probsOutput(t.name))) throw new Error(`${onnxPath} has no output ${probsOutput(t.name)} for task ${t.name} of ${TASKS_FILE}`);
+    const missing = tasks.find((t) => !model.outputNames.includes(probsOutput(t.name)));
+    if (missing) {
+      await model.release();
+      throw new XlmtError({
+        code: 'BAD_MODEL',
+        where: { file: onnxPath, task: missing.name },
+        message: `the graph has no output ${probsOutput(missing.name)} for this task of ${TASKS_FILE}`,
+        expected: `outputs ${tasks.map((t) => probsOutput(t.name)).join(', ')}`,
+        received: model.outputNames.join(', '),
+        hint: 'the directory mixes files of different exports: export again',
+      });
     }
     return new OnnxClassifier(dir, tasks, meta, tokenizer, model, options.batchSize ?? 32);
   }

@@ -1,5 +1,7 @@
 // What every classifier in xlmt answers, whatever runs it: the HTTP service and batch scoring depend on this
 // interface only, so they can be tested with a stub and served by any backend.
+import { didYouMean, oneOf } from '../data/suggest.ts';
+import { XlmtError } from '../errors/index.ts';
 
 export interface TaskInfo {
   readonly name: string;
@@ -25,15 +27,22 @@ export interface Classifier {
   readonly tasks: readonly TaskInfo[];
   /** Tokens per text the model reads, special tokens included. */
   readonly maxLength: number;
-  /** Predictions for each text, in order; `tasks` defaults to all. Unknown task names throw UnknownTaskError. */
+  /** Predictions for each text, in order; `tasks` defaults to all. Unknown task names throw UnknownTaskError (UNKNOWN_TASK). */
   classify(texts: readonly string[], tasks?: readonly string[]): Promise<TextPrediction[]>;
   release(): Promise<void>;
 }
 
-export class UnknownTaskError extends Error {
-  readonly code = 'UNKNOWN_TASK';
+/** UNKNOWN_TASK: a requested task the model lacks; `details` holds the task and the model's tasks (`known`). */
+export class UnknownTaskError extends XlmtError<'UNKNOWN_TASK'> {
   constructor(readonly task: string, readonly known: readonly string[]) {
-    super(`unknown task "${task}"; this model has: ${known.join(', ')}`);
+    const hint = didYouMean(task, known);
+    super({
+      code: 'UNKNOWN_TASK',
+      message: `unknown task ${JSON.stringify(task)}`,
+      expected: oneOf(known),
+      ...(hint === undefined ? {} : { hint }),
+      details: { task, known: [...known] },
+    });
     this.name = 'UnknownTaskError';
   }
 }

@@ -6,6 +6,7 @@
 // Which n-grams a token holds depends on the vocabulary only, so the sum folds into an ordinary word-embedding
 // table (`foldCharNgrams`): the models a run saves are plain BERT/XLM-R encoders, and nothing downstream
 // (evaluation, export, serving, compression) knows the n-grams were there.
+import { preview, XlmtError } from '../errors/index.ts';
 import type { GraphBuilder } from '../builder/builder.ts';
 import type { Value } from '../ir/graph.ts';
 import type { TensorData } from '../ir/tensor.ts';
@@ -63,7 +64,7 @@ function ngramsOf(text: string, range: CharNgramRange): Set<string> {
  */
 export function buildCharNgramTable(tokens: readonly (string | null)[], range: CharNgramRange, style: PieceStyle): CharNgramTable {
   if (!Number.isInteger(range.min) || range.min < 1 || !Number.isInteger(range.max) || range.max < range.min) {
-    throw new Error(`character n-gram range ${range.min}-${range.max}: give whole numbers 1 ≤ min ≤ max`);
+    throw new XlmtError({ code: 'BAD_ARGUMENT', message: 'not a character n-gram range', where: { api: 'buildCharNgramTable', field: 'range' }, expected: 'whole numbers 1 ≤ min ≤ max', received: preview(range) });
   }
   const perToken = tokens.map((token) => {
     const text = token === null ? null : pieceText(token, style);
@@ -157,7 +158,9 @@ export function charNgramFeeds(table: CharNgramTable, inputIds: BigInt64Array, b
 export function foldCharNgrams(words: Float32Array, ngramRows: Float32Array, table: CharNgramTable, hidden: number): Float32Array {
   const folded = Float32Array.from(words);
   const vocab = table.offsets.length - 1;
-  if (words.length !== vocab * hidden) throw new Error(`word embeddings hold ${words.length / hidden} rows, the n-gram table ${vocab} tokens`);
+  if (words.length !== vocab * hidden) {
+    throw new XlmtError({ code: 'BAD_ARGUMENT', message: 'the word embeddings and the n-gram table disagree on the vocabulary', where: { api: 'foldCharNgrams' }, expected: `${vocab} rows`, received: `${words.length / hidden} rows` });
+  }
   for (let t = 0; t < vocab; t++) {
     const start = table.offsets[t] as number;
     const n = (table.offsets[t + 1] as number) - start;

@@ -1,4 +1,5 @@
 // Encoder configuration: the fields of a Hugging Face BERT/XLM-R config.json that shape the graph.
+import { XlmtError } from '../errors/index.ts';
 
 export interface EncoderConfig {
   readonly vocabSize: number;
@@ -30,7 +31,14 @@ export function encoderConfig(overrides: Partial<EncoderConfig> = {}): EncoderCo
     ...overrides,
   };
   if (config.hiddenSize % config.numAttentionHeads !== 0) {
-    throw new Error(`hiddenSize ${config.hiddenSize} is not divisible by numAttentionHeads ${config.numAttentionHeads}`);
+    throw new XlmtError({
+      code: 'BAD_ARGUMENT',
+      message: 'the hidden size does not split evenly into the attention heads',
+      where: { api: 'encoderConfig', field: 'hiddenSize' },
+      expected: `a multiple of numAttentionHeads ${config.numAttentionHeads}`,
+      received: String(config.hiddenSize),
+      hint: 'from the command line, choose --hidden and --heads so that the heads divide the hidden size',
+    });
   }
   return config;
 }

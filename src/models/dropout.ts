@@ -3,6 +3,7 @@
 // session would draw other masks than the uninterrupted run. Masks drawn here from (seed, step) make every step
 // reproducible wherever it runs, and drawing them in JS is cheaper than the Dropout kernel (measured with
 // `xlmt bench train --profile`).
+import { preview, XlmtError } from '../errors/index.ts';
 import type { GraphBuilder } from '../builder/builder.ts';
 import type { Graph, Value } from '../ir/graph.ts';
 import { numElements, resolveShape } from '../ir/shape.ts';
@@ -14,7 +15,7 @@ export const DROPOUT_MASK_PREFIX = 'dropout_mask:';
 /** Training-time dropout of x: kept units scaled by 1/(1 − ratio). Identity when ratio is 0. */
 export function dropout(g: GraphBuilder, x: Value, ratio: number): Value {
   if (ratio <= 0) return x;
-  if (ratio >= 1) throw new Error(`dropout ratio must be in [0, 1), got ${ratio}`);
+  if (ratio >= 1) throw new XlmtError({ code: 'BAD_ARGUMENT', message: 'not a dropout ratio', where: { api: 'dropout' }, expected: 'a number in [0, 1)', received: preview(ratio) });
   const site = `${DROPOUT_MASK_PREFIX}${g.scopeName || 'root'}:${ratio}`;
   let name = site;
   for (let i = 1; g.has(name); i++) name = `${site}:${i}`;

@@ -1,4 +1,5 @@
 // Parameter initialization as in Hugging Face BERT: N(0, 0.02) weights and embeddings, zero biases, unit LayerNorm.
+import { preview, XlmtError } from '../errors/index.ts';
 import type { Graph } from '../ir/graph.ts';
 import type { Parameter } from '../ir/params.ts';
 import { isStatic } from '../ir/shape.ts';
@@ -18,7 +19,9 @@ export function initParams(graph: Graph, seed: number, std = 0.02): Map<string, 
   const random = new Random(seed);
   const store = new Map<string, Parameter>();
   for (const p of graph.params) {
-    if (!isStatic(p.shape)) throw new Error(`parameter ${p.name} has a symbolic shape [${p.shape.join(', ')}]`);
+    if (!isStatic(p.shape)) {
+      throw new XlmtError({ code: 'BAD_ARGUMENT', message: 'a parameter has a symbolic shape', where: { api: 'initParams', tensor: p.name }, expected: 'sizes only', received: preview(p.shape) });
+    }
     const shape = [...p.shape];
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
     const kind = initKind(p.name);

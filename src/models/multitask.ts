@@ -1,5 +1,6 @@
 // The cross-lingual multi-task classifier: one shared encoder, a pooled sentence vector, one head per task,
 // and the multi-task loss of Campos et al. (2022), Eq. 1.
+import { preview, XlmtError } from '../errors/index.ts';
 import type { GraphBuilder } from '../builder/builder.ts';
 import type { Value } from '../ir/graph.ts';
 import type { EncoderConfig } from './config.ts';
@@ -44,9 +45,16 @@ function pool(g: GraphBuilder, hidden: Value, inputs: EncoderInputs, hiddenSize:
 
 /** Builds the model: logits per task, [batch, labels], keyed by task name. */
 export function multiTaskClassifier(g: GraphBuilder, c: EncoderConfig, tasks: readonly TaskHead[], options: MultiTaskOptions): ReadonlyMap<string, Value> {
-  if (tasks.length === 0) throw new Error('a multi-task classifier needs at least one task');
+  if (tasks.length === 0) throw new XlmtError({ code: 'BAD_ARGUMENT', message: 'no task to classify', where: { api: 'multiTaskClassifier' }, expected: 'at least one task' });
   for (const t of tasks) {
-    if (!TASK_NAME.test(t.name)) throw new Error(`task name "${t.name}" must match ${TASK_NAME} (it names parameters and inputs)`);
+    if (!TASK_NAME.test(t.name)) {
+      throw new XlmtError({
+        code: 'BAD_ARGUMENT',
+        message: `task name ${preview(t.name)} cannot name parameters and inputs`,
+        where: { api: 'multiTaskClassifier', task: t.name },
+        expected: `a name matching ${TASK_NAME}`,
+      });
+    }
   }
   const inputs = options.inputs ?? encoderInputs(g);
   const hidden = encoder(g, c, inputs, options);

@@ -1,6 +1,6 @@
 // Gradient accumulation: micro-batch gradients added up into one step's gradient, averaged or summed.
 import type { Gradient, Gradients } from '../ir/params.ts';
-import { OptimError } from './errors.ts';
+import { badArgument } from './errors.ts';
 import { rowWidth } from './rows.ts';
 
 export interface AccumulatorOptions {
@@ -42,11 +42,7 @@ export class GradientAccumulator {
   /** Adds one micro-batch's gradients; they are copied, so the caller may reuse its arrays. */
   add(grads: Gradients): void {
     if (this.finished !== null) {
-      throw new OptimError({
-        code: 'BAD_STATE', where: 'GradientAccumulator.add',
-        problem: 'gradients were added after result() and before reset()',
-        hint: 'Call reset() after each optimizer step',
-      });
+      throw badArgument('GradientAccumulator.add', 'gradients were added after result() and before reset()', { hint: 'Call reset() after each optimizer step' });
     }
     // Validate the whole micro-batch first, so a bad one is not half added.
     for (const [name, grad] of grads) this.check(name, grad);
@@ -64,9 +60,7 @@ export class GradientAccumulator {
   result(): Gradients {
     if (this.finished !== null) return this.finished;
     if (this.added === 0) {
-      throw new OptimError({
-        code: 'BAD_STATE', where: 'GradientAccumulator.result', problem: 'no micro-batch was added since reset()',
-      });
+      throw badArgument('GradientAccumulator.result', 'no micro-batch was added since reset()');
     }
     const scale = this.reduction === 'mean' ? 1 / this.added : 1;
     const out = new Map<string, Gradient>();
@@ -94,29 +88,19 @@ export class GradientAccumulator {
     const where = 'GradientAccumulator.add';
     const other = grad.kind === 'dense' ? this.rows.has(name) : this.present.has(name);
     if (other) {
-      throw new OptimError({
-        code: 'SIZE_MISMATCH', where, param: name,
-        problem: `gradient for "${name}" changed kind between micro-batches`,
-        expected: `a ${grad.kind === 'dense' ? 'row' : 'dense'} gradient, as before`, received: `a ${grad.kind} gradient`,
-      });
+      throw badArgument(where, 'the gradient changed kind between micro-batches', { param: name, expected: `a ${grad.kind === 'dense' ? 'row' : 'dense'} gradient, as before`, received: `a ${grad.kind} gradient` });
     }
     if (grad.kind === 'dense') {
       const buffer = this.present.has(name) ? this.dense.get(name) : undefined;
       if (buffer !== undefined && buffer.length !== grad.data.length) {
-        throw new OptimError({
-          code: 'SIZE_MISMATCH', where, param: name, problem: `gradient for "${name}" changed size`,
-          expected: `${buffer.length} values`, received: `${grad.data.length}`,
-        });
+        throw badArgument(where, 'the gradient changed size', { param: name, expected: `${buffer.length} values`, received: `${grad.data.length}` });
       }
       return;
     }
     const width = rowWidth(grad.indices, grad.values, where, name);
     const parts = this.rows.get(name);
     if (parts !== undefined && parts.indices.length > 0 && grad.indices.length > 0 && parts.width !== width) {
-      throw new OptimError({
-        code: 'SIZE_MISMATCH', where, param: name, problem: `row gradient for "${name}" changed row width`,
-        expected: `${parts.width} values per row`, received: `${width}`,
-      });
+      throw badArgument(where, 'the row gradient changed row width', { param: name, expected: `${parts.width} values per row`, received: `${width}` });
     }
   }
 

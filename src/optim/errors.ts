@@ -1,56 +1,25 @@
-// Errors raised by optimizers, schedules and gradient utilities: one class, a stable code, text rendered in one place.
+// How optimizers, schedules and gradient utilities fail: XlmtErrors naming the API (`AdamW.step`) and, where one
+// is concerned, the parameter as `where.tensor`. Bad arguments and mismatched gradients are BAD_ARGUMENT; a saved
+// state that does not fit is BAD_OPTIMIZER_STATE.
+import { XlmtError, type ErrorData } from '../errors/index.ts';
 
-export type OptimErrorCode =
-  | 'UNKNOWN_PARAMETER'
-  | 'SIZE_MISMATCH'
-  | 'BAD_ROW_INDEX'
-  | 'BAD_STATE'
-  | 'BAD_ARGUMENT'
-  | 'NON_FINITE';
+type Details = Pick<ErrorData, 'expected' | 'received' | 'hint'>;
 
-export interface OptimErrorDetails {
-  readonly code: OptimErrorCode;
-  /** The API that raised it, such as `AdamW.step` or `linearSchedule`. */
-  readonly where: string;
-  /** What went wrong, naming the parameter or argument. */
-  readonly problem: string;
-  readonly param?: string;
-  readonly expected?: string;
-  readonly received?: string;
-  /** What the caller can do about it. */
-  readonly hint?: string;
+/** A gradient (or a call) the API cannot take; `param` names the parameter concerned, when one is. */
+export function badArgument(api: string, message: string, details: Details & { readonly param?: string } = {}): XlmtError {
+  const { param, ...rest } = details;
+  return new XlmtError({ code: 'BAD_ARGUMENT', message, where: param === undefined ? { api } : { api, tensor: param }, ...rest });
 }
 
-export class OptimError extends Error {
-  readonly code: OptimErrorCode;
-  readonly where: string;
-  readonly param: string | undefined;
-  readonly expected: string | undefined;
-  readonly received: string | undefined;
-
-  constructor(details: OptimErrorDetails) {
-    super(render(details));
-    this.name = 'OptimError';
-    this.code = details.code;
-    this.where = details.where;
-    this.param = details.param;
-    this.expected = details.expected;
-    this.received = details.received;
-  }
-}
-
-function render(d: OptimErrorDetails): string {
-  let text = `${d.where}: ${d.problem}`;
-  if (d.expected !== undefined || d.received !== undefined) {
-    text += ` (expected ${d.expected ?? '?'}, received ${d.received ?? '?'})`;
-  }
-  if (d.hint !== undefined) text += `. ${d.hint}`;
-  return text;
+/** A saved optimizer state that does not fit the optimizer or the parameters. */
+export function badState(api: string, message: string, details: Details & { readonly param?: string } = {}): XlmtError {
+  const { param, ...rest } = details;
+  return new XlmtError({ code: 'BAD_OPTIMIZER_STATE', message, where: param === undefined ? { api } : { api, tensor: param }, ...rest });
 }
 
 /** Throws BAD_ARGUMENT unless `value` is a finite number passing `ok`; `expected` describes what passes. */
-export function checkNumber(where: string, name: string, value: number, expected: string, ok: (v: number) => boolean): void {
+export function checkNumber(api: string, name: string, value: number, expected: string, ok: (v: number) => boolean): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
-    throw new OptimError({ code: 'BAD_ARGUMENT', where, problem: `invalid ${name}`, expected, received: String(value) });
+    throw new XlmtError({ code: 'BAD_ARGUMENT', message: `invalid ${name}`, where: { api, field: name }, expected, received: String(value) });
   }
 }

@@ -1,6 +1,6 @@
 // Detecting NaN and infinity in a step's loss and gradients, and the error that stops training on them.
+import { XlmtError } from '../errors/index.ts';
 import type { Gradients } from '../ir/params.ts';
-import { OptimError } from './errors.ts';
 
 export interface NonFinite {
   /** 'loss', or the name of the parameter whose gradient holds the value. */
@@ -25,22 +25,24 @@ export function checkFinite(loss: number, grads: Gradients): NonFinite | null {
   return null;
 }
 
-export class NonFiniteError extends OptimError {
+/**
+ * A non-finite loss or gradient that stops training (code NON_FINITE): `where.tensor` names the parameter whose
+ * gradient holds it; `details` hold the step, the position and the value (as text: JSON has no NaN).
+ */
+export class NonFiniteError extends XlmtError<'NON_FINITE'> {
   readonly what: string;
   readonly index: number;
   readonly value: number;
   readonly step: number;
 
   constructor(found: NonFinite, step: number) {
-    const subject = found.what === 'loss' ? 'the loss' : `the gradient of "${found.what}" at index ${found.index}`;
+    const isLoss = found.what === 'loss';
     super({
       code: 'NON_FINITE',
-      where: `training step ${step}`,
-      problem: `${subject} is ${found.value}`,
-      ...(found.what === 'loss' ? {} : { param: found.what }),
-      hint:
-        'Lower the learning rate, enable gradient clipping (clipGradNorm), ' +
-        "or set the non-finite policy to 'skip' to drop such steps",
+      message: isLoss ? `step ${step}: the loss is ${found.value}` : `step ${step}: the gradient is ${found.value} at index ${found.index}`,
+      ...(isLoss ? {} : { where: { tensor: found.what } }),
+      details: { step, what: found.what, index: found.index, value: String(found.value) },
+      hint: 'Lower the learning rate, enable gradient clipping (clipGradNorm), or set the non-finite policy to \'skip\' to drop such steps',
     });
     this.name = 'NonFiniteError';
     this.what = found.what;

@@ -17,4 +17,3 @@ export {
 export { clipGradNorm, globalGradNorm, type ClipResult } from './clip.ts';
 export { GradientAccumulator, type AccumulatorOptions } from './accumulate.ts';
 export { checkFinite, guardFinite, NonFiniteError, type NonFinite, type NonFinitePolicy } from './finite.ts';
-export { OptimError, type OptimErrorCode, type OptimErrorDetails } from './errors.ts';

@@ -1,6 +1,6 @@
 // Checks a step's gradients against the parameters before anything is updated, so a bad step changes nothing.
 import type { Gradients, Parameter, ParamStore } from '../ir/params.ts';
-import { checkNumber, OptimError } from './errors.ts';
+import { badArgument, checkNumber } from './errors.ts';
 import { groupRows, rowWidth, type RowGroups } from './rows.ts';
 
 export type PlannedUpdate =
@@ -18,38 +18,22 @@ export function planUpdates(params: ParamStore, grads: Gradients, where: string)
   for (const [name, grad] of grads) {
     const param = params.get(name);
     if (param === undefined) {
-      throw new OptimError({
-        code: 'UNKNOWN_PARAMETER', where, param: name,
-        problem: `gradient for "${name}" has no parameter of that name (the store holds ${params.size} parameters)`,
-        hint: 'Pass the ParamStore the gradients were computed for; gradient and parameter names must match',
-      });
+      throw badArgument(where, `the gradient has no parameter of that name (the store holds ${params.size} parameters)`, { param: name, hint: 'Pass the ParamStore the gradients were computed for; gradient and parameter names must match' });
     }
     if (grad.kind === 'dense') {
       if (grad.data.length !== param.data.length) {
-        throw new OptimError({
-          code: 'SIZE_MISMATCH', where, param: name,
-          problem: `gradient for "${name}" (shape [${param.shape.join(', ')}]) has the wrong size`,
-          expected: `${param.data.length} values`, received: `${grad.data.length}`,
-        });
+        throw badArgument(where, `the gradient (shape [${param.shape.join(', ')}]) has the wrong size`, { param: name, expected: `${param.data.length} values`, received: `${grad.data.length}` });
       }
       plan.push({ kind: 'dense', param, grad: grad.data });
     } else {
       const numRows = param.shape[0];
       if (numRows === undefined) {
-        throw new OptimError({
-          code: 'SIZE_MISMATCH', where, param: name,
-          problem: `row gradient for "${name}", a scalar parameter: row gradients need a table of shape [rows, ...]`,
-          expected: 'a dense gradient', received: 'a row gradient',
-        });
+        throw badArgument(where, `the row gradient, a scalar parameter: row gradients need a table of shape [rows, ...]`, { param: name, expected: 'a dense gradient', received: 'a row gradient' });
       }
       const expectedWidth = numRows > 0 ? param.data.length / numRows : 0;
       const width = rowWidth(grad.indices, grad.values, where, name);
       if (grad.indices.length > 0 && width !== expectedWidth) {
-        throw new OptimError({
-          code: 'SIZE_MISMATCH', where, param: name,
-          problem: `row gradient for "${name}" (shape [${param.shape.join(', ')}]) has rows of the wrong width`,
-          expected: `${expectedWidth} values per row`, received: `${width}`,
-        });
+        throw badArgument(where, `the row gradient (shape [${param.shape.join(', ')}]) has rows of the wrong width`, { param: name, expected: `${expectedWidth} values per row`, received: `${width}` });
       }
       const groups = groupRows(grad.indices, numRows, where, name);
       plan.push({ kind: 'rows', param, values: grad.values, width, groups });

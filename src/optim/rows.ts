@@ -1,5 +1,5 @@
 // Row gradients: validating them and grouping repeated indices so that each used row is visited once, summed.
-import { OptimError } from './errors.ts';
+import { badArgument } from './errors.ts';
 
 /**
  * The distinct rows of a row gradient, each with a linked list of the positions that hold it, so callers can sum
@@ -19,19 +19,11 @@ export interface RowGroups {
 export function rowWidth(indices: BigInt64Array, values: Float32Array, where: string, param: string): number {
   if (indices.length === 0) {
     if (values.length === 0) return 0;
-    throw new OptimError({
-      code: 'SIZE_MISMATCH', where, param,
-      problem: `row gradient for "${param}" has no indices but ${values.length} values`,
-      expected: '0 values', received: `${values.length}`,
-    });
+    throw badArgument(where, `the row gradient has no indices but ${values.length} values`, { param, expected: '0 values', received: `${values.length}` });
   }
   const width = values.length / indices.length;
   if (!Number.isInteger(width)) {
-    throw new OptimError({
-      code: 'SIZE_MISMATCH', where, param,
-      problem: `row gradient for "${param}" has ${values.length} values for ${indices.length} indices`,
-      expected: 'a whole number of values per index', received: `${width.toFixed(3)} per index`,
-    });
+    throw badArgument(where, `the row gradient has ${values.length} values for ${indices.length} indices`, { param, expected: 'a whole number of values per index', received: `${width.toFixed(3)} per index` });
   }
   return width;
 }
@@ -52,9 +44,8 @@ export function groupRows(indices: BigInt64Array, numRows: number, where: string
   for (let i = 0; i < n; i++) {
     const index = indices[i]!;
     if (index < 0n || index >= limit) {
-      throw new OptimError({
-        code: 'BAD_ROW_INDEX', where, param,
-        problem: `row gradient for "${param}" has index ${index} at position ${i}`,
+      throw badArgument(where, `the row gradient has index ${index} at position ${i}`, {
+        param,
         expected: numRows === Number.MAX_SAFE_INTEGER ? 'a row index >= 0' : `a row index in [0, ${numRows})`,
         received: `${index}`,
       });

@@ -1,5 +1,5 @@
 // Learning-rate schedules as pure functions of the optimizer step, matching Hugging Face's transformers schedules.
-import { checkNumber, OptimError } from './errors.ts';
+import { badArgument, checkNumber } from './errors.ts';
 
 /**
  * The learning rate for the update made after `step` updates (0 for the first update), as Hugging Face's LambdaLR
@@ -75,10 +75,7 @@ function checkWarmup(where: string, { lr, warmupSteps, totalSteps }: WarmupDecay
   checkNumber(where, 'totalSteps', totalSteps, 'an integer > 0', (v) => Number.isInteger(v) && v > 0);
   checkNumber(where, 'warmupSteps', warmupSteps, 'an integer >= 0', (v) => Number.isInteger(v) && v >= 0);
   if (warmupSteps > totalSteps) {
-    throw new OptimError({
-      code: 'BAD_ARGUMENT', where, problem: 'warmup is longer than training',
-      expected: `warmupSteps <= totalSteps (${totalSteps})`, received: String(warmupSteps),
-    });
+    throw badArgument(where, 'warmup is longer than training', { expected: `warmupSteps <= totalSteps (${totalSteps})`, received: String(warmupSteps) });
   }
 }
 

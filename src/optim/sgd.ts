@@ -1,7 +1,7 @@
 // SGD with momentum, torch.optim.SGD's update (dampening 0, optional Nesterov, coupled weight decay), lazy on rows.
 import type { Gradients, ParamStore } from '../ir/params.ts';
 import { decaysByDefault } from './decay.ts';
-import { checkNumber, OptimError } from './errors.ts';
+import { badArgument, checkNumber } from './errors.ts';
 import type { Optimizer, OptimizerState } from './optimizer.ts';
 import { checkLearningRate, planUpdates } from './plan.ts';
 import { sumRow } from './rows.ts';
@@ -42,10 +42,7 @@ export class SGD implements Optimizer {
     checkNumber('SGD', 'momentum', this.momentum, 'a number >= 0', (v) => v >= 0);
     this.nesterov = options.nesterov ?? false;
     if (this.nesterov && this.momentum === 0) {
-      throw new OptimError({
-        code: 'BAD_ARGUMENT', where: 'SGD', problem: 'Nesterov momentum needs a momentum',
-        expected: 'momentum > 0', received: '0',
-      });
+      throw badArgument('SGD', 'Nesterov momentum needs a momentum', { expected: 'momentum > 0', received: '0' });
     }
     this.weightDecay = options.weightDecay ?? 0;
     checkNumber('SGD', 'weightDecay', this.weightDecay, 'a number >= 0', (v) => v >= 0);

@@ -1,6 +1,7 @@
 // Per-parameter optimizer buffers (AdamW's moments, SGD's momentum): allocated on first use, saved and restored.
+import { XlmtError } from '../errors/index.ts';
 import type { Parameter, ParamStore } from '../ir/params.ts';
-import { OptimError } from './errors.ts';
+import { badState } from './errors.ts';
 import { stateKey, type OptimizerState } from './optimizer.ts';
 
 export class SlotBuffers {
@@ -22,10 +23,10 @@ export class SlotBuffers {
       buffer = new Float32Array(param.data.length);
       bySlot.set(param.name, buffer);
     } else if (buffer.length !== param.data.length) {
-      throw new OptimError({
-        code: 'BAD_STATE', where: `${this.owner}.step`, param: param.name,
-        problem: `${slot} buffer for "${param.name}" does not match the parameter's size`,
-        expected: `${param.data.length} values`, received: `${buffer.length}`,
+      throw badState(`${this.owner}.step`, `the ${slot} buffer does not match the parameter's size`, {
+        param: param.name,
+        expected: `${param.data.length} values`,
+        received: `${buffer.length}`,
         hint: 'The optimizer state belongs to a different model; load a matching state or start a fresh optimizer',
       });
     }
@@ -44,16 +45,10 @@ export class SlotBuffers {
   load(state: OptimizerState, params: ParamStore, kind: string): number {
     const where = `${this.owner}.loadState`;
     if (state.kind !== kind) {
-      throw new OptimError({
-        code: 'BAD_STATE', where, problem: 'the state was saved by a different optimizer',
-        expected: `kind "${kind}"`, received: `"${state.kind}"`,
-      });
+      throw badState(where, 'the state was saved by a different optimizer', { expected: `kind "${kind}"`, received: `"${state.kind}"` });
     }
     if (!Number.isInteger(state.step) || state.step < 0) {
-      throw new OptimError({
-        code: 'BAD_STATE', where, problem: 'invalid step count',
-        expected: 'an integer >= 0', received: String(state.step),
-      });
+      throw badState(where, 'invalid step count', { expected: 'an integer >= 0', received: String(state.step) });
     }
     const loaded = new Map<string, Map<string, Float32Array>>();
     for (const slot of this.slots) loaded.set(slot, new Map());
@@ -63,26 +58,17 @@ export class SlotBuffers {
       const name = cut < 0 ? '' : key.slice(cut + 1);
       const bySlot = loaded.get(slot);
       if (bySlot === undefined) {
-        throw new OptimError({
-          code: 'BAD_STATE', where, problem: `buffer "${key}" names an unknown slot`,
+        throw badState(where, `buffer "${key}" names an unknown slot`, {
           expected: `a key "<slot>/<parameter>" with slot ${this.slots.map((s) => `"${s}"`).join(' or ')}`,
           received: `"${key}"`,
         });
       }
       const param = params.get(name);
       if (param === undefined) {
-        throw new OptimError({
-          code: 'BAD_STATE', where, param: name,
-          problem: `buffer "${key}" names parameter "${name}", which the store does not hold`,
-          hint: 'The optimizer state belongs to a different model; load a matching state or start a fresh optimizer',
-        });
+        throw badState(where, `buffer "${key}" names parameter "${name}", which the store does not hold`, { param: name, hint: 'The optimizer state belongs to a different model; load a matching state or start a fresh optimizer' });
       }
       if (buffer.length !== param.data.length) {
-        throw new OptimError({
-          code: 'BAD_STATE', where, param: name,
-          problem: `buffer "${key}" does not match the size of parameter "${name}" (shape [${param.shape.join(', ')}])`,
-          expected: `${param.data.length} values`, received: `${buffer.length}`,
-        });
+        throw badState(where, `buffer "${key}" does not match the size of the parameter (shape [${param.shape.join(', ')}])`, { param: name, expected: `${param.data.length} values`, received: `${buffer.length}` });
       }
       bySlot.set(name, buffer.slice());
     }
@@ -92,7 +78,7 @@ export class SlotBuffers {
 
   private slotMap(slot: string): Map<string, Float32Array> {
     const bySlot = this.buffers.get(slot);
-    if (bySlot === undefined) throw new Error(`${this.owner}: internal error, unknown slot "${slot}"`);
+    if (bySlot === undefined) throw new XlmtError({ code: 'INTERNAL', message: `unknown slot "${slot}"`, where: { api: this.owner } });
     return bySlot;
   }
 }

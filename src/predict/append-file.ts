@@ -2,7 +2,7 @@
 // for a resumed run, it is cut back to the length last counted, dropping a chunk a kill left half-written.
 import { existsSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { PredictError } from './errors.ts';
+import { XlmtError } from '../errors/index.ts';
 
 export class AppendFile {
   private constructor(
@@ -24,7 +24,7 @@ export class AppendFile {
     const size = existsSync(path) ? (await stat(path)).size : -1;
     if (size < length) {
       const received = size < 0 ? 'no file' : `${size} bytes`;
-      throw new PredictError({ code: 'BAD_PROGRESS', where: path, problem: `shorter than ${progressFile} records`, expected: `at least ${length} bytes`, received, hint: 'pass --restart to start over' });
+      throw new XlmtError({ code: 'BAD_PROGRESS', where: { file: path }, message: `shorter than ${progressFile} records`, expected: `at least ${length} bytes`, received, hint: 'pass --restart to start over' });
     }
     const handle = await open(path, 'r+');
     await handle.truncate(length);

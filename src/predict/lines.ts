@@ -1,6 +1,7 @@
 // Byte offsets and line numbers of a file read as a stream: where a resumed run starts reading, and the
 // file:line every message names.
 import { createReadStream } from 'node:fs';
+import { XlmtError } from '../errors/index.ts';
 
 /** A place in a file: a byte offset and the 1-based line that byte is on. */
 export interface Position {
@@ -86,7 +87,7 @@ export class LineTracker {
   lineAt(offset: number): number {
     while (this.offset < offset) {
       const chunk = this.chunks[0];
-      if (chunk === undefined) throw new Error(`LineTracker: offset ${offset} is past the bytes read (${this.offset})`);
+      if (chunk === undefined) throw new XlmtError({ code: 'INTERNAL', message: `offset ${offset} is past the bytes read (${this.offset})`, where: { api: 'LineTracker' } });
       const end = Math.min(this.base + chunk.length, offset);
       for (let nl = chunk.indexOf(NEWLINE, this.offset - this.base); nl >= 0 && this.base + nl < end; nl = chunk.indexOf(NEWLINE, nl + 1)) this.line++;
       this.offset = end;

@@ -7,7 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../checkpoint/atomic.ts';
 import { ONNX_DIR, ONNX_FILE } from '../infer/contract.ts';
-import { PredictError } from './errors.ts';
+import { XlmtError } from '../errors/index.ts';
 
 export const progressPath = (out: string): string => `${out}.progress.json`;
 export const errorsPath = (out: string): string => `${out}.errors.jsonl`;
@@ -71,12 +71,12 @@ export async function readState(out: string): Promise<PredictState | null> {
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
-    throw new PredictError({ code: 'BAD_PROGRESS', where: file, problem: `unreadable progress file: ${(e as Error).message}`, hint });
+    throw new XlmtError({ code: 'BAD_PROGRESS', where: { file }, message: `unreadable progress file: ${(e as Error).message}`, hint });
   }
   const parsed = StateSchema.safeParse(json);
   if (!parsed.success) {
     const problem = `invalid progress file (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`;
-    throw new PredictError({ code: 'BAD_PROGRESS', where: file, problem, hint });
+    throw new XlmtError({ code: 'BAD_PROGRESS', where: { file }, message: problem, hint });
   }
   return parsed.data;
 }
@@ -97,21 +97,21 @@ export async function removeState(out: string): Promise<void> {
 
 /** Throws when the saved state was recorded for another input file or other settings. */
 export function checkResumable(out: string, state: PredictState, input: InputIdentity, settings: Readonly<Record<string, string>>): void {
-  const where = progressPath(out);
+  const file = progressPath(out);
   const hint = 'rerun with the same input and options to continue, or pass --restart to start over';
   if (state.input.path !== input.path) {
-    throw new PredictError({ code: 'INPUT_CHANGED', where, problem: 'the interrupted run read another input file', expected: state.input.path, received: input.path, hint });
+    throw new XlmtError({ code: 'INPUT_CHANGED', where: { file }, message: 'the interrupted run read another input file', expected: state.input.path, received: input.path, hint });
   }
   const changed = (['size', 'mtimeMs', 'head'] as const).filter((k) => state.input[k] !== input[k]);
   if (changed.length > 0) {
     const what = changed.map((k) => (k === 'size' ? `size ${state.input.size} → ${input.size} bytes` : k === 'mtimeMs' ? 'modification time' : 'content of the first 64 KiB'));
-    throw new PredictError({ code: 'INPUT_CHANGED', where, problem: `${input.path} changed since the interrupted run (${what.join(', ')})`, hint });
+    throw new XlmtError({ code: 'INPUT_CHANGED', where: { file }, message: `${input.path} changed since the interrupted run (${what.join(', ')})`, hint });
   }
   const keys = [...new Set([...Object.keys(state.settings), ...Object.keys(settings)])];
   const differ = keys.filter((k) => state.settings[k] !== settings[k]);
   if (differ.length > 0) {
     const what = differ.map((k) => `${k} was ${show(state.settings[k])}, now ${show(settings[k])}`).join('; ');
-    throw new PredictError({ code: 'OPTIONS_CHANGED', where, problem: `the options differ from the interrupted run's: ${what}`, hint });
+    throw new XlmtError({ code: 'OPTIONS_CHANGED', where: { file }, message: `the options differ from the interrupted run's: ${what}`, hint });
   }
 }
 

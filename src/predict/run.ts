@@ -1,17 +1,17 @@
 // Batch scoring of a data file: rows are read as a stream, scored a chunk at a time, and each chunk's output is
 // on disk before the progress file counts it, so a killed run resumes with no row lost or written twice.
-import { resolve } from 'node:path';
 import { detectFormat } from '../data/dataset.ts';
 import { DataError, issue, type DataIssue } from '../data/issues.ts';
 import type { DataFormat } from '../data/rows.ts';
 import { selectTasks, type Classifier } from '../infer/types.ts';
 import { ChunkedOutput } from './chunked-output.ts';
 import { openCsvRecords } from './csv-input.ts';
-import { PredictError } from './errors.ts';
+import { XlmtError } from '../errors/index.ts';
 import { DEFAULT_KEEP, type InputFields, type InputProblem, type InputRecord, type InputRow } from './input.ts';
 import { readJsonlRecords } from './jsonl-input.ts';
 import { FILE_START, type Position } from './lines.ts';
 import { formatProblem, formatRow, header, outputFormat, RESERVED_FIELDS, type OutputLayout } from './output.ts';
+import { checkOutputFile, inputsOf, prepareOutputFile, type InputPath } from '../util/output-dir.ts';
 import { checkResumable, errorsPath, inputIdentity, progressPath, readState, removeState, type PredictState } from './progress-file.ts';
 
 export type OnError = 'stop' | 'skip';
@@ -30,6 +30,13 @@ export interface ScoringFile {
   readonly keep?: readonly string[];
   /** Default: all of the model's. */
   readonly tasks?: readonly string[];
+  /** The model's directory: the output may not lie inside it. */
+  readonly modelDir?: string;
+}
+
+/** What a scoring job reads, which its output files may not be (or link to, or lie inside). */
+export function scoringInputs(job: ScoringFile): InputPath[] {
+  return inputsOf({ '--in': job.input, '--model': job.modelDir });
 }
 
 export interface PredictJob extends ScoringFile {
@@ -86,6 +93,7 @@ export async function predictFile(classifier: Classifier, job: PredictJob, hooks
   };
 
   const identity = await readable(job.input, () => inputIdentity(job.input));
+  await prepareOutputFile({ path: job.output, inputs: scoringInputs(job) });
   if (job.restart === true) await removeState(job.output);
   const saved = await readState(job.output);
   if (saved !== null) checkResumable(job.output, saved, identity, settings);
@@ -137,19 +145,17 @@ export async function predictFile(classifier: Classifier, job: PredictJob, hooks
 function checkJob(job: PredictJob): DataFormat {
   const format = job.format ?? detectFormat(job.input);
   if (format === null) {
-    throw new PredictError({ code: 'BAD_OPTION', where: job.input, problem: 'cannot tell the format from the file name', expected: 'a .jsonl, .csv or .tsv file', hint: 'name the format with --format jsonl|csv|tsv' });
+    throw new XlmtError({ code: 'BAD_OPTION', where: { file: job.input }, message: 'cannot tell the format from the file name', expected: 'a .jsonl, .csv or .tsv file', hint: 'name the format with --format jsonl|csv|tsv' });
   }
-  const paths = [job.input, progressPath(job.output), errorsPath(job.output)].map((p) => resolve(p));
-  if (paths.includes(resolve(job.output))) {
-    throw new PredictError({ code: 'BAD_OPTION', where: '--out', problem: 'the output would overwrite the input or its own progress file', received: job.output, hint: 'write the predictions to a new file' });
-  }
+  // The progress and errors files are written too: neither may be an input.
+  for (const path of [job.output, progressPath(job.output), errorsPath(job.output)]) checkOutputFile({ path, inputs: scoringInputs(job) });
   const reserved = (job.keep ?? []).filter((k) => RESERVED_FIELDS.includes(k));
   if (reserved.length > 0) {
-    throw new PredictError({ code: 'BAD_OPTION', where: '--keep', problem: `kept fields would shadow output fields`, expected: `names other than ${RESERVED_FIELDS.join(', ')}`, received: reserved.join(', ') });
+    throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--keep' }, message: `kept fields would shadow output fields`, expected: `names other than ${RESERVED_FIELDS.join(', ')}`, received: reserved.join(', ') });
   }
   const chunkSize = job.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!Number.isInteger(chunkSize) || chunkSize <= 0) {
-    throw new PredictError({ code: 'BAD_OPTION', where: '--chunk-size', problem: 'the chunk size must be a positive integer', received: String(chunkSize) });
+    throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--chunk-size' }, message: 'the chunk size must be a positive integer', received: String(chunkSize) });
   }
   return format;
 }
@@ -177,5 +183,5 @@ function stopError(found: DataIssue, errorsFile: string): DataError {
 }
 
 function missingPrediction(index: number): never {
-  throw new Error(`the classifier answered fewer texts than it was given (none for text ${index} of the chunk)`);
+  throw new XlmtError({ code: 'INTERNAL', message: `the classifier answered fewer texts than it was given (none for text ${index} of the chunk)`, where: { api: 'predictFile' } });
 }

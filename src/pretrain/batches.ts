@@ -29,7 +29,7 @@ export interface MlmBatch {
 /** Tokenizes `texts` (padded to the longest), masks them as `maskTokens` does and packs the step's feeds. */
 export async function mlmBatch(tokenizer: TextTokenizer, texts: readonly string[], options: MlmBatchOptions): Promise<MlmBatch> {
   if (texts.length === 0) {
-    throw new PretrainError({ code: 'BAD_OPTION', where: 'mlmBatch', problem: 'no texts to make a batch of', expected: 'at least one text' });
+    throw new PretrainError({ code: 'BAD_ARGUMENT', where: { api: 'mlmBatch' }, message: 'no texts to make a batch of', expected: 'at least one text' });
   }
   checkPadding(tokenizer, options.positions);
   const encoded = await tokenizer.encodeBatch(texts, { maxLength: options.maxLength, padding: 'longest', truncation: true });
@@ -63,8 +63,8 @@ function checkPadding(tokenizer: TextTokenizer, positions: PositionConvention): 
   if (pad !== positions.paddingIdx) {
     throw new PretrainError({
       code: 'TOKENIZER_MISMATCH',
-      where: tokenizer.source,
-      problem: "pads with an id other than the model's padding index, so RoBERTa-style position ids would count padding as tokens",
+      where: { file: tokenizer.source },
+      message: "pads with an id other than the model's padding index, so RoBERTa-style position ids would count padding as tokens",
       expected: `pad id ${positions.paddingIdx} (the model's pad_token_id)`,
       received: String(pad),
       hint: "use the model's own tokenizer, or set pad_token_id to the tokenizer's pad id",

@@ -1,7 +1,7 @@
 // The pretraining configuration: a validated JSON file plus command-line overrides. Defaults are documented here
 // and in docs/pretraining.md.
 import { z } from 'zod';
-import { ConfigError } from '../train/config.ts';
+import { configError, type ConfigOrigin } from '../train/config-errors.ts';
 import { EncoderShapeSchema, type FullShape } from '../train/encoder-shape.ts';
 
 const positiveInt = z.number().int().positive();
@@ -17,14 +17,14 @@ export const PRETRAIN_SHAPE: FullShape = {
   layers: 4, hidden: 256, heads: 4, ffn: 1024, maxPositions: 514, typeVocab: 1, layerNormEps: 1e-12, dropout: 0.1, attentionDropout: 0.1,
 };
 
-export const PretrainConfigSchema = z.strictObject({
+const PretrainFields = z.strictObject({
   /**
    * `mlm`: masked-language-model pretraining of the whole encoder. `skipgram`: word2vec's skip-gram with negative
    * sampling trains the word-embedding table alone (minutes of CPU) and saves it in a freshly initialized encoder.
    */
   objective: z.enum(['mlm', 'skipgram']).default('mlm'),
   /** Unlabeled text: .jsonl/.ndjson files (a text field a line) or plain text (a text a line), read in order. */
-  corpus: z.array(z.string().min(1), { error: (issue) => (issue.input === undefined ? 'required: the unlabeled text files (--corpus FILE...)' : undefined) }).min(1),
+  corpus: z.array(z.string().min(1)).min(1),
   /** The JSONL field holding the text. */
   textField: z.string().min(1).default('text'),
   /** tokenizer.json; defaults to the one in `init`. */
@@ -82,7 +82,9 @@ export const PretrainConfigSchema = z.strictObject({
   threads: positiveInt.default(2),
   /** Texts per batch when evaluating held-out lines. */
   evalBatchSize: positiveInt.default(64),
-}).refine((c) => c.steps === undefined || c.epochs === undefined, {
+});
+
+export const PretrainConfigSchema = PretrainFields.refine((c) => c.steps === undefined || c.epochs === undefined, {
   message: 'give steps or epochs, not both',
   path: ['steps'],
 }).refine((c) => c.objective === 'mlm' || c.steps === undefined, {
@@ -96,12 +98,14 @@ export const PretrainConfigSchema = z.strictObject({
 export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;
 export type PretrainConfigInput = z.input<typeof PretrainConfigSchema>;
 
-/** Validate a configuration object (from a file, flags, or both merged); `where` names its source in errors. */
-export function parsePretrainConfig(input: unknown, where: string): PretrainConfig {
+const KNOWN_FIELDS = Object.keys(PretrainFields.shape);
+
+/**
+ * Validate a configuration object (from a file, flags, or both merged). `origin` names its source: a file name or
+ * description, or the file and the flags laid over it, so that errors name the flag or the file and field.
+ */
+export function parsePretrainConfig(input: unknown, origin: string | ConfigOrigin): PretrainConfig {
   const result = PretrainConfigSchema.safeParse(input);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `${where}: ${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`);
-    throw new ConfigError(`invalid pretraining configuration\n${lines.join('\n')}`);
-  }
+  if (!result.success) throw configError(result.error, input, typeof origin === 'string' ? { file: origin } : origin, KNOWN_FIELDS);
   return result.data;
 }

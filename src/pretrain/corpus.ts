@@ -4,7 +4,10 @@
 // Files ending .jsonl / .ndjson hold one JSON object a line (`{"text": …, "lang": …}`); any other file is plain
 // text, one text a line. The tokenizer module's readCorpusFiles yields bare texts and drops blanks silently; here
 // the languages are kept and the blanks counted, so this module reads the files itself.
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { DataError, issue, type Location } from '../data/issues.ts';
+import { invalidUtf8Issue, readTextLines } from '../data/lines.ts';
+import { toXlmtError } from '../errors/index.ts';
 import { groupByLength } from '../util/length-groups.ts';
 import { mixSeed, Random } from '../util/random.ts';
 import { PretrainError, preview } from './errors.ts';
@@ -34,44 +37,38 @@ export async function readUnlabeledCorpus(files: readonly string[], options: Cor
   for (const file of files) {
     await checkFile(file);
     const jsonLines = /\.(jsonl|ndjson)$/i.test(file);
-    const handle = await open(file, 'r');
-    try {
-      let lineNo = 0;
-      for await (const raw of handle.readLines({ encoding: 'utf8' })) {
-        lineNo++;
-        const line = lineNo === 1 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
-        const entry = jsonLines ? jsonLineEntry(line, fields, `${file}:${lineNo}`) : { text: line, lang: null };
-        if (entry.text.trim() === '') {
-          blank++;
-          continue;
-        }
-        texts.push(entry.text);
-        langs.push(entry.lang);
+    for await (const { line: lineNo, text: raw, invalid } of readTextLines(file)) {
+      if (invalid !== null) throw new DataError([invalidUtf8Issue({ file, line: lineNo }, invalid)]);
+      const line = lineNo === 1 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
+      const entry = jsonLines ? jsonLineEntry(line, fields, { file, line: lineNo }) : { text: line, lang: null };
+      if (entry.text.trim() === '') {
+        blank++;
+        continue;
       }
-    } finally {
-      await handle.close();
+      texts.push(entry.text);
+      langs.push(entry.lang);
     }
   }
   if (texts.length === 0) {
     throw new PretrainError({
       code: 'CORPUS_EMPTY',
-      where: files.join(', ') || '(no files)',
-      problem: `no non-blank text to pretrain on (${blank} blank lines)`,
+      message: `no non-blank text to pretrain on (${blank} blank lines)`,
+      ...(files.length === 1 && files[0] !== undefined ? { where: { file: files[0] } } : { where: { field: '--corpus' } }),
+      ...(files.length === 1 ? {} : { received: files.join(', ') || 'no files' }),
     });
   }
   return { texts, langs, blank };
 }
 
 async function checkFile(file: string): Promise<void> {
+  let regular: boolean;
   try {
-    if (!(await stat(file)).isFile()) throw new Error('not a regular file');
+    regular = (await stat(file)).isFile();
   } catch (e) {
-    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new PretrainError(
-      { code: 'CORPUS_NOT_FOUND', where: file, problem: missing ? 'corpus file not found' : `cannot read corpus file: ${(e as Error).message}` },
-      { cause: e },
-    );
+    const error = toXlmtError(e);
+    throw new PretrainError({ code: error.code, message: `cannot read the corpus file: ${error.problem}`, where: { file } }, { cause: e });
   }
+  if (!regular) throw new PretrainError({ code: 'IO_FAILED', message: 'the corpus is not a regular file', where: { file }, expected: 'a text or JSONL file' });
 }
 
 interface Entry {
@@ -79,35 +76,29 @@ interface Entry {
   readonly lang: string | null;
 }
 
-function jsonLineEntry(line: string, fields: { text: string; lang: string }, where: string): Entry {
+function jsonLineEntry(line: string, fields: { text: string; lang: string }, at: Location): Entry {
   if (line.trim() === '') return { text: '', lang: null };
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch (e) {
-    throw new PretrainError(
-      { code: 'CORPUS_BAD_LINE', where, problem: `not valid JSON (${(e as Error).message})`, expected: 'one JSON object per line', received: preview(line) },
-      { cause: e },
-    );
+    throw new DataError([issue('BAD_JSON', at, `invalid JSON: ${(e as Error).message}`, { expected: 'one JSON object per line', received: preview(line) })], { cause: e });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new PretrainError({ code: 'CORPUS_BAD_LINE', where, problem: 'not a JSON object', expected: `an object with a "${fields.text}" string`, received: preview(value) });
+    throw new DataError([issue('NOT_AN_OBJECT', at, 'a line must be a JSON object', { expected: `an object with a "${fields.text}" string`, received: preview(value) })]);
   }
   const record = value as Record<string, unknown>;
   const text = record[fields.text];
+  const hint = 'choose the text field with --text-field / textField';
+  if (text === undefined) {
+    throw new DataError([issue('MISSING_TEXT', at, 'the line has no text', { field: fields.text, expected: `a string field "${fields.text}"`, received: `fields ${Object.keys(record).join(', ') || 'none'}`, hint })]);
+  }
   if (typeof text !== 'string') {
-    throw new PretrainError({
-      code: 'CORPUS_BAD_LINE',
-      where,
-      problem: text === undefined ? `no "${fields.text}" field` : `field "${fields.text}" is not a string`,
-      expected: `a string field "${fields.text}"`,
-      received: text === undefined ? `fields ${Object.keys(record).join(', ') || 'none'}` : preview(text),
-      hint: 'choose the text field with textField',
-    });
+    throw new DataError([issue('WRONG_TYPE', at, 'the text must be a string', { field: fields.text, expected: 'a string', received: preview(text), hint })]);
   }
   const lang = record[fields.lang];
   if (lang !== undefined && lang !== null && typeof lang !== 'string') {
-    throw new PretrainError({ code: 'CORPUS_BAD_LINE', where, problem: `field "${fields.lang}" is not a string`, expected: 'a language code or no field', received: preview(lang) });
+    throw new DataError([issue('WRONG_TYPE', at, 'the language must be a string', { field: fields.lang, expected: 'a language code or no field', received: preview(lang) })]);
   }
   return { text, lang: lang ?? null };
 }
@@ -186,9 +177,9 @@ export function* corpusBatches(
   const from = options.from ?? { epoch: 0, batch: 0 };
   if (!Number.isInteger(from.epoch) || from.epoch < 0 || !Number.isInteger(from.batch) || from.batch < 0 || from.batch >= perEpoch) {
     throw new PretrainError({
-      code: 'BAD_OPTION',
-      where: 'from',
-      problem: 'no such batch',
+      code: 'BAD_ARGUMENT',
+      message: 'no such batch',
+      where: { api: 'corpusBatches', field: 'from' },
       expected: `epoch ≥ 0 and batch in [0, ${perEpoch})`,
       received: `epoch ${from.epoch}, batch ${from.batch}`,
     });
@@ -212,15 +203,15 @@ export function* corpusBatches(
 
 function checkBatching(options: BatchingOptions): void {
   if (!Number.isInteger(options.batchSize) || options.batchSize <= 0) {
-    throw new PretrainError({ code: 'BAD_OPTION', where: 'batchSize', problem: 'not a batch size', expected: 'a positive integer', received: String(options.batchSize) });
+    throw new PretrainError({ code: 'BAD_OPTION', message: 'not a batch size', where: { field: 'batchSize' }, expected: 'a positive integer', received: String(options.batchSize) });
   }
 }
 
 function emptyEpoch(size: number, options: BatchingOptions): PretrainError {
   return new PretrainError({
     code: 'BAD_OPTION',
-    where: 'batchSize',
-    problem: `an epoch of ${size} texts has no full batch`,
+    where: { field: 'batchSize' },
+    message: `an epoch of ${size} texts has no full batch`,
     expected: `at most ${size} with dropLast`,
     received: String(options.batchSize),
     hint: 'lower batchSize or set dropLast to false',

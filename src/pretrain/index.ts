@@ -14,4 +14,4 @@ export {
 } from './corpus.ts';
 export { maskingVocab, maskTokens, type MaskedTokens, type MaskingDraw, type MaskingOptions, type MaskingVocab } from './masking.ts';
 export { mlmBatch, type MlmBatch, type MlmBatchOptions } from './batches.ts';
-export { PretrainError, type PretrainErrorCode, type PretrainErrorDetails } from './errors.ts';
+export { PretrainError } from './errors.ts';

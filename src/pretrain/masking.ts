@@ -58,8 +58,8 @@ export function maskingVocab(tokenizer: TextTokenizer): MaskingVocab {
   if (mask === null) {
     throw new PretrainError({
       code: 'TOKENIZER_MISMATCH',
-      where: tokenizer.source,
-      problem: 'has no mask token, which masked-LM pretraining needs',
+      where: { file: tokenizer.source },
+      message: 'no mask token, which masked-LM pretraining needs',
       expected: 'a [MASK] or <mask> token',
       hint: "add one to the tokenizer's added_tokens, or train the tokenizer with xlmt (its recipes add one)",
     });
@@ -82,9 +82,9 @@ export function maskTokens(
   const size = encoded.batch * encoded.seq;
   if (encoded.inputIds.length !== size || encoded.attentionMask.length !== size) {
     throw new PretrainError({
-      code: 'BAD_OPTION',
-      where: 'maskTokens',
-      problem: `a batch of ${encoded.batch}×${encoded.seq} needs ${size} input ids and attention mask values`,
+      code: 'BAD_ARGUMENT',
+      where: { api: 'maskTokens' },
+      message: `a batch of ${encoded.batch}×${encoded.seq} needs ${size} input ids and attention mask values`,
       received: `${encoded.inputIds.length} and ${encoded.attentionMask.length}`,
     });
   }
@@ -126,9 +126,9 @@ function randomReplacements(vocab: MaskingVocab, needed: boolean): (random: Rand
   const pool = vocab.vocabSize - specials.length;
   if (needed && pool <= 0) {
     throw new PretrainError({
-      code: 'BAD_OPTION',
-      where: 'randomReplace',
-      problem: `no non-special id to draw: the vocabulary of ${vocab.vocabSize} is all special tokens`,
+      code: 'BAD_ARGUMENT',
+      where: { api: 'maskTokens', field: 'randomReplace' },
+      message: `no non-special id to draw: the vocabulary of ${vocab.vocabSize} is all special tokens`,
       hint: 'set randomReplace to 0',
     });
   }
@@ -144,17 +144,17 @@ function checkMaskingOptions(options: MaskingOptions): Required<MaskingOptions> 
   const shares: [keyof MaskingOptions, number][] = [['maskProbability', o.maskProbability], ['maskReplace', o.maskReplace], ['randomReplace', o.randomReplace]];
   for (const [name, value] of shares) {
     if (!(value >= 0 && value <= 1)) {
-      throw new PretrainError({ code: 'BAD_OPTION', where: name, problem: 'not a probability', expected: 'a number in [0, 1]', received: String(value) });
+      throw new PretrainError({ code: 'BAD_ARGUMENT', where: { api: 'maskTokens', field: name }, message: 'not a probability', expected: 'a number in [0, 1]', received: String(value) });
     }
   }
   if (o.maskProbability === 0) {
-    throw new PretrainError({ code: 'BAD_OPTION', where: 'maskProbability', problem: 'masks nothing', expected: 'a number in (0, 1]', received: '0' });
+    throw new PretrainError({ code: 'BAD_ARGUMENT', where: { api: 'maskTokens', field: 'maskProbability' }, message: 'masks nothing', expected: 'a number in (0, 1]', received: '0' });
   }
   if (o.maskReplace + o.randomReplace > 1) {
     throw new PretrainError({
-      code: 'BAD_OPTION',
-      where: 'maskReplace + randomReplace',
-      problem: 'the shares of chosen tokens replaced exceed 1',
+      code: 'BAD_ARGUMENT',
+      where: { api: 'maskTokens', field: 'maskReplace + randomReplace' },
+      message: 'the shares of chosen tokens replaced exceed 1',
       expected: '≤ 1 (the rest stay unchanged)',
       received: `${o.maskReplace} + ${o.randomReplace}`,
     });

@@ -3,7 +3,7 @@
 // resumable checkpoint that makes a killed run end with the same weights as an unbroken one.
 import type { LoopEvents } from '../train/events.ts';
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { saveHfModel } from '../checkpoint/index.ts';
 import { AdamW, makeSchedule, type Schedule } from '../optim/index.ts';
@@ -11,7 +11,7 @@ import { type Feeds, Session } from '../runtime/session.ts';
 import { TrainingSession } from '../runtime/training-session.ts';
 import { loadRunState, readSavedConfig, type RunProgress, saveRunState } from '../train/run-state.ts';
 import { Trainer } from '../train/trainer.ts';
-import { recoverDir, replaceDir } from '../util/atomic-dir.ts';
+import { checkOutputDir, claimOutputDir, inputsOf, type OutputSpec, recoverDir, replaceDir } from '../util/output-dir.ts';
 import { mixSeed } from '../util/random.ts';
 import { mlmBatch, type MlmBatch, type MlmBatchOptions } from './batches.ts';
 import { parsePretrainConfig, type PretrainConfig } from './config.ts';
@@ -82,10 +82,17 @@ function schedule(config: PretrainConfig, totalSteps: number): Schedule {
   return makeSchedule({ kind: config.schedule, lr: config.lr, warmupSteps, totalSteps });
 }
 
+/** The run directory as an output (both objectives): a new or empty directory, or a run to resume. */
+export function pretrainOutput(config: PretrainConfig): OutputSpec {
+  return { command: 'pretrain', path: config.out, inputs: inputsOf({ '--corpus': config.corpus, '--tokenizer': config.tokenizer, '--init': config.init }) };
+}
+
 export async function runPretraining(config: PretrainConfig, events: PretrainEvents): Promise<PretrainResult> {
+  const output = pretrainOutput(config);
+  checkOutputDir(output, 'write into');
   const setup = await setupPretraining(config, events.log);
   const { params, tokenizer } = setup;
-  mkdirSync(config.out, { recursive: true });
+  await claimOutputDir(output);
   const lastDir = join(config.out, 'checkpoints', 'last');
   const modelDir = join(config.out, 'model');
   const metricsFile = join(config.out, 'metrics.jsonl');
@@ -167,11 +174,11 @@ export async function runPretraining(config: PretrainConfig, events: PretrainEve
     if (train) metric({ type: 'train', epoch: interval.epoch, step: progress.step, lr: interval.lr, ...train });
     const scores = await evalMetric();
     events.onCheckpoint?.({ step: progress.step, totalSteps, train, eval: scores });
-    await replaceDir(modelDir, async (tmp) => {
+    await replaceDir(modelDir, 'pretrain', async (tmp) => {
       await saveHfModel(tmp, { config: setup.hf, params, metadata: { producer: 'xlmt pretrain', step: String(progress.step) } });
       tokenizer.save(join(tmp, 'tokenizer.json'));
     });
-    await saveRunState(lastDir, params, optimizer.state(), progress);
+    await saveRunState(lastDir, params, optimizer.state(), progress, 'pretrain');
     resetInterval();
   };
 

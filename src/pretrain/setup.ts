@@ -88,12 +88,12 @@ export function tokenizerPath(config: PretrainConfig): string {
   if (config.init) {
     const path = join(config.init, 'tokenizer.json');
     if (existsSync(path)) return path;
-    throw new PretrainError({ code: 'BAD_OPTION', where: '--init', problem: `${config.init} has no tokenizer.json`, hint: 'give the checkpoint\'s tokenizer with --tokenizer FILE' });
+    throw new PretrainError({ code: 'MISSING_OPTION', where: { field: '--tokenizer' }, message: `no tokenizer given, and ${config.init} (--init) has no tokenizer.json`, hint: 'give the checkpoint\'s tokenizer with --tokenizer FILE' });
   }
   throw new PretrainError({
-    code: 'BAD_OPTION',
-    where: '--tokenizer',
-    problem: 'no tokenizer',
+    code: 'MISSING_OPTION',
+    where: { field: '--tokenizer' },
+    message: 'no tokenizer given',
     hint: 'give --tokenizer FILE (train one with `xlmt tokenizer train`) or --init a checkpoint directory that has tokenizer.json',
   });
 }
@@ -104,8 +104,8 @@ export function checkFit(config: PretrainConfig, tokenizer: TextTokenizer, hf: H
   if (tokenizer.vocabSize > hf.encoder.vocabSize) {
     throw new PretrainError({
       code: 'TOKENIZER_MISMATCH',
-      where: tokenizer.source,
-      problem: `has more tokens than the embeddings (vocab_size) of ${model}`,
+      where: { file: tokenizer.source },
+      message: `more tokens than the embeddings (vocab_size) of ${model}`,
       expected: `at most ${hf.encoder.vocabSize} tokens`,
       received: `${tokenizer.vocabSize} tokens`,
       hint: 'use the tokenizer the checkpoint was trained with',
@@ -115,8 +115,8 @@ export function checkFit(config: PretrainConfig, tokenizer: TextTokenizer, hf: H
   if (config.maxLength > longest) {
     throw new PretrainError({
       code: 'BAD_OPTION',
-      where: '--max-length',
-      problem: `longer than the ${hf.encoder.maxPositionEmbeddings} position embeddings of ${model} allow`,
+      where: { field: '--max-length' },
+      message: `longer than the ${hf.encoder.maxPositionEmbeddings} position embeddings of ${model} allow`,
       expected: `at most ${longest}`,
       received: String(config.maxLength),
       hint: config.init ? 'lower --max-length' : 'lower --max-length or raise encoder.maxPositions in --config',

@@ -1,7 +1,7 @@
 // `xlmt pretrain --objective skipgram`: tokenize the corpus, train skip-gram vectors for every token id, and save a
 // freshly initialized encoder whose word-embedding table holds them, as a Hugging Face directory for
 // `xlmt train --init`. Runs in minutes, so it is not resumable: a killed run starts again.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GraphBuilder } from '../builder/builder.ts';
 import { saveHfModel } from '../checkpoint/index.ts';
@@ -12,9 +12,10 @@ import { initParams } from '../models/init.ts';
 import { encoderInputs } from '../models/multitask.ts';
 import { TextTokenizer } from '../tokenize/index.ts';
 import { resolveShape, scratchConfig } from '../train/encoder-shape.ts';
-import { replaceDir } from '../util/atomic-dir.ts';
+import { checkOutputDir, claimOutputDir, replaceDir } from '../util/output-dir.ts';
 import { PRETRAIN_SHAPE, type PretrainConfig } from './config.ts';
 import { readUnlabeledCorpus } from './corpus.ts';
+import { pretrainOutput } from './run.ts';
 import { checkFit, tokenizerPath } from './setup.ts';
 import { SKIPGRAM_DEFAULTS, type SkipGramProgress, trainSkipGram } from './skipgram.ts';
 
@@ -43,6 +44,8 @@ export interface SkipGramRunResult {
 
 export async function runSkipGramPretraining(config: PretrainConfig, events: SkipGramEvents): Promise<SkipGramRunResult> {
   const started = performance.now();
+  const output = pretrainOutput(config);
+  checkOutputDir(output, 'write into');
   const tokenizer = TextTokenizer.fromFile(tokenizerPath(config));
   const hf = scratchConfig(resolveShape(config.encoder, PRETRAIN_SHAPE), tokenizer, 'pretraining');
   checkFit(config, tokenizer, hf);
@@ -64,9 +67,9 @@ export async function runSkipGramPretraining(config: PretrainConfig, events: Ski
   const trainedRows = placeVectors(table.data, trained.vectors, trained.counts, dim);
 
   const modelDir = join(config.out, 'model');
-  mkdirSync(config.out, { recursive: true });
+  await claimOutputDir(output);
   writeFileSync(join(config.out, 'config.json'), `${JSON.stringify({ ...config, epochs }, null, 2)}\n`);
-  await replaceDir(modelDir, async (tmp) => {
+  await replaceDir(modelDir, 'pretrain', async (tmp) => {
     await saveHfModel(tmp, { config: hf, params, metadata: { producer: 'xlmt pretrain --objective skipgram' } });
     tokenizer.save(join(tmp, 'tokenizer.json'));
   });

@@ -6,6 +6,7 @@
 // `dim` floats, far too little work per call for a graph runtime to pay off. Seeded and single-threaded, so a
 // seed gives the same vectors everywhere.
 import { Random } from '../util/random.ts';
+import { PretrainError } from './errors.ts';
 
 export interface SkipGramOptions {
   /** Vector size: the encoder's hidden size. */
@@ -61,7 +62,9 @@ export function trainSkipGram(
   let total = 0;
   for (const t of texts) for (const id of t) counts[id] = (counts[id] ?? 0) + 1;
   for (const c of counts) total += c;
-  if (total === 0) throw new Error('skip-gram: the corpus has no tokens outside the excluded (special) ones');
+  if (total === 0) {
+    throw new PretrainError({ code: 'CORPUS_EMPTY', message: 'the corpus has no tokens outside the special ones for skip-gram to train on', where: { api: 'trainSkipGram' } });
+  }
 
   const keep = keepProbabilities(counts, total, subsample);
   const noise = noiseTable(counts);

@@ -1,5 +1,6 @@
 // A serialized ONNX model (a file on disk or bytes) run by ONNX Runtime with all weights inside: what serving,
 // batch scoring and the benchmarks use. Feeds and results use the project's TensorData.
+import { XlmtError } from '../errors/index.ts';
 import ort from './ort.ts';
 import type { DType, TensorArray } from '../ir/dtype.ts';
 import type { TensorData } from '../ir/tensor.ts';
@@ -29,7 +30,10 @@ export class ModelFile {
         : await ort.InferenceSession.create(model, sessionOptions);
       return new ModelFile(source, session);
     } catch (e) {
-      throw new Error(`ONNX Runtime cannot load ${source}: ${(e as Error).message}`);
+      throw new XlmtError(
+        { code: 'BAD_MODEL', where: { file: source }, message: `ONNX Runtime cannot load the model: ${(e as Error).message}`, hint: 'the file is damaged or not an ONNX model xlmt wrote: export it again' },
+        { cause: e },
+      );
     }
   }
 
@@ -45,7 +49,7 @@ export class ModelFile {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const name of this.session.inputNames) {
       const t = feeds[name];
-      if (!t) throw new Error(`${this.source}: no feed for input ${name}`);
+      if (!t) throw new XlmtError({ code: 'BAD_ARGUMENT', where: { file: this.source, api: 'ModelFile.run' }, message: `no feed for input ${name}`, expected: `feeds ${this.session.inputNames.join(', ')}`, received: Object.keys(feeds).join(', ') || 'none' });
       ortFeeds[name] = new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, [...t.shape]);
     }
     const out = fetch ? await this.session.run(ortFeeds, [...fetch]) : await this.session.run(ortFeeds);

@@ -1,4 +1,5 @@
 // The only module that talks to ONNX Runtime: compiles a graph into a reusable session and runs it.
+import { XlmtError } from '../errors/index.ts';
 import ort from './ort.ts';
 import type { DType, TensorArray } from '../ir/dtype.ts';
 import type { Graph } from '../ir/graph.ts';
@@ -39,7 +40,10 @@ function toOrt(name: string, t: TensorData): ort.Tensor {
   try {
     return new ort.Tensor(t.dtype, t.data as Exclude<TensorArray, Uint16Array>, shape);
   } catch (e) {
-    throw new Error(`input ${name}: cannot make a ${t.dtype} tensor of shape [${shape.join(', ')}] from ${t.data.length} values (${(e as Error).message})`);
+    throw new XlmtError(
+      { code: 'BAD_ARGUMENT', where: { node: name, api: 'Session.run' }, message: `cannot make a ${t.dtype} tensor of shape [${shape.join(', ')}] from ${t.data.length} values: ${(e as Error).message}` },
+      { cause: e },
+    );
   }
 }
 
@@ -67,7 +71,8 @@ export class Session {
     try {
       return new Session(graph, await ort.InferenceSession.create(bytes, sessionOptions), options.params !== undefined);
     } catch (e) {
-      throw new Error(`ONNX Runtime rejected graph ${graph.name}: ${(e as Error).message}`);
+      // xlmt built this graph itself: ONNX Runtime refusing it is a bug in a builder or a pass.
+      throw new XlmtError({ code: 'INTERNAL', where: { api: 'Session.create', node: graph.name }, message: `ONNX Runtime rejected the graph: ${(e as Error).message}` }, { cause: e });
     }
   }
 
@@ -79,13 +84,14 @@ export class Session {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const input of this.graph.inputs) {
       const t = feeds[input.name];
-      if (!t) throw new Error(`graph ${this.graph.name}: no feed for input ${input.name} (${input.dtype} [${input.shape.join(', ')}])`);
-      if (t.dtype !== input.dtype) throw new Error(`graph ${this.graph.name}: input ${input.name} must be ${input.dtype}, got ${t.dtype}`);
+      const where = { api: 'Session.run', node: input.name };
+      if (!t) throw new XlmtError({ code: 'BAD_ARGUMENT', where, message: `no feed for graph ${this.graph.name}'s input`, expected: `${input.dtype} [${input.shape.join(', ')}]` });
+      if (t.dtype !== input.dtype) throw new XlmtError({ code: 'BAD_ARGUMENT', where, message: `wrong dtype for graph ${this.graph.name}'s input`, expected: input.dtype, received: t.dtype });
       ortFeeds[input.name] = toOrt(input.name, t);
     }
     for (const p of this.embedded ? [] : this.graph.params) {
       const stored = params?.get(p.name);
-      if (!stored) throw new Error(`graph ${this.graph.name}: no value for parameter ${p.name}`);
+      if (!stored) throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'Session.run', tensor: p.name }, message: `no value for a parameter of graph ${this.graph.name}` });
       ortFeeds[p.name] = new ort.Tensor('float32', stored.data, [...stored.shape]);
     }
     const out = fetch ? await this.session.run(ortFeeds, [...fetch]) : await this.session.run(ortFeeds);

@@ -1,5 +1,6 @@
 // One training step = one ONNX Runtime run of the forward+backward graph, parameters fed by name.
 import type { TrainingGraph } from '../autodiff/training-graph.ts';
+import { XlmtError } from '../errors/index.ts';
 import type { Gradient, ParamStore } from '../ir/params.ts';
 import type { TensorData } from '../ir/tensor.ts';
 import { type Feeds, type Results, type RuntimeOptions, Session } from './session.ts';
@@ -12,8 +13,13 @@ export interface StepResult {
 }
 
 function floats(name: string, t: TensorData | undefined): Float32Array {
-  if (!t || !(t.data instanceof Float32Array)) throw new Error(`training step: output ${name} is missing or not float32`);
+  if (!t || !(t.data instanceof Float32Array)) throw stepFailure(name, 'missing or not float32');
   return t.data;
+}
+
+/** The training graph xlmt built gave an output it should not: a bug, not the user's data. */
+function stepFailure(output: string, problem: string): XlmtError {
+  return new XlmtError({ code: 'INTERNAL', where: { api: 'TrainingSession.step', node: output }, message: `graph output ${problem}` });
 }
 
 export class TrainingSession {
@@ -29,14 +35,14 @@ export class TrainingSession {
   async step(feeds: Feeds, params: ParamStore): Promise<StepResult> {
     const results = await this.session.run(feeds, params);
     const loss = results[this.training.loss];
-    if (!loss || loss.data.length !== 1) throw new Error('training step: the loss output is missing or not a scalar');
+    if (!loss || loss.data.length !== 1) throw stepFailure(this.training.loss, 'the loss is missing or not a scalar');
     const gradients = new Map<string, Gradient>();
     for (const [param, out] of this.training.gradients) {
       if (out.kind === 'dense') {
         gradients.set(param, { kind: 'dense', data: floats(out.name, results[out.name]) });
       } else {
         const indices = results[out.indices]?.data;
-        if (!(indices instanceof BigInt64Array)) throw new Error(`training step: output ${out.indices} is missing or not int64`);
+        if (!(indices instanceof BigInt64Array)) throw stepFailure(out.indices, 'missing or not int64');
         gradients.set(param, { kind: 'rows', indices, values: floats(out.values, results[out.values]) });
       }
     }

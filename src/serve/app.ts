@@ -1,15 +1,20 @@
 // The HTTP service assembled: the model slot, the batcher and the metrics, and one Fastify plugin per concern
 // (errors, auth, lifecycle, metrics, OpenAPI, health, classification, admin). No sockets here: the tests
 // call it with inject, and server.ts binds it.
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Readable } from 'node:stream';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { Batcher } from './batcher.ts';
-import { configProblems, type BatchingOptions, type Limits } from './config.ts';
+import { readJsonBody } from './body.ts';
+import { configProblems, SERVE_DEFAULTS, type BatchingOptions, type Limits } from './config.ts';
+import { Connections } from './connections.ts';
+import type { AnswerableError } from './errors.ts';
+import { loggerOptions } from './log.ts';
 import { ServeMetrics } from './metrics.ts';
 import { ModelSlot, modelId, type ModelLoader, type ReloadResult, type ServedModel } from './model-slot.ts';
 import { adminPlugin } from './plugins/admin.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { classifyPlugin } from './plugins/classify.ts';
-import { errorsPlugin } from './plugins/errors.ts';
+import { errorsPlugin, frameworkErrorOptions } from './plugins/errors.ts';
 import { healthPlugin } from './plugins/health.ts';
 import { lifecyclePlugin } from './plugins/lifecycle.ts';
 import { metricsPlugin } from './plugins/metrics.ts';
@@ -23,7 +28,7 @@ export interface AppOptions {
   readonly limits: Limits;
   readonly batching: BatchingOptions;
   readonly apiKey?: string;
-  /** Fastify's pino logger settings; false (the default) logs nothing. */
+  /** Fastify's pino logger settings (query strings are logged redacted); false (the default) logs nothing. */
   readonly logger?: FastifyServerOptions['logger'];
   /** Also export Node's process metrics (resident memory, CPU, event loop). */
   readonly processMetrics?: boolean;
@@ -47,16 +52,25 @@ export async function buildApp(options: AppOptions): Promise<ServeApp> {
 
   const metrics = new ServeMetrics({ processMetrics: options.processMetrics ?? false });
   const slot = new ModelSlot(options.loadModel, options.dir);
+  const countError = (error: AnswerableError): void => metrics.errors.inc({ code: error.code });
+  const requestTimeoutMs = options.limits.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs;
+  let connections: Connections | null = null;
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: loggerOptions(options.logger ?? false),
     bodyLimit: options.limits.bodyLimit,
+    // Headers must arrive within the request timeout; a body is timed by readJsonBody, which answers
+    // REQUEST_TIMEOUT itself. Node's own whole-request limit is only a backstop behind it, checked every second.
+    http: { headersTimeout: requestTimeoutMs, connectionsCheckingInterval: 1000 },
+    requestTimeout: 2 * requestTimeoutMs + 1000,
     // Our lifecycle plugin answers SHUTTING_DOWN in the one error shape instead.
     return503OnClosing: false,
+    ...frameworkErrorOptions(countError, (socket) => connections?.busy(socket) ?? false),
     ajv: {
       // Reject what the client got wrong instead of repairing it: no "1" for 1, no silently dropped fields.
       customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false },
     },
   });
+  connections = new Connections(app.server);
   const batcher = new Batcher(slot, options.batching, {
     queueDepth: (texts) => metrics.queueDepth.set(texts),
     batch: ({ texts, seconds }) => {
@@ -82,10 +96,14 @@ export async function buildApp(options: AppOptions): Promise<ServeApp> {
   };
 
   // Only JSON bodies: a text/plain body gets UNSUPPORTED_MEDIA_TYPE rather than a confusing type error.
-  app.removeContentTypeParser('text/plain');
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  const bodyLimits = { bodyLimit: options.limits.bodyLimit, timeoutMs: requestTimeoutMs };
+  app.addContentTypeParser('application/json', async (request: FastifyRequest, payload: Readable) => readJsonBody(payload, {
+    contentType: request.headers['content-type'], contentLength: request.headers['content-length'],
+  }, bodyLimits));
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
-  await app.register(errorsPlugin, { onError: (error) => metrics.errors.inc({ code: error.code }) });
-  await app.register(lifecyclePlugin, { batcher, slot });
+  await app.register(errorsPlugin, { onError: countError });
+  await app.register(lifecyclePlugin, { batcher, slot, connections });
   await app.register(authPlugin, options.apiKey !== undefined ? { apiKey: options.apiKey } : {});
   await app.register(openApiPlugin, { version: options.version ?? '0.1.0', auth: options.apiKey !== undefined });
   await app.register(metricsPlugin, { metrics });

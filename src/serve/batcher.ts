@@ -8,7 +8,8 @@
 // its requests asked for (the heads are tiny next to the encoder), and each request gets back its own texts,
 // in order, with only its tasks.
 import { performance } from 'node:perf_hooks';
-import { UnknownTaskError, type TextPrediction } from '../infer/types.ts';
+import { XlmtError } from '../errors/index.ts';
+import type { TextPrediction } from '../infer/types.ts';
 import type { BatchingOptions } from './config.ts';
 import { ServeError, toServeError } from './errors.ts';
 import type { ModelInfo, ModelSlot } from './model-slot.ts';
@@ -125,13 +126,16 @@ export class Batcher {
         const known = classifier.tasks.map((t) => t.name);
         const runnable = jobs.filter((job) => {
           const unknown = job.tasks?.find((t) => !known.includes(t));
-          if (unknown !== undefined) job.reject(new UnknownTaskError(unknown, known));
+          if (unknown !== undefined) {
+            job.reject(new ServeError('UNKNOWN_TASK', `unknown task ${JSON.stringify(unknown)}; this model has: ${known.join(', ')}`, { task: unknown, known }));
+          }
           return unknown === undefined;
         });
         if (runnable.length === 0) return;
         const texts = runnable.flatMap((job) => job.texts);
         const started = performance.now();
         const predictions = await classifier.classify(texts, unionOfTasks(runnable, known));
+        checkFinite(predictions);
         this.events.batch?.({ texts: texts.length, requests: runnable.length, seconds: (performance.now() - started) / 1000 });
         let at = 0;
         for (const job of runnable) {
@@ -143,6 +147,24 @@ export class Batcher {
       this.events.failure?.(e);
       const error = toServeError(e);
       for (const job of jobs) job.reject(error);
+    }
+  }
+}
+
+/**
+ * Throws NON_FINITE for a NaN or infinite score: JSON has no such numbers, and serializing one would answer
+ * `null` as if it were a score.
+ */
+function checkFinite(predictions: readonly TextPrediction[]): void {
+  for (const [i, prediction] of predictions.entries()) {
+    for (const [task, p] of Object.entries(prediction.tasks)) {
+      const bad = Object.entries(p.scores).find(([, score]) => !Number.isFinite(score));
+      if (bad) {
+        throw new XlmtError({
+          code: 'NON_FINITE', where: { task, field: `scores.${bad[0]}` }, message: `text ${i} of the batch got the score ${String(bad[1])}`,
+          hint: 'the model\'s weights or its export are broken; check it with xlmt eval',
+        });
+      }
     }
   }
 }

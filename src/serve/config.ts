@@ -10,6 +10,8 @@ export interface Limits {
   readonly onLongText: 'truncate' | 'reject';
   /** Request body bytes. */
   readonly bodyLimit: number;
+  /** How long the headers, and then the body, may take to arrive (default SERVE_DEFAULTS.requestTimeoutMs). */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface BatchingOptions {
@@ -46,6 +48,8 @@ export const SERVE_DEFAULTS = {
   onLongText: 'truncate',
   // 1 MiB holds 64 texts of 2,000 characters even at 4 UTF-8 bytes each, plus JSON escaping.
   bodyLimit: 1 << 20,
+  // A 1 MiB body arrives in well under a second on any working link; a stalled one should not hold a connection.
+  requestTimeoutMs: 10_000,
   logLevel: 'info',
   shutdownTimeoutMs: 30_000,
 } as const;

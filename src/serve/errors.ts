@@ -1,79 +1,88 @@
-// Every error `xlmt serve` answers, each with a stable code and one HTTP status: the table clients write their
-// error handling against. Errors are data ({code, message, details}); Fastify's own errors (validation, body
-// parsing, limits) and the classifier's are translated here and nowhere else.
+// Every error `xlmt serve` answers is an XlmtError whose code has an HTTP status in the registry
+// (src/errors/codes/serve.ts, plus INTERNAL and NON_FINITE from codes/common.ts). Fastify's own errors
+// (validation, limits, bad URLs) and the classifier's are translated here and nowhere else, into the one body
+// {"error": {code, message, details?}}.
 import type { FastifyError, FastifySchemaValidationError } from 'fastify';
-import { UnknownTaskError } from '../infer/types.ts';
+import { CODES, XlmtError, type CodeEntry, type ErrorCode, type HttpErrorCode } from '../errors/index.ts';
 
-export const ERRORS = {
-  INVALID_JSON: { status: 400, summary: 'the body is not valid JSON (or is empty while declared as JSON)' },
-  INVALID_REQUEST: { status: 400, summary: 'a field is missing, unknown or of the wrong type; details.field names it' },
-  EMPTY_TEXTS: { status: 400, summary: '`texts` is an empty list' },
-  TOO_MANY_TEXTS: { status: 400, summary: 'more texts than --max-texts in one request' },
-  TEXT_TOO_LONG: { status: 400, summary: 'a text is longer than --max-chars characters (with --on-long-text reject)' },
-  UNKNOWN_TASK: { status: 400, summary: 'a requested task is not one of the model\'s; details.known lists them' },
-  UNAUTHORIZED: { status: 401, summary: 'the API key is missing or wrong' },
-  NOT_FOUND: { status: 404, summary: 'no such route' },
-  RELOAD_IN_PROGRESS: { status: 409, summary: 'a model reload is already running' },
-  BODY_TOO_LARGE: { status: 413, summary: 'the body is larger than --body-limit bytes' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'the body is not application/json' },
-  INTERNAL: { status: 500, summary: 'an unexpected failure; the server log has the cause' },
-  RELOAD_FAILED: { status: 500, summary: 'the new model could not be loaded; the previous one keeps serving' },
-  NOT_READY: { status: 503, summary: 'the model is still loading and warming up' },
-  QUEUE_FULL: { status: 503, summary: 'more texts are waiting than --max-queue; retry later' },
-  SHUTTING_DOWN: { status: 503, summary: 'the server is draining its queue before it stops' },
-} as const satisfies Record<string, { status: number; summary: string }>;
+/** Every code a request can be answered with, in registry order. */
+export const ERROR_CODES: readonly HttpErrorCode[] = (Object.keys(CODES) as ErrorCode[]).filter(isHttpCode);
 
-export type ErrorCode = keyof typeof ERRORS;
-export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+function isHttpCode(code: ErrorCode): code is HttpErrorCode {
+  return (CODES[code] as CodeEntry).http !== undefined;
+}
 
 export interface ErrorBody {
   readonly error: {
-    readonly code: ErrorCode;
+    readonly code: HttpErrorCode;
     readonly message: string;
     readonly details?: Readonly<Record<string, unknown>>;
   };
 }
 
-export class ServeError extends Error {
-  constructor(readonly code: ErrorCode, message: string, readonly details?: Readonly<Record<string, unknown>>) {
-    super(message);
+/** An XlmtError raised by the service itself, with a code a request can be answered with. */
+export class ServeError extends XlmtError<HttpErrorCode> {
+  constructor(code: HttpErrorCode, message: string, details?: Readonly<Record<string, unknown>>, options?: ErrorOptions) {
+    super({ code, message, ...(details === undefined ? {} : { details }) }, options);
     this.name = 'ServeError';
-  }
-
-  get status(): number {
-    return ERRORS[this.code].status;
-  }
-
-  body(): ErrorBody {
-    return { error: { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) } };
   }
 }
 
+/** An error whose code has an HTTP status: it can be answered as it is. */
+export type AnswerableError = XlmtError<HttpErrorCode>;
+
+export function httpStatus(error: AnswerableError): number {
+  return (CODES[error.code] as CodeEntry).http ?? 500;
+}
+
+export function errorBody(error: AnswerableError): ErrorBody {
+  return { error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } };
+}
+
+const INTERNAL_MESSAGE = 'internal error; the server log has the cause';
+
 /**
- * Any error raised while answering a request, as a ServeError. `body` is the parsed request body, used to say
- * how far over a limit a request went.
+ * Any error raised while answering a request, as one that can be answered. `body` is the parsed request body,
+ * used to say how far over a limit a request went. XlmtErrors with an HTTP code pass through (INTERNAL and
+ * NON_FINITE with a message that reveals nothing of the server); any other XlmtError reaching a request is a
+ * fault of the server (the request was validated before it got anywhere), so INTERNAL, like anything else.
  */
-export function toServeError(error: unknown, body?: unknown): ServeError {
+export function toServeError(error: unknown, body?: unknown): AnswerableError {
+  const unknown = unknownTask(error);
+  if (unknown) return new ServeError('UNKNOWN_TASK', `unknown task ${JSON.stringify(unknown.task)}; this model has: ${unknown.known.join(', ')}`, unknown);
   if (error instanceof ServeError) return error;
-  if (error instanceof UnknownTaskError) {
-    return new ServeError('UNKNOWN_TASK', error.message, { task: error.task, known: error.known });
+  if (error instanceof XlmtError) {
+    const code: ErrorCode = error.code;
+    if (code === 'NON_FINITE') {
+      return new ServeError('NON_FINITE', 'the model produced NaN or infinite scores for these texts; the server log says where', undefined, { cause: error });
+    }
+    if (code !== 'INTERNAL' && isHttpCode(code)) return error as AnswerableError;
+    return new ServeError('INTERNAL', INTERNAL_MESSAGE, undefined, { cause: error });
   }
   const fastify = error as Partial<FastifyError>;
   if (fastify.validation && fastify.validation.length > 0) return fromValidation(fastify.validation[0] as FastifySchemaValidationError, body);
   switch (fastify.code) {
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new ServeError('INVALID_JSON', 'the body is not valid JSON');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new ServeError('INVALID_JSON', 'the body is empty but its content-type is application/json; send a JSON object');
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ServeError('BODY_TOO_LARGE', 'the body is larger than the server accepts; send fewer or shorter texts per request');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ServeError('UNSUPPORTED_MEDIA_TYPE', 'send the body as JSON with "content-type: application/json"');
+    case 'FST_ERR_BAD_URL':
+      return new ServeError('BAD_URL', `${fastify.message ?? 'the URL is malformed'}; percent-encode it (%25 for a literal %)`);
     default:
-      // JSON.parse errors reach here when a body parser throws a plain SyntaxError with Fastify's status 400.
-      if (error instanceof SyntaxError && fastify.statusCode === 400) return new ServeError('INVALID_JSON', `the body is not valid JSON: ${error.message}`);
-      return new ServeError('INTERNAL', 'internal error; the server log has the cause');
+      return new ServeError('INTERNAL', INTERNAL_MESSAGE, undefined, { cause: error });
   }
+}
+
+/**
+ * The task and the model's tasks of an unknown-task error: src/infer's XlmtError (code UNKNOWN_TASK,
+ * details {task, known}) or its older UnknownTaskError (fields task, known).
+ */
+function unknownTask(error: unknown): { task: string; known: string[] } | null {
+  if (!(error instanceof Error)) return null;
+  const e = error as Error & { code?: unknown; task?: unknown; known?: unknown; details?: { task?: unknown; known?: unknown } };
+  if (e.code !== 'UNKNOWN_TASK' && e.name !== 'UnknownTaskError') return null;
+  const task = e.details?.task ?? e.task;
+  const known = e.details?.known ?? e.known;
+  if (typeof task !== 'string' || !Array.isArray(known)) return null;
+  return { task, known: known.map(String) };
 }
 
 /** A JSON path such as `$.texts[2]` from Ajv's instance path `/texts/2` and, for object rules, the property. */
@@ -97,6 +106,10 @@ function fromValidation(issue: FastifySchemaValidationError, body: unknown): Ser
     });
   }
   const textIndex = /^\/texts\/(\d+)$/.exec(instancePath);
+  if (textIndex && keyword === 'pattern') {
+    const index = Number(textIndex[1]);
+    return new ServeError('BLANK_TEXT', `$.texts[${index}] is empty or only whitespace; send some text to classify`, { field: `$.texts[${index}]`, index });
+  }
   if (textIndex && keyword === 'maxLength') {
     const index = Number(textIndex[1]);
     const text = Array.isArray(texts) ? texts[index] : undefined;

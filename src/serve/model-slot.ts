@@ -1,5 +1,6 @@
 // The model being served, and how it is replaced without dropping work: a reload loads and warms up the new
 // model beside the old one, switches, and releases the old one once the batches it is running have finished.
+import { toXlmtError } from '../errors/index.ts';
 import type { Classifier } from '../infer/types.ts';
 import { ServeError } from './errors.ts';
 
@@ -26,6 +27,20 @@ export interface ReloadResult {
   readonly current: ModelInfo;
 }
 
+/**
+ * Why a reload failed, as an answer: RELOAD_FAILED (422) when the directory is what is wrong (missing, not an
+ * export, broken files: the request, or whoever sent SIGHUP, named it), INTERNAL (500) for a fault of the server.
+ */
+function reloadFailure(error: unknown, dir: string, serving: ModelInfo): ServeError {
+  const cause = toXlmtError(error);
+  if (cause.kind === 'internal') {
+    return new ServeError('INTERNAL', `reloading ${dir} failed unexpectedly; still serving ${modelId(serving)}; the server log has the cause`, undefined, { cause: error });
+  }
+  return new ServeError('RELOAD_FAILED', `cannot load ${dir}: ${cause.problem}; still serving ${modelId(serving)}`, {
+    dir, serving: modelId(serving), cause: { code: cause.code, message: cause.message },
+  }, { cause: error });
+}
+
 export class ModelSlot {
   private current: ServedModel | null = null;
   private reloading = false;
@@ -44,11 +59,16 @@ export class ModelSlot {
     return this.current !== null && !this.closed;
   }
 
-  /** The first load; the service is ready once it resolves. */
+  /** The first load; the service is ready once it resolves. A close meanwhile discards the model. */
   async start(): Promise<ServedModel> {
     if (this.current) throw new Error('the model slot is already started');
-    this.current = await this.loader(this.dir);
-    return this.current;
+    const model = await this.loader(this.dir);
+    if (this.closed) {
+      await model.classifier.release();
+      throw new ServeError('SHUTTING_DOWN', 'the server began shutting down while the model loaded; the model was discarded');
+    }
+    this.current = model;
+    return model;
   }
 
   /** Runs `work` on the current model; a reload meanwhile waits for it before releasing that model. */
@@ -80,9 +100,7 @@ export class ModelSlot {
       try {
         next = await this.loader(dir);
       } catch (e) {
-        throw new ServeError('RELOAD_FAILED', `cannot load ${dir}: ${(e as Error).message}; still serving ${modelId(previous.info)}`, {
-          dir, serving: modelId(previous.info),
-        });
+        throw reloadFailure(e, dir, previous.info);
       }
       if (this.closed) {
         await next.classifier.release();

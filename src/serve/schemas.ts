@@ -1,7 +1,8 @@
 // JSON schemas of every request and response: Fastify validates and serializes with them, and the OpenAPI
 // document is generated from them, so the documentation cannot drift from what the server does.
 import type { Limits } from './config.ts';
-import { ERROR_CODES, ERRORS } from './errors.ts';
+import { CODES, type CodeEntry } from '../errors/index.ts';
+import { ERROR_CODES } from './errors.ts';
 
 export interface ClassifyBody {
   readonly texts: string[];
@@ -72,7 +73,7 @@ export const SHARED_SCHEMAS = [
         required: ['code', 'message'],
         additionalProperties: false,
         properties: {
-          code: { type: 'string', enum: ERROR_CODES, description: ERROR_CODES.map((c) => `${c} (${ERRORS[c].status}): ${ERRORS[c].summary}`).join('; ') },
+          code: { type: 'string', enum: ERROR_CODES, description: ERROR_CODES.map((c) => errorCodeLine(c, CODES[c])).join('; ') },
           message: { type: 'string', description: 'What went wrong and what to do, for people' },
           details: { type: 'object', additionalProperties: true, description: 'Machine-readable specifics, e.g. field, limit, known tasks' },
         },
@@ -80,6 +81,10 @@ export const SHARED_SCHEMAS = [
     },
   },
 ] as const;
+
+function errorCodeLine(code: string, entry: CodeEntry): string {
+  return `${code} (${String(entry.http)}): ${entry.summary}`;
+}
 
 const error = { $ref: 'Error#' } as const;
 
@@ -100,6 +105,8 @@ export function classifyRequest(limits: Limits): Record<string, unknown> {
         maxItems: limits.maxTexts,
         items: {
           type: 'string',
+          // Not empty nor only whitespace (BLANK_TEXT): the rule data files follow.
+          pattern: '\\S',
           ...(limits.onLongText === 'reject' ? { maxLength: limits.maxChars } : {}),
           description: limits.onLongText === 'reject'
             ? `At most ${limits.maxChars} characters`

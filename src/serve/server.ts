@@ -1,5 +1,6 @@
-// `xlmt serve` as a process: binds the app, loads the model, and turns signals into operations:
-// SIGTERM/SIGINT drain and stop (a second one, or --shutdown-timeout, stops at once), SIGHUP reloads the model.
+// `xlmt serve` as a process: binds the app, loads the model, and turns signals into operations from the moment
+// the app exists: SIGTERM/SIGINT drain and stop (a second one, or --shutdown-timeout, stops at once; during
+// start-up they stop without waiting for the model), SIGHUP reloads the model (during start-up, once it is loaded).
 import type { EventEmitter } from 'node:events';
 import { buildApp, type ServeApp } from './app.ts';
 import { isLoopback, type ServeConfig } from './config.ts';
@@ -24,6 +25,10 @@ export interface StartOptions {
   readonly version?: string;
 }
 
+/**
+ * Binds and starts the service. Resolves once the model is loaded and warmed up, or once a signal stopped the
+ * server during start-up (then `stopped` has resolved); rejects when the model does not load.
+ */
 export async function startServer(config: ServeConfig, options: StartOptions = {}): Promise<RunningServer> {
   const loadModel = options.loadModel ?? onnxModelLoader({ batchSize: config.batching.maxBatchSize, ...(config.threads ? { threads: config.threads } : {}) });
   const service = await buildApp({
@@ -37,25 +42,25 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     ...(options.version !== undefined ? { version: options.version } : {}),
   });
   const { app } = service;
-  if (!isLoopback(config.host) && config.apiKey === undefined) {
-    app.log.warn({ host: config.host }, 'listening beyond loopback without an API key: anyone who reaches the port can classify and reload; set --api-key or XLMT_API_KEY');
-  }
-  const url = await app.listen({ host: config.host, port: config.port });
+  const signals = options.signals ?? process;
 
   let stopping: Promise<boolean> | null = null;
   let resolveStopped!: (drained: boolean) => void;
   const stopped = new Promise<boolean>((resolve) => { resolveStopped = resolve; });
-  const signals = options.signals ?? process;
+  // Set once the port is bound (or binding failed): a stop waits for it, since Fastify cannot close mid-listen.
+  let bound: Promise<unknown> = Promise.resolve();
 
   const stop = (reason: string): Promise<boolean> => {
     if (stopping) return stopping;
-    app.log.info({ reason, queued: service.batcher.depth }, 'shutting down: draining the queue');
+    const phase = service.slot.ready ? 'draining the queue' : 'before the model finished loading';
+    app.log.info({ reason, queued: service.batcher.depth }, `shutting down: ${phase}`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), config.shutdownTimeoutMs);
       timer.unref();
     });
-    stopping = Promise.race([app.close().then(() => true), timeout]).then((drained) => {
+    const closed = bound.catch(() => undefined).then(() => app.close()).then(() => true);
+    stopping = Promise.race([closed, timeout]).then((drained) => {
       clearTimeout(timer);
       if (drained) app.log.info('stopped');
       else app.log.error({ timeoutMs: config.shutdownTimeoutMs }, 'the drain did not finish in time; stopping anyway');
@@ -66,6 +71,7 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     return stopping;
   };
 
+  let reloadWhenReady = false;
   const onStop = (signal: string) => () => {
     if (stopping) {
       app.log.warn({ signal }, 'second signal: stopping without waiting for the drain');
@@ -75,17 +81,50 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     void stop(signal);
   };
   const onReload = (): void => {
+    if (stopping) {
+      app.log.warn({ signal: 'SIGHUP' }, 'SIGHUP ignored: the server is shutting down');
+      return;
+    }
+    if (!service.slot.ready) {
+      // The load under way may have read the files before they changed: read them again once it is done.
+      reloadWhenReady = true;
+      app.log.info({ signal: 'SIGHUP' }, 'SIGHUP during start-up: reloading once the model is loaded');
+      return;
+    }
     service.reload().catch((e: unknown) => app.log.error({ err: e }, 'SIGHUP reload failed; still serving the previous model'));
   };
   const handlers: [string, () => void][] = [['SIGTERM', onStop('SIGTERM')], ['SIGINT', onStop('SIGINT')], ['SIGHUP', onReload]];
   for (const [signal, handler] of handlers) signals.on(signal, handler);
 
+  if (!isLoopback(config.host) && config.apiKey === undefined) {
+    app.log.warn({ host: config.host }, 'listening beyond loopback without an API key: anyone who reaches the port can classify and reload; set --api-key or XLMT_API_KEY');
+  }
+  const listening = app.listen({ host: config.host, port: config.port });
+  bound = listening;
+  let url: string;
   try {
-    await service.start();
+    url = await listening;
   } catch (e) {
-    app.log.fatal({ err: e }, 'cannot load the model');
-    await stop('the model did not load');
+    await stop('cannot listen');
     throw e;
   }
+  if (stopping) return { service, url, stopped, stop };
+
+  const started = service.start();
+  const outcome = await Promise.race([
+    started.then(() => ({ kind: 'started' as const }), (error: unknown) => ({ kind: 'failed' as const, error })),
+    stopped.then(() => ({ kind: 'stopped' as const })),
+  ]);
+  // Stopped during start-up: the load cannot be interrupted, and the closed slot discards the model it brings.
+  if (outcome.kind === 'stopped' || stopping) {
+    started.catch(() => undefined);
+    return { service, url, stopped, stop };
+  }
+  if (outcome.kind === 'failed') {
+    app.log.fatal({ err: outcome.error }, 'cannot load the model');
+    await stop('the model did not load');
+    throw outcome.error;
+  }
+  if (reloadWhenReady) onReload();
   return { service, url, stopped, stop };
 }

@@ -1,5 +1,5 @@
 // Packs encoded rows into the flat, right-padded typed arrays an encoder graph takes as inputs.
-import { TokenizerError } from './errors.ts';
+import { preview, TokenizerError } from './errors.ts';
 
 /** 'longest': to the longest row of the batch; 'max_length': to `maxLength`; 'none': rows must already match. */
 export type Padding = 'longest' | 'max_length' | 'none';
@@ -36,7 +36,9 @@ export function packRows(rows: readonly EncodedRow[], seq: number, padId: number
   const tokenTypeIds = new BigInt64Array(batch * seq); // pad_type_id is 0 in every HF tokenizer
   const lengths = new Int32Array(batch);
   rows.forEach((row, b) => {
-    if (row.ids.length > seq) throw new Error(`packRows: row ${b} has ${row.ids.length} tokens, more than seq ${seq}`);
+    if (row.ids.length > seq) {
+      throw new TokenizerError({ code: 'BAD_ARGUMENT', message: `row ${b} is longer than the batch`, where: { api: 'packRows' }, expected: `at most ${seq} tokens`, received: `${row.ids.length}` });
+    }
     lengths[b] = row.ids.length;
     row.ids.forEach((id, t) => {
       inputIds[b * seq + t] = BigInt(id);
@@ -55,11 +57,14 @@ export function paddedLength(rows: readonly EncodedRow[], padding: Padding, maxL
   if (padding === 'longest') return longest;
   const differs = lengths.findIndex((n) => n !== lengths[0]);
   if (differs >= 0) {
-    throw new TokenizerError(
-      'TOKENIZER_INVALID_OPTIONS',
-      `padding 'none' needs texts of equal token length: text 0 has ${lengths[0]} tokens, text ${differs} has ${lengths[differs]}; ` +
-        `use padding 'longest' or 'max_length'`,
-    );
+    throw new TokenizerError({
+      code: 'BAD_ARGUMENT',
+      message: `padding 'none' needs texts of equal token length`,
+      where: { api: 'encodeBatch' },
+      expected: `${lengths[0]} tokens, as text 0`,
+      received: `${lengths[differs]} tokens in text ${differs}`,
+      hint: "use padding 'longest' or 'max_length'",
+    });
   }
   return longest;
 }
@@ -67,16 +72,19 @@ export function paddedLength(rows: readonly EncodedRow[], padding: Padding, maxL
 export function checkEncodeOptions(options: EncodeOptions, specialCount: number): Required<EncodeOptions> {
   const { maxLength, padding = 'longest', truncation = true } = options;
   if (!Number.isInteger(maxLength) || maxLength <= 0) {
-    throw new TokenizerError('TOKENIZER_INVALID_OPTIONS', `encodeBatch: maxLength must be a positive integer, received ${maxLength}`);
+    throw new TokenizerError({ code: 'BAD_ARGUMENT', message: 'maxLength is not a positive integer', where: { api: 'encodeBatch', field: 'maxLength' }, received: preview(maxLength) });
   }
   if (!['longest', 'max_length', 'none'].includes(padding)) {
-    throw new TokenizerError('TOKENIZER_INVALID_OPTIONS', `encodeBatch: padding must be 'longest', 'max_length' or 'none', received ${JSON.stringify(padding)}`);
+    throw new TokenizerError({ code: 'BAD_ARGUMENT', message: 'unknown padding', where: { api: 'encodeBatch', field: 'padding' }, expected: "'longest', 'max_length' or 'none'", received: preview(padding) });
   }
   if (truncation && maxLength <= specialCount) {
-    throw new TokenizerError(
-      'TOKENIZER_INVALID_OPTIONS',
-      `encodeBatch: maxLength ${maxLength} leaves no room for text: the post-processor adds ${specialCount} special tokens per text`,
-    );
+    throw new TokenizerError({
+      code: 'BAD_ARGUMENT',
+      message: `maxLength leaves no room for text: the post-processor adds ${specialCount} special tokens per text`,
+      where: { api: 'encodeBatch', field: 'maxLength' },
+      expected: `more than ${specialCount}`,
+      received: String(maxLength),
+    });
   }
   return { maxLength, padding, truncation };
 }

@@ -3,6 +3,9 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { DataError, issue, type Location } from '../data/issues.ts';
+import { invalidUtf8Issue, readTextLines } from '../data/lines.ts';
+import { toXlmtError } from '../errors/index.ts';
 import { preview, reason, TokenizerError } from './errors.ts';
 
 export type Corpus = Iterable<string> | AsyncIterable<string>;
@@ -17,46 +20,52 @@ export function isJsonLines(path: string): boolean {
   return /\.(jsonl|ndjson)$/i.test(path);
 }
 
-/** Yields the non-empty texts of `files` in order; errors name file:line, the expectation and what was found. */
+/**
+ * Yields the non-empty texts of `files` in order. A missing file is FILE_NOT_FOUND; a bad line (invalid UTF-8, bad
+ * JSON, no text field) a DataError naming file:line, what was expected and what was found.
+ */
 export async function* readCorpusFiles(files: readonly string[], options: CorpusFileOptions = {}): AsyncGenerator<string> {
   const field = options.textField ?? 'text';
   for (const file of files) {
-    try {
-      if (!statSync(file).isFile()) throw new Error('not a regular file');
-    } catch (e) {
-      const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-      throw new TokenizerError('CORPUS_FILE_NOT_FOUND', missing ? `corpus file not found: ${file}` : `cannot read corpus file ${file}: ${reason(e)}`);
-    }
+    checkCorpusFile(file);
     const jsonLines = isJsonLines(file);
-    const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-    let lineNo = 0;
-    for await (const line of lines) {
-      lineNo++;
-      const text = jsonLines ? jsonLineText(line, field, `${file}:${lineNo}`) : line;
+    for await (const { line, text: raw, invalid } of readTextLines(file)) {
+      if (invalid !== null) throw new DataError([invalidUtf8Issue({ file, line }, invalid)]);
+      const text = jsonLines ? jsonLineText(raw, field, { file, line }) : raw;
       if (text.trim() !== '') yield text;
     }
   }
 }
 
-function jsonLineText(line: string, field: string, where: string): string {
+/** A corpus file that is missing or not a regular file, as FILE_NOT_FOUND or IO_FAILED naming it. */
+export function checkCorpusFile(file: string): void {
+  let regular: boolean;
+  try {
+    regular = statSync(file).isFile();
+  } catch (e) {
+    const error = toXlmtError(e);
+    throw new TokenizerError({ code: error.code, message: `cannot read the corpus file: ${error.problem}`, where: { file } }, { cause: e });
+  }
+  if (!regular) throw new TokenizerError({ code: 'IO_FAILED', message: 'the corpus is not a regular file', where: { file }, expected: 'a text or JSONL file' });
+}
+
+function jsonLineText(line: string, field: string, at: Location): string {
   if (line.trim() === '') return '';
   let value: unknown;
   try {
-    value = JSON.parse(line);
+    value = JSON.parse(line.startsWith('\uFEFF') ? line.slice(1) : line);
   } catch (e) {
-    throw new TokenizerError('CORPUS_INVALID_LINE', `${where}: not valid JSON (${reason(e)}); received ${preview(line)}`);
+    throw new DataError([issue('BAD_JSON', at, `invalid JSON: ${reason(e)}`, { expected: 'one JSON object per line', received: preview(line) })]);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TokenizerError('CORPUS_INVALID_LINE', `${where}: expected a JSON object with a "${field}" string, received ${preview(value)}`);
+    throw new DataError([issue('NOT_AN_OBJECT', at, 'a line must be a JSON object', { expected: `an object with a "${field}" string`, received: preview(value) })]);
   }
   const text: unknown = (value as Record<string, unknown>)[field];
   if (typeof text !== 'string') {
     const fields = Object.keys(value).join(', ') || 'none';
-    throw new TokenizerError(
-      'CORPUS_INVALID_LINE',
-      `${where}: expected a string field "${field}", received ${text === undefined ? 'no such field' : preview(text)} (fields: ${fields}); ` +
-        `choose the field with --text-field / textField`,
-    );
+    const hint = 'choose the field with --text-field / textField';
+    if (text === undefined) throw new DataError([issue('MISSING_TEXT', at, 'the line has no text', { field, expected: `a string field "${field}"`, received: `fields ${fields}`, hint })]);
+    throw new DataError([issue('WRONG_TYPE', at, 'the text must be a string', { field, expected: 'a string', received: preview(text), hint })]);
   }
   return text;
 }
@@ -78,7 +87,7 @@ export async function writeCorpusFile(corpus: Corpus, path: string): Promise<Cor
   try {
     for await (const text of corpus) {
       if (typeof text !== 'string') {
-        throw new TokenizerError('CORPUS_INVALID_LINE', `corpus item ${index} is not a string: received ${preview(text)}`);
+        throw new TokenizerError({ code: 'BAD_ARGUMENT', message: `corpus item ${index} is not a string`, where: { api: 'trainTokenizer' }, expected: 'a string', received: preview(text) });
       }
       index++;
       const line = text.replace(/[\r\n\u2028\u2029]+/g, ' ');

@@ -1,25 +1,9 @@
-// Errors raised by tokenizer loading, encoding, corpus reading and training: one class, stable codes.
-export type TokenizerErrorCode =
-  | 'TOKENIZER_FILE_NOT_FOUND'
-  | 'TOKENIZER_INVALID_JSON'
-  | 'TOKENIZER_INVALID_FORMAT'
-  | 'TOKENIZER_REJECTED'
-  | 'TOKENIZER_WRITE_FAILED'
-  | 'TOKENIZER_MISSING_SPECIAL_TOKEN'
-  | 'TOKENIZER_INVALID_OPTIONS'
-  | 'TOKENIZER_SEQUENCE_TOO_LONG'
-  | 'CORPUS_FILE_NOT_FOUND'
-  | 'CORPUS_INVALID_LINE'
-  | 'CORPUS_EMPTY'
-  | 'TRAIN_INVALID_OPTIONS'
-  | 'TRAIN_FAILED';
+// The tokenizer module's error: an XlmtError (codes in src/errors/codes/train.ts) that names its area.
+import { XlmtError, type ErrorData } from '../errors/index.ts';
 
-export class TokenizerError extends Error {
-  constructor(
-    readonly code: TokenizerErrorCode,
-    message: string,
-  ) {
-    super(message);
+export class TokenizerError extends XlmtError {
+  constructor(data: ErrorData, options?: ErrorOptions) {
+    super(data, options);
     this.name = 'TokenizerError';
   }
 }
@@ -29,8 +13,4 @@ export function reason(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Short, quoted preview of a value for "received …" parts of messages. */
-export function preview(value: unknown, max = 60): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : value === undefined ? 'undefined' : JSON.stringify(value) ?? String(value);
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
+export { preview } from '../errors/index.ts';

@@ -6,4 +6,4 @@ export { bertPositionIds, positionIds, positionsOf, robertaPositionIds, type Pos
 export { trainTokenizer, type TrainEvent, type TrainOptions } from './train.ts';
 export type { TokenizerType } from './recipes.ts';
 export { readCorpusFiles, type Corpus, type CorpusFileOptions } from './corpus.ts';
-export { TokenizerError, type TokenizerErrorCode } from './errors.ts';
+export { TokenizerError } from './errors.ts';

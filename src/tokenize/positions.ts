@@ -9,6 +9,7 @@
 // right padding the real tokens of a row get padding_idx+1, padding_idx+2, …; with left padding they still
 // start at padding_idx+1 where BERT's would not start at 0.
 import type { EncodedBatch } from './batch.ts';
+import { TokenizerError } from './errors.ts';
 
 export type PositionConvention =
   | { readonly convention: 'bert' }
@@ -36,7 +37,13 @@ export function bertPositionIds(batch: number, seq: number): BigInt64Array {
 /** padding_idx + (count of non-pad tokens up to and including t) for non-pad tokens; padding_idx for pads. */
 export function robertaPositionIds(inputIds: BigInt64Array, seq: number, paddingIdx: number): BigInt64Array {
   if (seq <= 0 ? inputIds.length !== 0 : inputIds.length % seq !== 0) {
-    throw new Error(`robertaPositionIds: ${inputIds.length} input ids do not split into rows of seq ${seq}`);
+    throw new TokenizerError({
+      code: 'BAD_ARGUMENT',
+      message: 'the input ids do not split into rows',
+      where: { api: 'robertaPositionIds' },
+      expected: `a multiple of seq ${seq}`,
+      received: `${inputIds.length} ids`,
+    });
   }
   const pad = BigInt(paddingIdx);
   const out = new BigInt64Array(inputIds.length);

@@ -18,6 +18,7 @@ import {
   wordPieceDecoder,
   type NativeTokenizer,
 } from './native.ts';
+import { preview, TokenizerError } from './errors.ts';
 import { codePoints, type TrainedPiece } from './vocab.ts';
 
 export type TokenizerType = 'unigram' | 'wordpiece';
@@ -66,10 +67,10 @@ export const unigramRecipe: Recipe = {
   },
   trainedPieces(json) {
     const vocab = modelField(json, 'vocab');
-    if (!Array.isArray(vocab)) throw new Error('trained Unigram model has no vocab array');
+    if (!Array.isArray(vocab)) throw trainerOutput('the trained Unigram model has no vocab array');
     const pieces = vocab.map((entry: unknown): TrainedPiece => {
       if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'number') {
-        throw new Error(`trained Unigram vocab entry is not [piece, score]: ${JSON.stringify(entry)}`);
+        throw trainerOutput(`a trained Unigram vocab entry is not [piece, score]: ${preview(entry)}`);
       }
       return { token: entry[0], score: entry[1] };
     });
@@ -117,9 +118,9 @@ export const wordPieceRecipe: Recipe = {
   },
   trainedPieces(json) {
     const vocab = modelField(json, 'vocab');
-    if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) throw new Error('trained WordPiece model has no vocab object');
+    if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) throw trainerOutput('the trained WordPiece model has no vocab object');
     const entries = Object.entries(vocab as Record<string, unknown>).map(([token, id]): [string, number] => {
-      if (typeof id !== 'number') throw new Error(`trained WordPiece vocab entry ${JSON.stringify(token)} has id ${JSON.stringify(id)}`);
+      if (typeof id !== 'number') throw trainerOutput(`the trained WordPiece vocab entry ${preview(token)} has id ${preview(id)}`);
       return [token, id];
     });
     // Ids follow the trainer's order: alphabet first, then merges from most to least frequent.
@@ -141,4 +142,9 @@ export const wordPieceRecipe: Recipe = {
 function modelField(json: unknown, field: string): unknown {
   const model: unknown = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)['model'] : undefined;
   return typeof model === 'object' && model !== null ? (model as Record<string, unknown>)[field] : undefined;
+}
+
+/** The trainer wrote a model this module cannot read: the tokenizers binding changed its output. */
+function trainerOutput(problem: string): TokenizerError {
+  return new TokenizerError({ code: 'TOKENIZER_TRAINING_FAILED', message: problem, hint: 'the tokenizers library\'s output changed; please report it with its version' });
 }

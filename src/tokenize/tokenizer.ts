@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { checkEncodeOptions, packRows, paddedLength, type EncodedBatch, type EncodedRow, type EncodeOptions } from './batch.ts';
+import { toXlmtError } from '../errors/index.ts';
 import { preview, reason, TokenizerError } from './errors.ts';
 import { encodeTexts, parseNative, truncateRight, type NativeEncoding, type NativeTokenizer } from './native.ts';
 import { discoverSpecialTokens, searchedFor, tokenizerHeader, type SpecialRole, type SpecialToken, type SpecialTokens } from './specials.ts';
@@ -34,9 +35,8 @@ export class TextTokenizer {
     try {
       json = readFileSync(path, 'utf8');
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new TokenizerError('TOKENIZER_FILE_NOT_FOUND', `tokenizer file not found: ${path}`);
-      throw new TokenizerError('TOKENIZER_FILE_NOT_FOUND', `cannot read tokenizer file ${path}: ${reason(e)}`);
+      const error = toXlmtError(e);
+      throw new TokenizerError({ code: error.code, message: `cannot read the tokenizer: ${error.problem}`, where: { file: path } }, { cause: e });
     }
     return TextTokenizer.fromJSON(json, path);
   }
@@ -46,22 +46,28 @@ export class TextTokenizer {
     try {
       parsed = JSON.parse(json);
     } catch (e) {
-      throw new TokenizerError('TOKENIZER_INVALID_JSON', `${source} is not valid JSON (${reason(e)}); expected a Hugging Face tokenizer.json`);
+      throw new TokenizerError(
+        { code: 'TOKENIZER_INVALID', message: `not valid JSON: ${reason(e)}`, where: { file: source }, expected: 'a Hugging Face tokenizer.json' },
+        { cause: e },
+      );
     }
     const header = tokenizerHeader.safeParse(parsed);
     if (!header.success) {
       const issue = header.error.issues[0];
-      const where = issue && issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-      throw new TokenizerError(
-        'TOKENIZER_INVALID_FORMAT',
-        `${source} is not a tokenizer.json: at ${where}: ${issue?.message ?? 'unexpected shape'}; received ${preview(parsed)}`,
-      );
+      const field = issue && issue.path.length > 0 ? issue.path.join('.') : undefined;
+      throw new TokenizerError({
+        code: 'TOKENIZER_INVALID',
+        message: `not a tokenizer.json: ${issue?.message ?? 'unexpected shape'}`,
+        where: { file: source, ...(field === undefined ? {} : { field }) },
+        expected: 'a Hugging Face tokenizer.json',
+        received: preview(parsed),
+      });
     }
     let native: NativeTokenizer;
     try {
       native = parseNative(json);
     } catch (e) {
-      throw new TokenizerError('TOKENIZER_REJECTED', `the tokenizers library cannot load ${source}: ${reason(e)}`);
+      throw new TokenizerError({ code: 'TOKENIZER_INVALID', message: `the tokenizers library cannot load it: ${reason(e)}`, where: { file: source } }, { cause: e });
     }
     // Padding and truncation are per call here (encodeBatch options); settings stored in the file would
     // otherwise apply to every encode. The file itself keeps them: `save` writes `json`.
@@ -74,11 +80,13 @@ export class TextTokenizer {
   special(role: SpecialRole, neededFor?: string): SpecialToken {
     const found = this.specialTokens[role];
     if (found) return found;
-    throw new TokenizerError(
-      'TOKENIZER_MISSING_SPECIAL_TOKEN',
-      `${this.source} has no ${role} token (searched ${searchedFor(role)})${neededFor ? `, needed for ${neededFor}` : ''}; ` +
-        `add one to the tokenizer's added_tokens${role === 'pad' ? " or encode with padding: 'none'" : ''}`,
-    );
+    throw new TokenizerError({
+      code: 'TOKENIZER_MISSING_SPECIAL_TOKEN',
+      message: `no ${role} token${neededFor ? `, needed for ${neededFor}` : ''}`,
+      where: { file: this.source },
+      expected: `one of ${searchedFor(role)}`,
+      hint: `add one to the tokenizer's added_tokens${role === 'pad' ? " or encode with padding: 'none'" : ''}`,
+    });
   }
 
   save(path: string): void {
@@ -86,7 +94,8 @@ export class TextTokenizer {
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, this.json);
     } catch (e) {
-      throw new TokenizerError('TOKENIZER_WRITE_FAILED', `cannot write tokenizer ${this.source} to ${path}: ${reason(e)}`);
+      const error = toXlmtError(e);
+      throw new TokenizerError({ code: error.code === 'INTERNAL' ? 'IO_FAILED' : error.code, message: `cannot write the tokenizer: ${error.problem}`, where: { file: path } }, { cause: e });
     }
   }
 
@@ -108,7 +117,10 @@ export class TextTokenizer {
     try {
       return await this.native.decode([...ids], options.skipSpecialTokens ?? true);
     } catch (e) {
-      throw new TokenizerError('TOKENIZER_INVALID_OPTIONS', `${this.source}: cannot decode ids ${preview(ids)}: ${reason(e)}`);
+      throw new TokenizerError(
+        { code: 'BAD_ARGUMENT', message: `cannot decode the ids: ${reason(e)}`, where: { file: this.source, api: 'decode' }, received: preview(ids) },
+        { cause: e },
+      );
     }
   }
 
@@ -134,11 +146,14 @@ export class TextTokenizer {
       const framed = this.native.postProcess(encoding, null, true);
       const ids = framed.getIds();
       if (ids.length > maxLength) {
-        throw new TokenizerError(
-          'TOKENIZER_SEQUENCE_TOO_LONG',
-          `text ${i} (${preview(texts[i])}) has ${ids.length} tokens, more than maxLength ${maxLength}; ` +
-            `encode with truncation: true or raise maxLength`,
-        );
+        throw new TokenizerError({
+          code: 'SEQUENCE_TOO_LONG',
+          message: `text ${i} (${preview(texts[i])}) is too long`,
+          where: { api: 'encodeBatch' },
+          expected: `at most maxLength ${maxLength} tokens`,
+          received: `${ids.length} tokens`,
+          hint: 'encode with truncation: true or raise maxLength',
+        });
       }
       return { ids, typeIds: framed.getTypeIds() };
     });
@@ -148,12 +163,15 @@ export class TextTokenizer {
   private async encodeOrThrow(texts: readonly string[], addSpecialTokens: boolean): Promise<NativeEncoding[]> {
     const notString = texts.findIndex((t) => typeof t !== 'string');
     if (notString >= 0) {
-      throw new TokenizerError('TOKENIZER_INVALID_OPTIONS', `text ${notString} is not a string: received ${preview(texts[notString])}`);
+      throw new TokenizerError({ code: 'BAD_ARGUMENT', message: `text ${notString} is not a string`, where: { api: 'encodeBatch' }, expected: 'a string', received: preview(texts[notString]) });
     }
     try {
       return await encodeTexts(this.native, texts, addSpecialTokens);
     } catch (e) {
-      throw new TokenizerError('TOKENIZER_REJECTED', `${this.source} failed to encode a batch of ${texts.length} texts: ${reason(e)}`);
+      throw new TokenizerError(
+        { code: 'TOKENIZER_INVALID', message: `the tokenizers library failed to encode a batch of ${texts.length} texts: ${reason(e)}`, where: { file: this.source } },
+        { cause: e },
+      );
     }
   }
 }

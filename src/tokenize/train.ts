@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corpusFileChunks, writeCorpusFile, type Corpus } from './corpus.ts';
-import { reason, TokenizerError } from './errors.ts';
+import { preview, reason, TokenizerError } from './errors.ts';
 import { encodeTexts, type NativeTokenizer } from './native.ts';
 import { unigramRecipe, wordPieceRecipe, type Recipe, type TokenizerType } from './recipes.ts';
 import { TextTokenizer } from './tokenizer.ts';
@@ -66,14 +66,14 @@ export async function trainTokenizer(corpus: Corpus, options: TrainOptions): Pro
   try {
     const corpusPath = join(dir, 'corpus.txt');
     const stats = await writeCorpusFile(corpus, corpusPath);
-    if (stats.texts === 0) throw new TokenizerError('CORPUS_EMPTY', 'the training corpus has no non-empty texts');
+    if (stats.texts === 0) throw new TokenizerError({ code: 'CORPUS_EMPTY', message: 'the training corpus has no non-empty texts', hint: 'check the --corpus files (and --text-field for JSONL)' });
     progress({ stage: 'corpus', ...stats, seconds: seconds() });
 
     const trainer = recipe.trainer(lowercase);
     try {
       trainer.train([corpusPath]); // synchronous: blocks the event loop while the native trainer runs
     } catch (e) {
-      throw new TokenizerError('TRAIN_FAILED', `the tokenizers library failed to train a ${recipe.type} model: ${reason(e)}`);
+      throw new TokenizerError({ code: 'TOKENIZER_TRAINING_FAILED', message: `the tokenizers library failed to train a ${recipe.type} model: ${reason(e)}` }, { cause: e });
     }
     const reserved = new Set(specials);
     const trained = recipe.trainedPieces(savedJson(trainer, join(dir, 'trained.json'))).filter((p) => !reserved.has(p.token));
@@ -82,12 +82,15 @@ export async function trainTokenizer(corpus: Corpus, options: TrainOptions): Pro
     const usage = minFrequency > 0 ? await countUsage(recipe.build(trained, lowercase), corpusPath) : null;
     const selection = selectPieces(trained, { budget: vocabSize - specials.length, isAlphabet: recipe.isAlphabet, minFrequency, usage });
     if (selection.alphabet + specials.length > vocabSize) {
-      throw new TokenizerError(
-        'TRAIN_INVALID_OPTIONS',
-        `vocabSize ${vocabSize} is too small for this corpus: its alphabet has ${selection.alphabet} ${recipe.type} pieces ` +
-          `(single characters${recipe.type === 'wordpiece' ? ' and their ## forms' : ''}) plus ${specials.length} special tokens; ` +
-          `use a vocabSize of at least ${selection.alphabet + specials.length}`,
-      );
+      throw new TokenizerError({
+        code: 'BAD_OPTION',
+        message:
+          `too small for this corpus: its alphabet has ${selection.alphabet} ${recipe.type} pieces ` +
+          `(single characters${recipe.type === 'wordpiece' ? ' and their ## forms' : ''}) plus ${specials.length} special tokens`,
+        where: { field: 'vocabSize' },
+        expected: `at least ${selection.alphabet + specials.length}`,
+        received: String(vocabSize),
+      });
     }
     const room = vocabSize - specials.length - selection.kept.length;
     const words = room > 0 && recipe.type === 'wordpiece'
@@ -109,20 +112,24 @@ function checkTrainOptions(options: TrainOptions, recipe: Recipe, specialCount: 
   const { vocabSize, minFrequency = 0 } = options;
   const max = recipe.trainerCap + specialCount;
   if (!Number.isInteger(vocabSize) || vocabSize <= specialCount) {
-    throw new TokenizerError('TRAIN_INVALID_OPTIONS', `vocabSize must be an integer above ${specialCount} (the special tokens), received ${vocabSize}`);
+    throw new TokenizerError({ code: 'BAD_OPTION', message: 'not enough room for the special tokens', where: { field: 'vocabSize' }, expected: `an integer above ${specialCount}`, received: preview(vocabSize) });
   }
   if (vocabSize > max && recipe.type !== 'wordpiece') {
-    throw new TokenizerError(
-      'TRAIN_INVALID_OPTIONS',
-      `vocabSize ${vocabSize} is more than a ${recipe.type} tokenizer trained with the tokenizers Node binding can have (${max}): ` +
+    throw new TokenizerError({
+      code: 'BAD_OPTION',
+      message:
+        `more than a ${recipe.type} tokenizer trained with the tokenizers Node binding can have: ` +
         `the binding only exposes the default trainer, which stops at ${recipe.trainerCap} pieces (+ ${specialCount} special tokens)`,
-    );
+      where: { field: 'vocabSize' },
+      expected: `at most ${max}`,
+      received: String(vocabSize),
+    });
   }
   if (options.minWordCount !== undefined && (!Number.isInteger(options.minWordCount) || options.minWordCount < 1)) {
-    throw new TokenizerError('TRAIN_INVALID_OPTIONS', `minWordCount must be an integer >= 1, received ${options.minWordCount}`);
+    throw new TokenizerError({ code: 'BAD_OPTION', message: 'not a count', where: { field: 'minWordCount' }, expected: 'an integer ≥ 1', received: preview(options.minWordCount) });
   }
   if (!Number.isInteger(minFrequency) || minFrequency < 0) {
-    throw new TokenizerError('TRAIN_INVALID_OPTIONS', `minFrequency must be an integer >= 0, received ${minFrequency}`);
+    throw new TokenizerError({ code: 'BAD_OPTION', message: 'not a count', where: { field: 'minFrequency' }, expected: 'an integer ≥ 0', received: preview(minFrequency) });
   }
 }
 

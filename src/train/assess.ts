@@ -1,20 +1,71 @@
 // Evaluates saved models on a labeled file; across several runs (seeds), mean and 95% interval per task and
 // language, and the relative degradation against reference runs.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { WEIGHTS_FILE, WEIGHTS_INDEX_FILE } from '../checkpoint/index.ts';
+import { XlmtError } from '../errors/index.ts';
+import { ONNX_DIR, ONNX_FILE } from '../infer/contract.ts';
 import { loadDataset } from '../data/index.ts';
 import { degradation, summarizeRuns, type Degradation, type RunSummary, type TaskReport } from '../eval/index.ts';
 import type { DatasetEvaluation } from './evaluate.ts';
-import { evaluateDataset } from './evaluate.ts';
+import { evaluateDataset, recordedFingerprint } from './evaluate.ts';
 import { encodeExamples } from './examples.ts';
 import { loadModelDir, MODEL_META_FILE } from './model-dir.ts';
 import { Predictor } from './predict.ts';
 
-/** A model directory, or a run directory whose best model is taken. */
-export function resolveModelDir(path: string): string {
-  if (existsSync(join(path, MODEL_META_FILE))) return path;
-  if (existsSync(join(path, 'best', MODEL_META_FILE))) return join(path, 'best');
-  throw new Error(`${path} is neither a model directory (with ${MODEL_META_FILE}) nor a run directory with best/${MODEL_META_FILE}`);
+// A run's best model (RUN/best) is the one taken; model directories come from xlmt train and xlmt import.
+const WANTED = `a run directory of xlmt train, or a model directory with ${MODEL_META_FILE} and ${WEIGHTS_FILE}`;
+
+/**
+ * A model directory, or a run directory whose best model is taken. Export directories (onnx/model.onnx, no
+ * weights) and anything else are refused as NOT_A_MODEL, saying which command takes them.
+ */
+export function resolveModelDir(path: string, flag = '--model'): string {
+  if (!existsSync(path)) {
+    throw new XlmtError({ code: 'FILE_NOT_FOUND', where: { file: path, field: flag }, message: 'no such directory', expected: WANTED });
+  }
+  for (const dir of [path, join(path, 'best')]) {
+    if (!existsSync(join(dir, MODEL_META_FILE))) continue;
+    if (isExport(dir)) throw exportGiven(path, dir, flag);
+    return dir;
+  }
+  throw new XlmtError({
+    code: 'NOT_A_MODEL',
+    where: { file: path, field: flag },
+    message: 'neither a model directory nor a run directory',
+    expected: WANTED,
+    received: `no ${MODEL_META_FILE} and no best/${MODEL_META_FILE}`,
+    hint: 'baselines (xlmt baseline train) are evaluated with xlmt baseline eval',
+  });
+}
+
+/** What xlmt export writes: xlmt.json beside onnx/model.onnx, and no trainable weights. */
+function isExport(dir: string): boolean {
+  return existsSync(join(dir, ONNX_DIR, ONNX_FILE)) && !existsSync(join(dir, WEIGHTS_FILE)) && !existsSync(join(dir, WEIGHTS_INDEX_FILE));
+}
+
+function exportGiven(path: string, dir: string, flag: string): XlmtError {
+  const from = exportedFrom(dir);
+  const source = from === undefined ? 'give the run or model directory it was exported from' : `give the model it was exported from, ${flag} ${from}`;
+  return new XlmtError({
+    code: 'NOT_A_MODEL',
+    where: { file: path, field: flag },
+    message: `an export directory (${ONNX_DIR}/${ONNX_FILE}, no ${WEIGHTS_FILE}), not a trained model`,
+    expected: WANTED,
+    hint: `${source}; to score texts with the export itself, use xlmt predict --model ${path} --in FILE --out FILE (or xlmt serve)`,
+    details: { export: dir, ...(from === undefined ? {} : { exportedFrom: from }) },
+  });
+}
+
+/** `info.export.from` of an export's xlmt.json, when readable. */
+function exportedFrom(dir: string): string | undefined {
+  try {
+    const meta = JSON.parse(readFileSync(join(dir, MODEL_META_FILE), 'utf8')) as { info?: { export?: { from?: unknown } } };
+    const from = meta.info?.export?.from;
+    return typeof from === 'string' ? from : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface ModelEvaluation extends DatasetEvaluation {
@@ -30,7 +81,7 @@ export async function evaluateModel(path: string, dataFile: string, threads: num
     padId: model.meta.padId, positions: model.meta.positions, pooling: model.meta.pooling, headStyle: model.meta.headStyle, threads, batchSize,
   });
   try {
-    const evaluation = await evaluateDataset((indices) => predictor.predict(encoded, indices, model.params), data, model.schema.tasks, { tune: false, thresholds: model.meta.thresholds });
+    const evaluation = await evaluateDataset((indices) => predictor.predict(encoded, indices, model.params), data, model.schema.tasks, { tune: false, thresholds: model.meta.thresholds, tunedOn: recordedFingerprint(model.meta.info) });
     return { model: dir, ...evaluation };
   } finally {
     await predictor.release();

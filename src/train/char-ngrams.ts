@@ -1,5 +1,6 @@
 // A run's character n-gram table, cut from its tokenizer's vocabulary (see models/char-ngrams.ts), and the
 // folding of the n-gram rows into the word embeddings for every model the run evaluates or saves.
+import { preview, XlmtError } from '../errors/index.ts';
 import type { ParamStore, Parameter } from '../ir/params.ts';
 import { buildCharNgramTable, CHAR_NGRAM_PARAM, type CharNgramRange, type CharNgramTable, foldCharNgrams, type PieceStyle } from '../models/char-ngrams.ts';
 import type { TextTokenizer } from '../tokenize/index.ts';
@@ -30,7 +31,14 @@ function pieceStyleOf(tokenizer: TextTokenizer, file: TokenizerFile): PieceStyle
       return { wordStart: vocab.some((t) => t.startsWith('\u0120')) ? '\u0120' : '\u2581' };
     }
     default:
-      throw new Error(`${tokenizer.source}: character n-grams need a WordPiece, Unigram or BPE tokenizer (model.type is ${JSON.stringify(model.type ?? null)})`);
+      throw new XlmtError({
+        code: 'TOKENIZER_MISMATCH',
+        message: 'character n-grams need a WordPiece, Unigram or BPE tokenizer',
+        where: { file: tokenizer.source, field: 'model.type' },
+        expected: '"WordPiece", "Unigram" or "BPE"',
+        received: preview(model.type ?? null),
+        hint: 'train without --char-ngrams, or with a tokenizer of one of those types',
+      });
   }
 }
 

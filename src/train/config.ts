@@ -2,8 +2,13 @@
 // and in docs/training.md.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { jsonErrorPosition } from '../data/schema.ts';
+import { preview, toXlmtError } from '../errors/index.ts';
 import { HEAD_STYLES } from '../models/heads.ts';
+import { ConfigError, configError, type ConfigOrigin } from './config-errors.ts';
 import { EncoderShapeSchema, type FullShape } from './encoder-shape.ts';
+
+export { ConfigError, type ConfigOrigin } from './config-errors.ts';
 
 const positiveInt = z.number().int().positive();
 const probability = z.number().min(0).lt(1);
@@ -94,19 +99,15 @@ export const TrainConfigSchema = z.strictObject({
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
 
-/** Render zod issues as `file: field: message` lines. */
-function describeIssues(where: string, error: z.ZodError): string {
-  return error.issues.map((i) => `${where}: ${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`).join('\n');
-}
+const KNOWN_FIELDS = Object.keys(TrainConfigSchema.shape);
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
-}
-
-/** Validate a configuration object (from a file, flags, or both merged); `where` names its source in errors. */
-export function parseTrainConfig(input: unknown, where: string): TrainConfig {
+/**
+ * Validate a configuration object (from a file, flags, or both merged). `origin` names its source: a file name or
+ * description, or the file and the flags laid over it, so that errors name the flag or the file and field.
+ */
+export function parseTrainConfig(input: unknown, origin: string | ConfigOrigin): TrainConfig {
   const result = TrainConfigSchema.safeParse(input);
-  if (!result.success) throw new ConfigError(`invalid training configuration\n${describeIssues(where, result.error)}`);
+  if (!result.success) throw configError(result.error, input, typeof origin === 'string' ? { file: origin } : origin, KNOWN_FIELDS);
   return result.data;
 }
 
@@ -115,14 +116,18 @@ export function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(`${file}: cannot read the configuration (${(e as Error).message})`);
+    const error = toXlmtError(e);
+    throw new ConfigError({ code: error.code, message: `cannot read the configuration: ${error.problem}`, where: { file } }, { cause: e });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`${file}: not valid JSON (${(e as Error).message})`);
+    const { line, detail } = jsonErrorPosition(text, (e as Error).message);
+    throw new ConfigError({ code: 'CONFIG_INVALID', message: `invalid JSON: ${detail}`, where: { file, line }, expected: 'a JSON object of settings' }, { cause: e });
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`${file}: the configuration must be a JSON object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new ConfigError({ code: 'CONFIG_INVALID', message: 'the configuration must be a JSON object', where: { file }, expected: 'a JSON object of settings', received: preview(json) });
+  }
   return json as Record<string, unknown>;
 }

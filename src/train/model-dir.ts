@@ -10,7 +10,7 @@ import type { ParamStore } from '../ir/params.ts';
 import { HEAD_STYLES, transformersHead } from '../models/heads.ts';
 import { multiTaskClassifier } from '../models/multitask.ts';
 import { TextTokenizer } from '../tokenize/index.ts';
-import { recoverDir, replaceDir } from '../util/atomic-dir.ts';
+import { recoverDir, replaceDir } from '../util/output-dir.ts';
 
 export const MODEL_META_FILE = 'xlmt.json';
 export const TASKS_FILE = 'tasks.json';
@@ -70,14 +70,18 @@ function checkpointOf(model: TrainedModel): { config: HfModelConfig; params: Par
   return { config: { ...model.hf, labels: task.labels, extra: { ...model.hf.extra, problem_type: problemType } }, params };
 }
 
+/** Writes the model's files into `dir` (a directory being written whole: see util/output-dir.ts). */
+export async function writeModelFiles(dir: string, model: TrainedModel): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await saveHfModel(dir, { ...checkpointOf(model), metadata: { producer: 'xlmt' } });
+  model.tokenizer.save(join(dir, TOKENIZER_FILE));
+  await writeFile(join(dir, TASKS_FILE), `${JSON.stringify(taskSchemaToJson(model.schema), null, 2)}\n`);
+  await writeFile(join(dir, MODEL_META_FILE), `${JSON.stringify(model.meta, null, 2)}\n`);
+}
+
+/** Replaces a model directory inside a training run (best/), which the run owns. */
 export async function saveModelDir(dir: string, model: TrainedModel): Promise<void> {
-  await replaceDir(dir, async (tmp) => {
-    await mkdir(tmp, { recursive: true });
-    await saveHfModel(tmp, { ...checkpointOf(model), metadata: { producer: 'xlmt' } });
-    model.tokenizer.save(join(tmp, TOKENIZER_FILE));
-    await writeFile(join(tmp, TASKS_FILE), `${JSON.stringify(taskSchemaToJson(model.schema), null, 2)}\n`);
-    await writeFile(join(tmp, MODEL_META_FILE), `${JSON.stringify(model.meta, null, 2)}\n`);
-  });
+  await replaceDir(dir, 'train', (tmp) => writeModelFiles(tmp, model));
 }
 
 /** xlmt.json of a model or export directory, validated. */

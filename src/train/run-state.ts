@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { float32Tensor, readSafetensors, toFloat32, writeSafetensors } from '../checkpoint/index.ts';
 import type { Parameter } from '../ir/params.ts';
 import type { OptimizerState } from '../optim/index.ts';
-import { recoverDir, replaceDir } from '../util/atomic-dir.ts';
+import { recoverDir, replaceDir, type OutputCommand } from '../util/output-dir.ts';
 
 const ProgressSchema = z.strictObject({
   /** The epoch being trained (0-based) and the index of its next batch. */
@@ -32,8 +32,9 @@ const PARAMS_FILE = 'params.safetensors';
 const OPTIMIZER_FILE = 'optimizer.safetensors';
 const PROGRESS_FILE = 'progress.json';
 
-export async function saveRunState(dir: string, params: ReadonlyMap<string, Parameter>, optimizer: OptimizerState, progress: RunProgress): Promise<void> {
-  await replaceDir(dir, async (tmp) => {
+/** `command`: the run's command (train or pretrain), whose run directory holds `dir`. */
+export async function saveRunState(dir: string, params: ReadonlyMap<string, Parameter>, optimizer: OptimizerState, progress: RunProgress, command: OutputCommand): Promise<void> {
+  await replaceDir(dir, command, async (tmp) => {
     await mkdir(tmp, { recursive: true });
     await writeSafetensors(join(tmp, PARAMS_FILE), [...params].map(([name, p]) => [name, float32Tensor(p.data, p.shape)]));
     await writeSafetensors(

@@ -1,6 +1,6 @@
 // `xlmt train`: epochs of multi-task training with evaluation on dev, early stopping on mean macro-F1, the best
 // model kept, and a resumable checkpoint that makes a killed run end with the same weights as an unbroken one.
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { LabelValue, Task } from '../data/index.ts';
@@ -8,7 +8,7 @@ import type { ParamStore } from '../ir/params.ts';
 import { AdamW, cosineSchedule, constantSchedule, linearSchedule, type Schedule } from '../optim/index.ts';
 import { TrainingSession } from '../runtime/training-session.ts';
 import { parseTrainConfig, type TrainConfig } from './config.ts';
-import { evaluateDataset, type DatasetEvaluation } from './evaluate.ts';
+import { evaluateDataset, fingerprintFile, type DatasetEvaluation } from './evaluate.ts';
 import { foldedParams } from './char-ngrams.ts';
 import { encodeExamples } from './examples.ts';
 import type { LoopEvents } from './events.ts';
@@ -19,6 +19,7 @@ import { loadRunState, readSavedConfig, type RunProgress, saveRunState } from '.
 import { planEpoch, type SamplerOptions, taskMembers } from './sampler.ts';
 import { setupRun } from './setup.ts';
 import { Trainer } from './trainer.ts';
+import { checkOutputDir, claimOutputDir, inputsOf, type OutputSpec } from '../util/output-dir.ts';
 
 export interface StepEvent {
   readonly epoch: number;
@@ -33,7 +34,10 @@ export interface EvalEvent {
   readonly epoch: number;
   readonly step: number;
   readonly evaluation: DatasetEvaluation;
+  /** Strictly better than every earlier evaluation (a tie is not): the rule that saves best/. */
   readonly improved: boolean;
+  /** The best mean macro-F1 before this evaluation; null at the first. */
+  readonly previousBest: number | null;
 }
 
 export interface RunEvents extends LoopEvents {
@@ -64,11 +68,19 @@ function makeSchedule(config: TrainConfig, totalSteps: number): Schedule {
   return config.schedule === 'cosine' ? cosineSchedule(spec) : linearSchedule(spec);
 }
 
+/** The run directory as an output: a new or empty directory, or a run to resume; never one of the inputs. */
+export function runOutput(config: TrainConfig): OutputSpec {
+  const inputs = inputsOf({ '--train': config.train, '--dev': config.dev, '--tasks': config.tasks, '--tokenizer': config.tokenizer, '--init': config.init, '--teacher': config.teacher });
+  return { command: 'train', path: config.out, inputs };
+}
+
 export async function runTraining(config: TrainConfig, events: RunEvents): Promise<RunResult> {
+  const output = runOutput(config);
+  checkOutputDir(output, 'write into');
   const setup = await setupRun(config, events.log);
   const { schema, train, dev, training, params } = setup;
   const tasks: readonly Task[] = schema.tasks;
-  mkdirSync(config.out, { recursive: true });
+  await claimOutputDir(output);
   const lastDir = join(config.out, 'checkpoints', 'last');
   const bestDir = join(config.out, 'best');
   const metricsFile = join(config.out, 'metrics.jsonl');
@@ -114,6 +126,8 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
   events.log(`tokenizing ${train.examples.length} training${teacherRows}${dev ? ` and ${dev.examples.length} dev` : ''} examples (max length ${config.maxLength})`);
   const encodedTrain = await encodeExamples(setup.tokenizer, { examples: [...train.examples, ...setup.teacher] }, config.maxLength);
   const encodedDev = dev ? await encodeExamples(setup.tokenizer, dev, config.maxLength) : null;
+  // Recorded with the best model, so that `xlmt eval` on this same file can say its thresholds were tuned there.
+  const devFingerprint = dev ? await fingerprintFile(dev.file) : null;
   if (encodedTrain.truncated > 0) events.log(`${encodedTrain.truncated} training texts were cut to ${config.maxLength} tokens`);
   sampler = { ...sampler, lengths: encodedTrain.ids.map((ids) => ids.length), groupWindow: config.groupWindow };
 
@@ -143,7 +157,7 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
     if (lossSteps > 0) metric({ type: 'train', epoch: progress.epoch, step: progress.step, loss: lossSum / lossSteps });
     lossSum = 0;
     lossSteps = 0;
-    await saveRunState(lastDir, params, optimizer.state(), progress);
+    await saveRunState(lastDir, params, optimizer.state(), progress, 'train');
   };
   const saveBest = (model: ParamStore, thresholds: Record<string, number[]>, info: Record<string, unknown>): Promise<void> =>
     saveModelDir(bestDir, {
@@ -175,11 +189,12 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
       const evaluated = modelParams();
       const evaluation = await evaluateDataset((indices) => predictor.predict(encodedDev, indices, evaluated), dev, tasks, { tune: true });
       const score = evaluation.summary.meanMacroF1;
-      const improved = progress.best === null || score > progress.best.score;
+      const previousBest = progress.best?.score ?? null;
+      const improved = previousBest === null || score > previousBest;
       progress = improved ? { ...progress, best: { score, epoch: epoch + 1 }, stale: 0 } : { ...progress, stale: progress.stale + 1 };
       metric({ type: 'eval', ...info, meanMacroF1: score, tasks: evaluation.summary.tasks, thresholds: evaluation.thresholds });
-      if (improved) await saveBest(evaluated, evaluation.thresholds, { ...info, devMeanMacroF1: score, dev: evaluation.summary.tasks });
-      events.onEval?.({ epoch: epoch + 1, step: progress.step, evaluation, improved });
+      if (improved) await saveBest(evaluated, evaluation.thresholds, { ...info, devMeanMacroF1: score, dev: evaluation.summary.tasks, thresholdsTunedOn: devFingerprint });
+      events.onEval?.({ epoch: epoch + 1, step: progress.step, evaluation, improved, previousBest });
       stoppedEarly = config.patience > 0 && progress.stale >= config.patience && epoch + 1 < config.epochs;
     } else {
       await saveBest(modelParams(), {}, info);

@@ -1,5 +1,6 @@
 // Which examples form each batch: task sampling (proportional, temperature-scaled, round-robin), as a pure
 // function of (seed, epoch) so a resumed run replays the same batches.
+import { XlmtError } from '../errors/index.ts';
 import { groupByLength } from '../util/length-groups.ts';
 import { Random, mixSeed } from '../util/random.ts';
 
@@ -62,7 +63,7 @@ function shuffle(items: number[], random: Random): number[] {
  */
 export function planEpoch(members: TaskMembers, epoch: number, o: SamplerOptions): PlannedBatch[] {
   const tasks = [...members.entries()].filter(([, m]) => m.length > 0);
-  if (tasks.length === 0) throw new Error('no task has labeled examples to train on');
+  if (tasks.length === 0) throw new XlmtError({ code: 'NO_LABELED_EXAMPLES', message: 'no task has labeled examples to train on', where: { field: '--train' } });
   const random = new Random(mixSeed(o.seed, epoch));
   const total = tasks.reduce((s, [, m]) => s + m.length, 0);
   const count = Math.ceil(total / o.batchSize);

@@ -6,6 +6,7 @@ import { GraphBuilder } from '../builder/builder.ts';
 import { formatKeyReport, type HfModelConfig, loadHfModel, mapCheckpoint, maxSequenceLength } from '../checkpoint/index.ts';
 import { type CsvOptions, type Dataset, loadDataset, type LoadOptions, loadTaskSchema, type TaskSchema } from '../data/index.ts';
 import type { Parameter } from '../ir/params.ts';
+import { XlmtError } from '../errors/index.ts';
 import { transformersHead } from '../models/heads.ts';
 import { CHAR_NGRAM_PARAM, charNgramInputs, type CharNgramTable } from '../models/char-ngrams.ts';
 import { initParams } from '../models/init.ts';
@@ -36,7 +37,12 @@ export interface RunSetup {
 function tokenizerPath(config: TrainConfig): string {
   if (config.tokenizer) return config.tokenizer;
   if (config.init) return join(config.init, 'tokenizer.json');
-  throw new Error('no tokenizer: give --tokenizer FILE (train one with `xlmt tokenizer train`) or --init a checkpoint directory that has tokenizer.json');
+  throw new XlmtError({
+    code: 'MISSING_OPTION',
+    message: 'no tokenizer given',
+    where: { field: '--tokenizer' },
+    hint: 'give --tokenizer FILE (train one with `xlmt tokenizer train`) or --init a checkpoint directory that has tokenizer.json',
+  });
 }
 
 /** How the configuration's data files are read: the CSV mapping and the default language. */
@@ -83,10 +89,24 @@ export async function setupRun(config: TrainConfig, log: (line: string) => void)
   const checkpoint = config.init ? await loadHfModel(config.init) : null;
   const hf = checkpoint ? checkpoint.config : scratchConfig(resolveShape(config.encoder, TRAIN_SHAPE), tokenizer, 'training');
   if (tokenizer.vocabSize > hf.encoder.vocabSize) {
-    throw new Error(`${tokenizer.source} has ${tokenizer.vocabSize} tokens but the encoder's vocabulary holds ${hf.encoder.vocabSize}`);
+    throw new XlmtError({
+      code: 'TOKENIZER_MISMATCH',
+      message: `more tokens than the embeddings (vocab_size) of ${config.init ? join(config.init, 'config.json') : 'the encoder built from scratch'}`,
+      where: { file: tokenizer.source },
+      expected: `at most ${hf.encoder.vocabSize} tokens`,
+      received: `${tokenizer.vocabSize} tokens`,
+      hint: 'use the tokenizer the checkpoint was trained with',
+    });
   }
   if (config.maxLength > maxSequenceLength(hf)) {
-    throw new Error(`maxLength ${config.maxLength} exceeds what the encoder's ${hf.encoder.maxPositionEmbeddings} positions allow (${maxSequenceLength(hf)})`);
+    throw new XlmtError({
+      code: 'BAD_OPTION',
+      message: `longer than the encoder's ${hf.encoder.maxPositionEmbeddings} position embeddings allow`,
+      where: { field: '--max-length' },
+      expected: `at most ${maxSequenceLength(hf)}`,
+      received: String(config.maxLength),
+      hint: config.init ? 'lower --max-length' : 'lower --max-length or raise encoder.maxPositions in --config',
+    });
   }
   const padId = tokenizer.special('pad', 'batching').id;
   const positions: Positions = positionsOf(hf);

@@ -1,4 +1,5 @@
 // One optimizer step over one or more micro-batches: run, accumulate, guard, clip, update.
+import { XlmtError } from '../errors/index.ts';
 import type { ParamStore } from '../ir/params.ts';
 import type { Gradients } from '../ir/params.ts';
 import { clipGradNorm, globalGradNorm, GradientAccumulator, guardFinite, type NonFinite, type NonFinitePolicy, type Optimizer, type Schedule } from '../optim/index.ts';
@@ -56,7 +57,7 @@ export class Trainer {
    */
   async step(microBatches: Feeds | readonly Feeds[]): Promise<StepReport> {
     const batches = Array.isArray(microBatches) ? (microBatches as readonly Feeds[]) : [microBatches as Feeds];
-    if (batches.length === 0) throw new Error('Trainer.step needs at least one micro-batch');
+    if (batches.length === 0) throw new XlmtError({ code: 'BAD_ARGUMENT', message: 'no micro-batch to step on', where: { api: 'Trainer.step' }, expected: 'at least one micro-batch' });
     let loss = 0;
     let grads: Gradients;
     const outputs: Results[] = [];

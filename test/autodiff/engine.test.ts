@@ -94,8 +94,8 @@ describe('backward', () => {
     const padded = g.scope('embeddings', () => g.op.Pad(x, [0, 1, 0, 1]));
     const error = thrown(() => backward(g, sum(g, padded), [x]));
     expect(error).toBeInstanceOf(AutodiffError);
-    expect(error).toMatchObject({ code: 'AUTODIFF', node: 'embeddings/Pad', opType: 'Pad' });
-    expect((error as Error).message).toBe('embeddings/Pad (Pad): no gradient rule for ai.onnx::Pad; add one in src/autodiff/rules/');
+    expect(error).toMatchObject({ code: 'AUTODIFF_FAILED', node: 'embeddings/Pad', opType: 'Pad', where: { node: 'embeddings/Pad' } });
+    expect((error as Error).message).toBe('node "embeddings/Pad": Pad: no gradient rule for ai.onnx::Pad. Add one in src/autodiff/rules/');
   });
 
   it('does not need rules for ops off the differentiable path', () => {

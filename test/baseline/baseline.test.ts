@@ -9,6 +9,7 @@ import type { BaselineModel } from '../../src/baseline/model.ts';
 import { predictBaselineFile } from '../../src/baseline/predict-file.ts';
 import { evaluateBaseline, trainBaseline, type BaselineTrainResult } from '../../src/baseline/train.ts';
 import { loadDataset } from '../../src/data/index.ts';
+import { recordedFingerprint, type DatasetEvaluation } from '../../src/train/evaluate.ts';
 import { loadTeacher } from '../../src/train/teacher.ts';
 import { baselineFixture, type BaselineFixture } from './fixtures.ts';
 
@@ -52,7 +53,13 @@ describe('baseline train → save → load', () => {
     expect(model.taskInfo).toEqual(trained.model.taskInfo);
     expect(model.taskInfo[1]?.thresholds).toEqual(trained.evaluation!.thresholds['topics']);
     const dev = await loadDataset(fx.dev, { schema: model.schema });
-    expect(await evaluateBaseline(model, dev, 'model')).toEqual(trained.evaluation);
+    const { info } = await loadBaseline(out);
+    const again = await evaluateBaseline(model, dev, 'model', recordedFingerprint(info));
+    // The same figures; only the thresholds' source differs: tuned there, stored now, and both on this dev file.
+    const figures = (e: DatasetEvaluation) => ({ ...e, reports: e.reports.map((r) => ({ ...r, thresholdSource: null })) });
+    expect(figures(again)).toEqual(figures(trained.evaluation!));
+    expect(trained.evaluation!.reports.map((r) => r.thresholdSource)).toEqual([null, { kind: 'tuned', tunedOn: fx.dev, optimistic: true }]);
+    expect(again.reports.map((r) => r.thresholdSource)).toEqual([null, { kind: 'given', tunedOn: fx.dev, optimistic: true }]);
   });
 });
 

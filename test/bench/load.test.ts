@@ -18,9 +18,9 @@ describe('readTexts', () => {
 
   it('names the line without a text, and an empty file', () => {
     const noText = file('{"text": "a"}\n\n{"body": "b"}\n');
-    expect(() => readTexts(noText)).toThrow(`${noText}:3: no "text" string`);
+    expect(() => readTexts(noText)).toThrow(`${noText}:3: text: no "text" string`);
     const empty = file('\n');
-    expect(() => readTexts(empty)).toThrow(`${empty} has no texts`);
+    expect(() => readTexts(empty)).toThrow(`${empty}: no texts`);
   });
 
   it('reads the bundled demo dev set', () => {

@@ -52,7 +52,8 @@ describe('GraphBuilder', () => {
     }
     expect(error).toBeInstanceOf(GraphBuildError);
     const message = (error as Error).message;
-    expect(message).toContain('encoder.layer.0.output/MatMul (MatMul)');
+    expect(message).toMatch(/^node "encoder\.layer\.0\.output\/MatMul": MatMul: /);
+    expect(error).toMatchObject({ code: 'GRAPH_BUILD_FAILED', where: { node: 'encoder.layer.0.output/MatMul' }, opType: 'MatMul' });
     expect(message).toContain('[batch, 384]');
     expect(message).toContain('[256, 128]');
   });
@@ -62,7 +63,7 @@ describe('GraphBuilder', () => {
     const a = g.input('a', 'float32', [3, 4]);
     const b = g.input('b', 'float32', [5, 4]);
     const c = g.input('c', 'float64', [3, 4]);
-    expect(() => g.op.Add(a, b)).toThrow(/Add_?\d* \(Add\): shapes do not broadcast/);
+    expect(() => g.op.Add(a, b)).toThrow(/^node "Add_?\d*": Add: shapes do not broadcast/);
     expect(() => g.op.Mul(a, c)).toThrow(/share one element type/);
   });
 

@@ -81,6 +81,6 @@ describe('toFloat32', () => {
   });
 
   it('refuses integer dtypes', () => {
-    expect(() => toFloat32('I64', new Uint8Array(8))).toThrow('toFloat32: I64 is not a float dtype (float dtypes: F32, F16, BF16, F64)');
+    expect(() => toFloat32('I64', new Uint8Array(8))).toThrow('toFloat32: not a float dtype (expected one of F32, F16, BF16, F64; received I64)');
   });
 });

@@ -155,46 +155,46 @@ describe('parseHfConfig', () => {
     [
       'an unsupported model type',
       { ...XLMR_BASE, model_type: 'distilbert' },
-      'field "model_type": unsupported value (expected one of "bert", "roberta", "xlm-roberta", received "distilbert"). xlmt loads BERT-architecture encoders: bert, roberta and xlm-roberta checkpoints',
+      'model_type: unsupported value (expected one of "bert", "roberta", "xlm-roberta"; received "distilbert"). Only BERT-architecture encoders load: bert, roberta and xlm-roberta checkpoints',
     ],
     [
       'no model type',
       { hidden_size: 768 },
-      'field "model_type": unsupported value (expected one of "bert", "roberta", "xlm-roberta", received nothing). xlmt loads BERT-architecture encoders: bert, roberta and xlm-roberta checkpoints',
+      'model_type: unsupported value (expected one of "bert", "roberta", "xlm-roberta"; received nothing). Only BERT-architecture encoders load: bert, roberta and xlm-roberta checkpoints',
     ],
     [
       'an activation other than exact GELU',
       { ...XLMR_BASE, hidden_act: 'gelu_new' },
-      'field "hidden_act": unsupported value (expected one of "gelu", received "gelu_new"). the encoder implements exact GELU ("gelu") only; a model trained with another activation would load but compute something else',
+      'hidden_act: unsupported value (expected one of "gelu"; received "gelu_new"). The encoder implements exact GELU ("gelu") only; a model trained with another activation would load but compute something else',
     ],
     [
       'relative position embeddings',
       { ...XLMR_BASE, position_embedding_type: 'relative_key' },
-      'field "position_embedding_type": unsupported value (expected one of "absolute", received "relative_key"). relative position embeddings are not implemented',
+      'position_embedding_type: unsupported value (expected one of "absolute"; received "relative_key"). Relative position embeddings are not implemented',
     ],
-    ['a size given as a string', { ...XLMR_BASE, hidden_size: '768' }, 'field "hidden_size": wrong type (expected number, received "768")'],
-    ['a zero layer count', { ...XLMR_BASE, num_hidden_layers: 0 }, 'field "num_hidden_layers": value too small (expected >= 1, received 0)'],
-    ['a dropout of 1', { ...XLMR_BASE, hidden_dropout_prob: 1 }, 'field "hidden_dropout_prob": value too large (expected < 1, received 1)'],
+    ['a size given as a string', { ...XLMR_BASE, hidden_size: '768' }, 'hidden_size: wrong type (expected number; received "768")'],
+    ['a zero layer count', { ...XLMR_BASE, num_hidden_layers: 0 }, 'num_hidden_layers: value too small (expected >= 1; received 0)'],
+    ['a dropout of 1', { ...XLMR_BASE, hidden_dropout_prob: 1 }, 'hidden_dropout_prob: value too large (expected < 1; received 1)'],
     [
       'a hidden size the heads do not divide',
       { ...XLMR_BASE, hidden_size: 770 },
-      'field "hidden_size": not divisible by num_attention_heads 12 (expected a multiple of 12, received 770)',
+      'hidden_size: not divisible by num_attention_heads 12 (expected a multiple of 12; received 770)',
     ],
     [
       'label ids with a gap',
       { ...MINILM_CLASSIFIER, id2label: { '0': 'a', '2': 'b' } },
-      'field "id2label.2": label ids must be the integers 0..n-1 (expected an id in 0..1, received "2")',
+      'id2label.2: label ids must be the integers 0..n-1 (expected an id in 0..1; received "2")',
     ],
     [
       'a label id that is not a decimal integer',
       { ...MINILM_CLASSIFIER, id2label: { '0': 'a', '01': 'b' } },
-      'field "id2label.01": label ids must be the integers 0..n-1 (expected an id in 0..1, received "01")',
+      'id2label.01: label ids must be the integers 0..n-1 (expected an id in 0..1; received "01")',
     ],
-    ['a null RoBERTa pad token', { ...XLMR_BASE, pad_token_id: null }, 'field "pad_token_id": null, but xlm-roberta position ids are counted from it (expected a token id)'],
+    ['a null RoBERTa pad token', { ...XLMR_BASE, pad_token_id: null }, 'pad_token_id: null, but xlm-roberta position ids are counted from it (expected a token id)'],
     [
       'a position table too small for the RoBERTa offset',
       { ...XLMR_BASE, max_position_embeddings: 2 },
-      'field "max_position_embeddings": leaves no position for tokens: xlm-roberta positions start at pad_token_id + 1 = 2 (expected > 2, received 2)',
+      'max_position_embeddings: leaves no position for tokens: xlm-roberta positions start at pad_token_id + 1 = 2 (expected > 2; received 2)',
     ],
     ['an array', [XLMR_BASE], 'config is not a JSON object'],
   ])('refuses %s', (_, json, message) => {
@@ -206,7 +206,7 @@ describe('readHfConfig', () => {
   it('names the file when it is missing or not JSON', async () => {
     const dir = await tempDir();
     const path = join(dir, 'config.json');
-    await expect(readHfConfig(path)).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining(`${path}: cannot read: ENOENT`) });
+    await expect(readHfConfig(path)).rejects.toMatchObject({ code: 'FILE_NOT_FOUND', message: expect.stringContaining(`${path}: cannot read: ENOENT`) });
     await writeFile(path, '{"model_type": "bert",');
     await expect(readHfConfig(path)).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining(`${path}: not valid JSON: `) });
   });

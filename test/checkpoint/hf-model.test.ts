@@ -136,7 +136,7 @@ describe('saveHfModel and loadHfParams', () => {
     const dir = await tempDir();
     const params = new Map([['heads.t.bias', { name: 'heads.t.bias', shape: [3], data: new Float32Array(2) }]]);
     await expect(saveHfModel(dir, { config: config('bert'), params })).rejects.toThrow(
-      `${dir}: tensor "heads.t.bias": data length does not match shape [3] (expected 3 values, received 2 values)`,
+      `${dir}: tensor "heads.t.bias": data length does not match shape [3] (expected 3 values; received 2 values)`,
     );
   });
 });
@@ -204,9 +204,9 @@ describe('loadHfModel', () => {
 
   it('says what is missing from a directory without weights', async () => {
     const dir = await tempDir();
-    await expect(loadHfModel(dir)).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining(`${join(dir, 'config.json')}: cannot read: ENOENT`) });
+    await expect(loadHfModel(dir)).rejects.toMatchObject({ code: 'FILE_NOT_FOUND', message: expect.stringContaining(`${join(dir, 'config.json')}: cannot read: ENOENT`) });
     await writeFile(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert' }));
-    await expect(loadHfModel(dir)).rejects.toThrow(`${dir}: no model.safetensors or model.safetensors.index.json in the directory.`);
+    await expect(loadHfModel(dir)).rejects.toMatchObject({ code: 'FILE_NOT_FOUND', message: `${dir}: no model.safetensors or model.safetensors.index.json in the directory. Name a Hugging Face model directory: config.json with model.safetensors or a sharded model.safetensors.index.json` });
     await writeFile(join(dir, 'pytorch_model.bin'), '');
     await expect(loadHfModel(dir)).rejects.toThrow('It has pytorch_model.bin: convert it to safetensors first');
   });
@@ -269,9 +269,9 @@ describe('sharded checkpoints', () => {
   it('refuses shard names outside the directory and malformed indexes', async () => {
     const dir = await shardedDir({ 'roberta.a': '../secret.safetensors' }, {});
     const index = join(dir, 'model.safetensors.index.json');
-    await expect(loadHfModel(dir)).rejects.toThrow(`${index}: field "weight_map.roberta.a": shard must be a file name in the same directory (received "../secret.safetensors")`);
+    await expect(loadHfModel(dir)).rejects.toThrow(`${index}: weight_map.roberta.a: shard must be a file name in the same directory (received "../secret.safetensors")`);
     await writeFile(index, JSON.stringify({ metadata: {} }));
-    await expect(loadHfModel(dir)).rejects.toThrow(`${index}: field "weight_map": wrong type (expected record, received nothing)`);
+    await expect(loadHfModel(dir)).rejects.toThrow(`${index}: weight_map: wrong type (expected record; received nothing)`);
     await writeFile(index, '{');
     await expect(loadHfModel(dir)).rejects.toMatchObject({ code: 'BAD_INDEX', message: expect.stringContaining(`${index}: cannot read the index: `) });
   });

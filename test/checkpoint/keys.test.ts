@@ -192,8 +192,7 @@ describe('mapCheckpoint', () => {
         '  c: both "bert.c" and "c" map to it',
         '  a (as "bert.a"): shape mismatch, graph [3, 2], checkpoint [2, 3]',
         '  b: dtype I32 cannot load as a float32 parameter (float dtypes: F32, F16, BF16, F64)',
-        '  d: missing from the checkpoint',
-        'Parameters that may start fresh (a new classifier head) can be listed in allowMissing.',
+        '  d: missing from the checkpoint. Parameters that may start fresh (a new classifier head) can be listed in allowMissing',
       ].join('\n'),
     );
   });

@@ -68,7 +68,7 @@ describe('serializeSafetensors', () => {
 
   it('refuses bytes that do not match the shape, and repeated names', () => {
     expect(() => serializeSafetensors([['w', tensor('F32', [2], [0, 0, 0, 0])]])).toThrow(
-      '<memory>: tensor "w": bytes do not match shape [2] × F32 (expected 8 bytes, received 4 bytes)',
+      '<memory>: tensor "w": bytes do not match shape [2] × F32 (expected 8 bytes; received 4 bytes)',
     );
     const t = tensor('U8', [1], [7]);
     expect(() => serializeSafetensors([['w', t], ['w', t]])).toThrow('<memory>: tensor "w": given twice');
@@ -141,7 +141,7 @@ describe('readSafetensors', () => {
     const dir = await tempDir();
     const error = await readSafetensors(join(dir, 'nope.safetensors')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CheckpointError);
-    expect((error as CheckpointError).code).toBe('NOT_FOUND');
+    expect((error as CheckpointError).code).toBe('FILE_NOT_FOUND');
     expect((error as CheckpointError).message).toContain(`${join(dir, 'nope.safetensors')}: cannot open: ENOENT`);
   });
 
@@ -168,7 +168,7 @@ describe('writeSafetensors', () => {
     const dir = await tempDir();
     const path = join(dir, 'model.safetensors');
     await expect(writeSafetensors(path, [['w', tensor('F32', [3], [0, 0, 0, 0])]])).rejects.toThrow(
-      `${path}: tensor "w": bytes do not match shape [3] × F32 (expected 12 bytes, received 4 bytes)`,
+      `${path}: tensor "w": bytes do not match shape [3] × F32 (expected 12 bytes; received 4 bytes)`,
     );
     expect(await readdir(dir)).toEqual([]);
   });

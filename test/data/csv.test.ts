@@ -1,4 +1,5 @@
 // CSV and TSV loading: column mapping, quoting, multilabel cells, record line numbers, and header problems.
+import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadDataset, parseTaskSchema, renderIssue, type Example } from '../../src/data/index.ts';
 import { brief, file, issuesOf, schema } from './helpers.ts';
@@ -137,5 +138,13 @@ describe('loadDataset (CSV/TSV)', () => {
       ['aspects', 'multilabel', ['delivery', 'price']],
     ]);
     expect(d.examples.map(labelsOf)).toEqual([{ stars: 1, aspects: [1] }, { stars: 0, aspects: [0, 1] }, { aspects: [] }]);
+  });
+
+  it('reports each line holding invalid UTF-8, by line and byte', async () => {
+    const path = file('latin1.csv', '');
+    writeFileSync(path, Buffer.concat([Buffer.from('text,lang,sentiment\ngood,en,positive\ncaf'), Buffer.from([0xe9]), Buffer.from(',fr,positive\n')]));
+    const issues = await issuesOf(loadDataset(path, { schema }));
+    expect(brief(issues)).toEqual(['3 INVALID_UTF8 -']);
+    expect(renderIssue(issues[0] as never)).toContain('invalid UTF-8 at byte 4 of the line');
   });
 });

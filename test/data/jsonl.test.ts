@@ -1,4 +1,5 @@
 // JSONL loading: label indices and partial labels, and every validation error with its file:line.
+import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DataError, loadDataset, renderIssue, type Example } from '../../src/data/index.ts';
 import { brief, file, issuesOf, jsonl, schema } from './helpers.ts';
@@ -128,7 +129,7 @@ describe('loadDataset (JSONL)', () => {
   });
 
   it('lists the first 50 issues in the message and keeps them all on the error', async () => {
-    const rows = Array.from({ length: 60 }, (_, i) => ({ id: `r${i}`, text: 't', lang: 'en', labels: { sentiment: 'meh' } }));
+    const rows = Array.from({ length: 60 }, (_, i) => ({ id: `r${i}`, text: 't', lang: 'en', labels: { sentiment: `meh${i}` } }));
     const error = await loadDataset(jsonl('many.jsonl', rows), { schema }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DataError);
     const { issues, message } = error as DataError;
@@ -139,6 +140,43 @@ describe('loadDataset (JSONL)', () => {
     expect(lines).toHaveLength(52); // summary, 50 issues, "and 10 more"
     expect(lines[50]).toMatch(/many\.jsonl:50: labels\.sentiment: unknown label/);
     expect(lines[51]).toBe('  … and 10 more');
+  });
+
+  it('collapses issues that differ only in their line into one line with the count and first lines; the error keeps each', async () => {
+    const rows = Array.from({ length: 50 }, (_, i) => ({ id: `r${i}`, text: 't', lang: 'en' }));
+    const path = jsonl('unlabeled.jsonl', [...rows, { id: 'x', text: '', lang: 'en', labels: { sentiment: 'positive' } }]);
+    const error = await loadDataset(path, { schema }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DataError);
+    const e = error as DataError;
+    expect(e.code).toBe('DATA_INVALID');
+    expect(e.issues).toHaveLength(51);
+    expect((e.toJSON().details?.['issues'] as unknown[]).length).toBe(51);
+    expect(e.message.replaceAll(path, 'u.jsonl').split('\n')).toEqual([
+      '51 problems in u.jsonl (50 NO_LABELS, 1 EMPTY_TEXT):',
+      '  u.jsonl: 50 rows (lines 1, 2, 3, 4, 5, …): labels: the row is labeled for no task (expected labels for at least one of sentiment, topic, emotion; received nothing). ' +
+        'Label it, remove it, or allow unlabeled rows (allowUnlabeled, --allow-unlabeled)',
+      '  u.jsonl:51: text: the text is empty (expected a non-empty string; received "")',
+    ]);
+  });
+
+  it('reports invalid UTF-8 as an issue naming the line and byte instead of reading U+FFFD', async () => {
+    const row = (text: Buffer) => Buffer.concat([Buffer.from('{"text": "'), text, Buffer.from('", "lang": "fr", "labels": {"sentiment": "positive"}}\n')]);
+    const path = file('latin1.jsonl', '');
+    // A Latin-1 é (the single byte 0xE9) between two UTF-8 rows; a genuine U+FFFD in a row is fine.
+    writeFileSync(path, Buffer.concat([row(Buffer.from('café \uFFFD')), row(Buffer.from([0x63, 0x61, 0x66, 0xe9])), row(Buffer.from('café'))]));
+    const issues = await issuesOf(loadDataset(path, { schema }));
+    expect(issues.map(renderIssue).map((l) => l.replace(path, 'latin1.jsonl'))).toEqual([
+      'latin1.jsonl:2: invalid UTF-8 at byte 14 of the line (expected UTF-8 text; received bytes 0xe9 0x22 0x2c 0x20). Convert the file to UTF-8 (for example iconv -f latin1 -t utf-8 file > file.utf8)',
+    ]);
+    expect(issues[0]?.code).toBe('INVALID_UTF8');
+  });
+
+  it('escapes control bytes of a bad row in the rendered issues', async () => {
+    const path = jsonl('control.jsonl', [{ text: 'x', lang: 'en', labels: { sentiment: 'pos\u001b[2J\u0007' } }]);
+    const error = (await loadDataset(path, { schema }).catch((e: unknown) => e)) as DataError;
+    expect(error.message).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    expect(error.message).toContain('received "pos\\u001b[2J\\u0007"');
+    expect(renderIssue(error.issues[0] as never)).not.toContain('\u001b');
   });
 
   it('accepts unlabeled rows, a default language and extra fields when asked', async () => {

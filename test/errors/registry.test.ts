@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CODE_TABLES, CODES, preview, printable, renderText, toXlmtError, XlmtError } from '../../src/errors/index.ts';
 import { withCurrentTables } from '../../src/errors/doc.ts';
+import { DATA_ISSUE_CODES } from '../../src/data/issues.ts';
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -30,6 +31,11 @@ describe('the code registry', () => {
     const doc = readFileSync('docs/errors.md', 'utf8');
     expect(withCurrentTables(doc), 'run `npx tsx scripts/errors-doc.ts`').toBe(doc);
     for (const code of Object.keys(CODES)) expect(doc).toContain(`\`${code}\``);
+  });
+
+  it('documents each per-row data issue code of DATA_INVALID', () => {
+    const doc = readFileSync('docs/errors.md', 'utf8');
+    for (const [code, summary] of Object.entries(DATA_ISSUE_CODES)) expect(doc).toContain(`| \`${code}\` | ${summary} |`);
   });
 
   it('names only codes that some module raises', () => {

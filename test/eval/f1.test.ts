@@ -1,7 +1,7 @@
 // Per-label scores, macro/micro F1 and accuracies against hand-computed values cross-checked with scikit-learn 1.9.
 import { describe, expect, it } from 'vitest';
+import { XlmtError } from '../../src/errors/index.ts';
 import {
-  EvalError,
   accuracy,
   confusionMatrix,
   countsFromConfusion,
@@ -71,8 +71,9 @@ describe('multiclass metrics', () => {
   });
 
   it('rejects out-of-range labels and mismatched lengths', () => {
-    expect(() => confusionMatrix([0, 3], [0, 1], 3)).toThrow(/gold label of example 1 is out of range \(expected an integer in \[0, 3\), received 3\)/);
-    expect(() => confusionMatrix([0, 1], [0, 1.5], 3)).toThrow(EvalError);
+    expect(() => confusionMatrix([0, 3], [0, 1], 3)).toThrow(/^confusionMatrix: gold label of example 1 is out of range \(expected an integer in \[0, 3\); received 3\)$/);
+    expect(() => confusionMatrix([0, 1], [0, 1.5], 3)).toThrow(XlmtError);
+    expect(() => confusionMatrix([0, 1], [0, 1.5], 3)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT', where: { api: 'confusionMatrix' } }));
     expect(() => confusionMatrix([0, 1], [0], 3)).toThrow(/differ in length/);
   });
 });

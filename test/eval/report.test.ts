@@ -78,13 +78,16 @@ describe('evaluateTask: multilabel', () => {
 describe('evaluateTask: validation', () => {
   it('rejects predictions of the other task type', () => {
     expect(() => evaluateTask(sentiment, emotionPredictions)).toThrow(
-      'evaluateTask(sentiment): predictions do not match the task type (expected multiclass, received multilabel)',
+      'evaluateTask: task "sentiment": predictions do not match the task type (expected multiclass; received multilabel)',
+    );
+    expect(() => evaluateTask(sentiment, emotionPredictions)).toThrow(
+      expect.objectContaining({ code: 'BAD_ARGUMENT', where: { api: 'evaluateTask', task: 'sentiment' } }),
     );
   });
 
   it('rejects shapes that do not match the labels and languages', () => {
     expect(() => evaluateTask(sentiment, { ...sentimentPredictions, langs: ['en'] })).toThrow(
-      'evaluateTask(sentiment): probs has the wrong number of values for [1, 3] (expected 3, received 30)',
+      'evaluateTask: task "sentiment": probs has the wrong number of values for [1, 3] (expected 3; received 30)',
     );
     expect(() => evaluateTask(sentiment, { ...sentimentPredictions, gold: [0, 1] })).toThrow(/gold has the wrong number of examples/);
     expect(() => evaluateTask(emotion, emotionPredictions, { thresholds: [0.5] })).toThrow(/need one threshold per label/);
@@ -96,6 +99,7 @@ describe('evaluateTask: validation', () => {
     const probs = sentimentPredictions.probs.slice();
     probs[4] = Number.NaN;
     expect(() => evaluateTask(sentiment, { ...sentimentPredictions, probs })).toThrow(/probs\[4\] is not finite/);
+    expect(() => evaluateTask(sentiment, { ...sentimentPredictions, probs })).toThrow(expect.objectContaining({ code: 'NON_FINITE' }));
   });
 });
 

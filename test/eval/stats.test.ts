@@ -26,7 +26,7 @@ describe('summarizeRuns', () => {
   });
 
   it('rejects empty and non-finite runs', () => {
-    expect(() => summarizeRuns([])).toThrow(/too few runs \(expected at least 1, received 0\)/);
+    expect(() => summarizeRuns([])).toThrow(/too few runs \(expected at least 1; received 0\)/);
     expect(() => mean([1, Number.NaN])).toThrow(/run 1 is not a finite number/);
     expect(() => sampleSd([1])).toThrow(/at least 2/);
   });
@@ -74,7 +74,7 @@ describe('degradation', () => {
 
   it('paired needs as many runs on both sides', () => {
     expect(() => degradation([0.8, 0.82], [0.78], { paired: true })).toThrow(
-      'degradation: paired runs need the same number of runs on both sides (expected 2, received 1). Pass paired: false when the seeds do not match',
+      'degradation: paired runs need the same number of runs on both sides (expected 2; received 1). Pass paired: false when the seeds do not match',
     );
   });
 });

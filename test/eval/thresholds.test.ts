@@ -139,6 +139,6 @@ describe('applyThresholds', () => {
   it('predicts a label where its probability is at least its threshold', () => {
     const probs = new Float32Array([0.5, 0.2, 0.49, 0.2]);
     expect(Array.from(applyThresholds(probs, 2, [0.5, 0.2]))).toEqual([1, 1, 0, 1]);
-    expect(() => applyThresholds(probs, 2, [0.5])).toThrow(/need one threshold per label \(expected 2 numbers, received \[0.5\]\)/);
+    expect(() => applyThresholds(probs, 2, [0.5])).toThrow(/need one threshold per label \(expected 2 numbers; received \[0.5\]\)/);
   });
 });

@@ -168,7 +168,7 @@ describe('xlmt experiment', () => {
 
   it('refuses to train on changed data under runs that used the old data', async () => {
     const settings = { out, compare: ['multitask' as const], seeds: [1], minRows: 20, languages: ['en'] };
-    await expect(runExperiment(base, settings, { log: () => {} })).rejects.toMatchObject({ code: 'DATA_CHANGED', message: expect.stringMatching(/data\/multi-task\/train\.jsonl: the filtered data differs/) });
+    await expect(runExperiment(base, settings, { log: () => {} })).rejects.toMatchObject({ code: 'INPUT_CHANGED', message: expect.stringMatching(/data\/multi-task\/train\.jsonl: the filtered data differs/) });
   });
 
   it('reports bad options and impossible comparisons', async () => {
@@ -176,13 +176,13 @@ describe('xlmt experiment', () => {
       const command = experimentCommand().exitOverride().configureOutput({ writeErr: () => {} });
       return command.parseAsync(['--out', join(fixture.dir, 'bad'), '--train', fixture.train, '--dev', fixture.dev, '--tokenizer', fixture.tokenizer, ...args], { from: 'user' });
     };
-    await expect(run(['--seeds', '1,two'])).rejects.toThrow(/--seeds: "two" is not a seed/);
-    await expect(run(['--compare', 'both'])).rejects.toThrow(/unknown comparison "both"/);
+    await expect(run(['--seeds', '1,two'])).rejects.toThrow(`option '--seeds <list>' argument '1,two' is invalid. "two" is not a seed`);
+    await expect(run(['--compare', 'both'])).rejects.toThrow(/Unknown comparison "both"/);
     await expect(run(['--tasks', 'sentiment,emotion'])).rejects.toThrow('--tasks: unknown task "emotion" (expected one of "sentiment", "topics"; received "emotion")');
     await expect(run(['--languages', 'en,fr'])).rejects.toThrow(/no training row has language "fr" \(expected one of "de", "en"/);
     await expect(run(['--compare', 'multitask', '--tasks', 'topics'])).rejects.toThrow(/needs at least two tasks/);
     const { dev: _dev, ...noDev } = base;
     await expect(runExperiment(noDev, { out, compare: ['multitask'], seeds: [1], minRows: 20 }, { log: () => {} }))
-      .rejects.toMatchObject({ code: 'NO_DATA', message: expect.stringMatching(/no dev file/) });
+      .rejects.toMatchObject({ code: 'CONFIG_INVALID', where: { field: 'dev' }, message: expect.stringMatching(/no dev file/) });
   });
 });

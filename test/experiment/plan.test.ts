@@ -1,7 +1,8 @@
 // Planning an experiment: which data each variant sees, which runs exist, what is skipped, and the option errors.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset, loadTaskSchema, makeSchema, makeTask, type Example, type TaskSchema } from '../../src/data/index.ts';
-import { ExperimentError, exampleLine, parseComparisons, parseList, parseSeeds, planExperiment, type ExperimentOptions } from '../../src/experiment/index.ts';
+import { XlmtError } from '../../src/errors/index.ts';
+import { exampleLine, parseComparisons, parseList, parseSeeds, planExperiment, type ExperimentOptions } from '../../src/experiment/index.ts';
 import { runFixture } from '../train/fixtures.ts';
 
 let schema: TaskSchema;
@@ -17,14 +18,14 @@ beforeAll(async () => {
 
 const both: ExperimentOptions = { compare: ['crosslingual', 'multitask'], seeds: [1, 2], minRows: 20 };
 
-function errorOf(f: () => unknown): ExperimentError {
+function errorOf(f: () => unknown): XlmtError {
   try {
     f();
   } catch (e) {
-    if (e instanceof ExperimentError) return e;
+    if (e instanceof XlmtError) return e;
     throw e;
   }
-  throw new Error('expected an ExperimentError');
+  throw new Error('expected an XlmtError');
 }
 
 describe('planExperiment', () => {
@@ -85,27 +86,31 @@ describe('planExperiment', () => {
     ]);
     expect(plan.runs.map((r) => r.dir)).toEqual(['runs/single-task/sentiment/seed-1', 'runs/monolingual/sentiment/en/seed-1']);
     expect(plan.unseenDevLanguages).toEqual({ ja: 1 });
-    expect(errorOf(() => planExperiment(small, trainRows, devRows, { compare: ['crosslingual'], seeds: [1], minRows: 31 })).code).toBe('CANNOT_COMPARE');
+    expect(errorOf(() => planExperiment(small, trainRows, devRows, { compare: ['crosslingual'], seeds: [1], minRows: 31 })).where).toEqual({ field: '--compare' });
   });
 
   it('names unknown tasks and languages with the valid ones', () => {
     const task = errorOf(() => planExperiment(schema, train, dev, { ...both, tasks: ['sentimnet'] }));
-    expect(task.code).toBe('UNKNOWN_TASK');
+    expect(task.code).toBe('BAD_OPTION');
+    expect(task.where).toEqual({ field: '--tasks' });
     expect(task.message).toBe('--tasks: unknown task "sentimnet" (expected one of "sentiment", "topics"; received "sentimnet"). Did you mean "sentiment"?');
     const lang = errorOf(() => planExperiment(schema, train, dev, { ...both, languages: ['en', 'fr'] }));
-    expect(lang.code).toBe('UNKNOWN_LANGUAGE');
+    expect(lang.code).toBe('BAD_OPTION');
+    expect(lang.where).toEqual({ field: '--languages' });
     expect(lang.message).toBe('--languages: no training row has language "fr" (expected one of "de", "en"; received "fr")');
   });
 
   it('refuses comparisons the selection cannot support', () => {
     const oneTask = errorOf(() => planExperiment(schema, train, dev, { ...both, tasks: ['topics'] }));
-    expect(oneTask.code).toBe('CANNOT_COMPARE');
-    expect(oneTask.message).toMatch(/^--compare multitask: multi-task against single-task needs at least two tasks, the selection has 1 .*--compare crosslingual/);
+    expect(oneTask.code).toBe('BAD_OPTION');
+    expect(oneTask.message).toMatch(/^--compare: multi-task against single-task needs at least two tasks, the selection has 1 .*--compare crosslingual/);
     const oneLang = errorOf(() => planExperiment(schema, train, dev, { ...both, languages: ['de'] }));
-    expect(oneLang.code).toBe('CANNOT_COMPARE');
+    expect(oneLang.code).toBe('BAD_OPTION');
     expect(oneLang.message).toMatch(/cross-lingual against monolingual needs at least two languages/);
     const noDev = errorOf(() => planExperiment(schema, train, dev.filter((e) => !e.labels.has('topics')), both));
-    expect(noDev.code).toBe('NO_DATA');
+    expect(noDev.code).toBe('NO_LABELED_EXAMPLES');
+    expect(noDev.kind).toBe('input');
+    expect(noDev.where).toEqual({ field: 'dev' });
     expect(noDev.message).toMatch(/no dev row in the selected languages is labeled for "topics"/);
   });
 });
@@ -114,7 +119,7 @@ describe('experiment options', () => {
   it('parses seeds and refuses bad ones', () => {
     expect(parseSeeds('1, 2,3')).toEqual([1, 2, 3]);
     expect(errorOf(() => parseSeeds('1,x')).message).toBe('--seeds: "x" is not a seed (expected comma-separated integers >= 0 such as "1,2,3"; received "1,x")');
-    expect(errorOf(() => parseSeeds('1,-2')).code).toBe('BAD_OPTION');
+    expect(errorOf(() => parseSeeds('1,-2'))).toMatchObject({ code: 'BAD_OPTION', where: { field: '--seeds' } });
     expect(errorOf(() => parseSeeds('1.5')).code).toBe('BAD_OPTION');
     expect(errorOf(() => parseSeeds('')).code).toBe('BAD_OPTION');
     expect(errorOf(() => parseSeeds('3,3')).message).toMatch(/seed 3 is listed twice/);

@@ -123,6 +123,6 @@ describe('fusedInferenceGraph structure', () => {
   it('names the missing parameter when the store does not fit the config', () => {
     const partial = new Map(params);
     partial.delete('encoder.layer.1.attention.self.key.weight');
-    expect(() => fusedInferenceGraph(config, TASKS, options, partial)).toThrow(/no encoder\.layer\.1\.attention\.self\.key\.weight \(expected \[24, 24\]\)/);
+    expect(() => fusedInferenceGraph(config, TASKS, options, partial)).toThrow(/tensor "encoder\.layer\.1\.attention\.self\.key\.weight": the parameters lack this tensor \(expected \[24, 24\]\)/);
   });
 });

@@ -63,7 +63,11 @@ describe('OnnxClassifier', () => {
 
   it('names an unknown task', async () => {
     await expect(classifier.classify(['x'], ['sentiment', 'nope'])).rejects.toThrow(UnknownTaskError);
-    await expect(classifier.classify(['x'], ['nope'])).rejects.toThrow('unknown task "nope"; this model has: sentiment, topics');
+    await expect(classifier.classify(['x'], ['topic'])).rejects.toMatchObject({
+      code: 'UNKNOWN_TASK',
+      message: 'unknown task "topic" (expected one of "sentiment", "topics"). Did you mean "topics"?',
+      details: { task: 'topic', known: ['sentiment', 'topics'] },
+    });
   });
 
   it('flags texts cut to the maximum length and answers an empty list', async () => {

@@ -62,8 +62,8 @@ describe('GradientAccumulator', () => {
   it('rejects size and kind changes between micro-batches, adding nothing', () => {
     const acc = new GradientAccumulator();
     acc.add(grads({ w: dense([1, 2]) }));
-    expect(() => acc.add(grads({ w: dense([1, 2, 3]) }))).toThrow(/"w".*expected 2 values, received 3/);
-    expect(() => acc.add(grads({ w: rows([0], [1, 2]) }))).toThrow(/"w" changed kind/);
+    expect(() => acc.add(grads({ w: dense([1, 2, 3]) }))).toThrow(/"w".*expected 2 values; received 3/);
+    expect(() => acc.add(grads({ w: rows([0], [1, 2]) }))).toThrow(/tensor "w": the gradient changed kind/);
     expect(acc.count).toBe(1);
     expect(denseValues(get(acc.result(), 'w'))).toEqual([1, 2]);
   });

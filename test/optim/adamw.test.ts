@@ -1,6 +1,7 @@
 // AdamW against hand-computed reference steps, lazy row updates, validation, and state round trips.
 import { describe, expect, it } from 'vitest';
-import { AdamW, OptimError, SGD, decaysByDefault, stateKey } from '../../src/optim/index.ts';
+import { XlmtError, type ErrorJson } from '../../src/errors/index.ts';
+import { AdamW, SGD, decaysByDefault, stateKey } from '../../src/optim/index.ts';
 import { cloneStore, dense, grads, param, rows, store, values } from './helpers.ts';
 
 describe('AdamW', () => {
@@ -80,14 +81,18 @@ describe('AdamW', () => {
     const params = store(param('a.weight', [2], [1, 2]), param('emb.weight', [3, 2], [0, 0, 0, 0, 0, 0]));
     const opt = new AdamW();
     expect(() => opt.step(params, grads({ 'a.weight': dense([1, 1]), 'nope.weight': dense([1]) }), 0.1))
-      .toThrow(/"nope\.weight" has no parameter/);
+      .toThrow(/tensor "nope\.weight": the gradient has no parameter/);
     expect(() => opt.step(params, grads({ 'a.weight': dense([1, 1, 1]) }), 0.1))
-      .toThrow(/"a\.weight".*expected 2 values, received 3/);
+      .toThrow(/"a\.weight".*expected 2 values; received 3/);
     expect(() => opt.step(params, grads({ 'a.weight': dense([1, 1]), 'emb.weight': rows([3], [1, 1]) }), 0.1))
       .toThrow(/index 3 at position 0.*\[0, 3\)/);
     expect(() => opt.step(params, grads({ 'emb.weight': rows([0], [1, 1, 1]) }), 0.1))
-      .toThrow(/"emb\.weight".*expected 2 values per row, received 3/);
+      .toThrow(/"emb\.weight".*expected 2 values per row; received 3/);
     expect(() => opt.step(params, grads({}), Number.NaN)).toThrow(/learning rate/);
+    expect(thrown(() => opt.step(params, grads({ 'a.weight': dense([1, 1, 1]) }), 0.1))).toMatchObject({
+      code: 'BAD_ARGUMENT', kind: 'usage', where: { api: 'AdamW.step', tensor: 'a.weight' },
+    });
+    expect(thrown(() => opt.step(params, grads({}), -1))).toMatchObject({ code: 'BAD_ARGUMENT', where: { api: 'AdamW.step', field: 'learning rate' } });
     // The first bad call held a valid gradient for a.weight: validation runs before any update.
     expect(values(params, 'a.weight')).toEqual([1, 2]);
     expect(opt.stepCount).toBe(0);
@@ -122,10 +127,13 @@ describe('AdamW', () => {
     const params = store(param('layer.weight', [3], [0, 0, 0]));
     const opt = new AdamW();
     const wrongSize = { kind: 'adamw', step: 1, buffers: new Map([['exp_avg/layer.weight', new Float32Array(4)]]) };
-    expect(() => opt.loadState(wrongSize, params)).toThrow(OptimError);
-    expect(() => opt.loadState(wrongSize, params)).toThrow(/"layer\.weight".*expected 3 values, received 4/);
+    expect(() => opt.loadState(wrongSize, params)).toThrow(XlmtError);
+    expect(thrown(() => opt.loadState(wrongSize, params))).toMatchObject({
+      code: 'BAD_OPTIMIZER_STATE', kind: 'input', where: { api: 'AdamW.loadState', tensor: 'layer.weight' }, expected: '3 values', received: '4',
+    });
+    expect(() => opt.loadState(wrongSize, params)).toThrow(/"layer\.weight".*expected 3 values; received 4/);
     const unknown = { kind: 'adamw', step: 1, buffers: new Map([['exp_avg/other.weight', new Float32Array(3)]]) };
-    expect(() => opt.loadState(unknown, params)).toThrow(/"other\.weight", which the store does not hold/);
+    expect(() => opt.loadState(unknown, params)).toThrow(/tensor "other\.weight".*which the store does not hold/);
     const badSlot = { kind: 'adamw', step: 1, buffers: new Map([['momentum/layer.weight', new Float32Array(3)]]) };
     expect(() => opt.loadState(badSlot, params)).toThrow(/unknown slot/);
     expect(() => opt.loadState(new SGD({ momentum: 0.9 }).state(), params)).toThrow(/kind "adamw".*"sgd"/);
@@ -157,3 +165,14 @@ describe('decaysByDefault', () => {
     expect(decaysByDefault(name)).toBe(expected);
   });
 });
+
+/** The XlmtError `f` throws, as its JSON data. */
+function thrown(f: () => unknown): ErrorJson {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof XlmtError) return e.toJSON();
+    throw e;
+  }
+  throw new Error('expected an XlmtError');
+}

@@ -34,7 +34,9 @@ describe('NonFiniteError and guardFinite', () => {
     expect(e.what).toBe('encoder.layer.3.output.dense.weight');
     expect(e.step).toBe(1200);
     expect(e.index).toBe(1);
-    expect(e.message).toMatch(/step 1200.*"encoder\.layer\.3\.output\.dense\.weight".*NaN/);
+    expect(e.message).toMatch(/^tensor "encoder\.layer\.3\.output\.dense\.weight": step 1200: the gradient is NaN at index 1\./);
+    expect(e.where).toEqual({ tensor: 'encoder.layer.3.output.dense.weight' });
+    expect(e.toJSON()).toMatchObject({ kind: 'input', details: { step: 1200, index: 1, value: 'NaN' } });
     expect(e.message).toMatch(/learning rate.*clipping.*'skip'/);
   });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../src/data/issues.ts';
 import { UnknownTaskError } from '../../src/infer/types.ts';
-import { PredictError } from '../../src/predict/errors.ts';
+import { XlmtError } from '../../src/errors/index.ts';
 import { errorsPath, progressPath, readState } from '../../src/predict/progress-file.ts';
 import { predictFile, type PredictJob } from '../../src/predict/run.ts';
 import { jsonlRows, StubClassifier, tempDir, writeFile } from './fixtures.ts';
@@ -147,8 +147,8 @@ describe('predictFile', () => {
     await expect(predictFile(new StubClassifier(), job(other, out))).rejects.toThrow(/the interrupted run read another input file/);
     writeFileSync(input, jsonlRows(21));
     const changed = await predictFile(new StubClassifier(), job(input, out)).catch((e: unknown) => e);
-    expect(changed).toBeInstanceOf(PredictError);
-    expect((changed as PredictError).code).toBe('INPUT_CHANGED');
+    expect(changed).toBeInstanceOf(XlmtError);
+    expect(changed).toMatchObject({ code: 'INPUT_CHANGED', where: { file: progressPath(out) } });
     expect((changed as Error).message).toMatch(/changed since the interrupted run \(size \d+ → \d+ bytes/);
 
     const summary = await predictFile(new StubClassifier(), job(input, out, { restart: true }));
@@ -170,7 +170,7 @@ describe('predictFile', () => {
     const dir = tempDir();
     const input = writeFile(dir, 'in.txt', 'x');
     await expect(predictFile(new StubClassifier(), job(input, join(dir, 'o.jsonl')))).rejects.toThrow(`${input}: cannot tell the format from the file name (expected a .jsonl, .csv or .tsv file). Name the format with --format jsonl|csv|tsv`);
-    await expect(predictFile(new StubClassifier(), job(input, input, { format: 'jsonl' }))).rejects.toThrow('--out: the output would overwrite the input');
+    await expect(predictFile(new StubClassifier(), job(input, input, { format: 'jsonl' }))).rejects.toThrow(`--out: ${input} is ${input}, which --in reads`);
     await expect(predictFile(new StubClassifier(), job(input, join(dir, 'o.jsonl'), { format: 'jsonl', keep: ['id'] }))).rejects.toThrow('--keep: kept fields would shadow output fields');
     await expect(predictFile(new StubClassifier(), job(join(dir, 'missing.jsonl'), join(dir, 'o.jsonl')))).rejects.toThrow(`${join(dir, 'missing.jsonl')}: cannot read the input: ENOENT`);
     expect(existsSync(join(dir, 'o.jsonl'))).toBe(false);

@@ -63,7 +63,7 @@ describe('mlmBatch', () => {
     const mismatch = await mlmBatch(bert, texts, { maxLength: 8, positions: { convention: 'roberta', paddingIdx: 1 }, seed: 0, step: 0 }).catch((e: unknown) => e);
     expect(mismatch).toBeInstanceOf(PretrainError);
     expect((mismatch as PretrainError).code).toBe('TOKENIZER_MISMATCH');
-    expect((mismatch as PretrainError).message).toMatch(/^bert\.json: pads with an id other than the model's padding index.*\(expected pad id 1 \(the model's pad_token_id\), received 0\)/);
+    expect((mismatch as PretrainError).message).toMatch(/^bert\.json: pads with an id other than the model's padding index.*\(expected pad id 1 \(the model's pad_token_id\); received 0\)/);
     await expect(mlmBatch(xlmr, [], { maxLength: 8, positions: { convention: 'bert' }, seed: 0, step: 0 })).rejects.toThrow('mlmBatch: no texts to make a batch of');
   });
 });

@@ -3,6 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DataError, renderIssue, type DataIssue } from '../../src/data/index.ts';
+import { XlmtError } from '../../src/errors/index.ts';
 import {
   batchesPerEpoch,
   corpusBatches,
@@ -22,13 +24,20 @@ function writeTemp(name: string, content: string): string {
   return path;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<PretrainError> {
+async function rejection<E extends XlmtError>(promise: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
   const error = await promise.then(
     () => null,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(PretrainError);
-  return error as PretrainError;
+  expect(error).toBeInstanceOf(type);
+  return error as E;
+}
+
+/** The one issue of a corpus line that failed, rendered. */
+async function lineIssue(promise: Promise<unknown>): Promise<string> {
+  const error = await rejection(promise, DataError);
+  expect(error.issues).toHaveLength(1);
+  return renderIssue(error.issues[0] as DataIssue);
 }
 
 describe('readUnlabeledCorpus', () => {
@@ -51,31 +60,34 @@ describe('readUnlabeledCorpus', () => {
   it('names file:line for invalid JSON, a missing or non-string text field, and a non-string language', async () => {
     const bad = (name: string, line: string) => writeTemp(name, `{"text": "fine"}\n\n${line}\n`);
     const json = bad('a.jsonl', '{"text": "cut');
-    const error = await rejection(readUnlabeledCorpus([json]));
-    expect(error.code).toBe('CORPUS_BAD_LINE');
-    expect(error.where).toBe(`${json}:3`);
-    expect(error.message).toMatch(new RegExp(`^${json}:3: not valid JSON \\(.+\\) \\(expected one JSON object per line, received "\\{\\\\"text\\\\": \\\\"cut"\\)$`));
+    const error = await rejection(readUnlabeledCorpus([json]), DataError);
+    expect(error.code).toBe('DATA_INVALID');
+    expect(error.issues.map((i) => [i.code, i.file, i.line])).toEqual([['BAD_JSON', json, 3]]);
+    expect(renderIssue(error.issues[0] as DataIssue)).toMatch(new RegExp(`^${json}:3: invalid JSON: .+ \\(expected one JSON object per line; received "\\{\\\\"text\\\\": \\\\"cut"\\)$`));
 
     const missing = bad('b.jsonl', '{"txt": "typo", "lang": "en"}');
-    expect((await rejection(readUnlabeledCorpus([missing]))).message).toBe(
-      `${missing}:3: no "text" field (expected a string field "text", received fields txt, lang); choose the text field with textField`,
+    expect(await lineIssue(readUnlabeledCorpus([missing]))).toBe(
+      `${missing}:3: text: the line has no text (expected a string field "text"; received fields txt, lang). Choose the text field with --text-field / textField`,
     );
     const number = bad('c.jsonl', '{"text": 42}');
-    expect((await rejection(readUnlabeledCorpus([number]))).message).toBe(
-      `${number}:3: field "text" is not a string (expected a string field "text", received 42); choose the text field with textField`,
+    expect(await lineIssue(readUnlabeledCorpus([number]))).toBe(
+      `${number}:3: text: the text must be a string (expected a string; received 42). Choose the text field with --text-field / textField`,
     );
     const array = bad('d.jsonl', '["text"]');
-    expect((await rejection(readUnlabeledCorpus([array]))).message).toBe(`${array}:3: not a JSON object (expected an object with a "text" string, received ["text"])`);
+    expect(await lineIssue(readUnlabeledCorpus([array]))).toBe(`${array}:3: a line must be a JSON object (expected an object with a "text" string; received ["text"])`);
     const lang = bad('e.jsonl', '{"text": "x", "lang": 7}');
-    expect((await rejection(readUnlabeledCorpus([lang]))).where).toBe(`${lang}:3`);
+    expect(await lineIssue(readUnlabeledCorpus([lang]))).toMatch(new RegExp(`^${lang}:3: lang: `));
+    const latin1 = writeTemp('latin1.txt', '');
+    writeFileSync(latin1, Buffer.concat([Buffer.from('fine\ncaf'), Buffer.from([0xe9]), Buffer.from('\n')]));
+    expect(await lineIssue(readUnlabeledCorpus([latin1]))).toMatch(new RegExp(`^${latin1}:2: invalid UTF-8 at byte 4 of the line`));
   });
 
   it('fails on a missing file and on a corpus with only blank texts', async () => {
     const missing = join(tmpdir(), 'xlmt-no-such-corpus.jsonl');
-    const notFound = await rejection(readUnlabeledCorpus([missing]));
-    expect([notFound.code, notFound.message]).toEqual(['CORPUS_NOT_FOUND', `${missing}: corpus file not found`]);
+    const notFound = await rejection(readUnlabeledCorpus([missing]), PretrainError);
+    expect([notFound.code, notFound.message]).toEqual(['FILE_NOT_FOUND', `${missing}: cannot read the corpus file: no such file or directory`]);
     const blank = writeTemp('blank.txt', '\n  \n\t\n');
-    const empty = await rejection(readUnlabeledCorpus([blank]));
+    const empty = await rejection(readUnlabeledCorpus([blank]), PretrainError);
     expect([empty.code, empty.message]).toEqual(['CORPUS_EMPTY', `${blank}: no non-blank text to pretrain on (3 blank lines)`]);
   });
 });
@@ -131,9 +143,9 @@ describe('epoch order and batches', () => {
 
   it('rejects a bad batch size, a cursor outside the epoch, and an epoch with no full batch', () => {
     const first = (f: () => Iterator<CorpusBatch>) => () => f().next();
-    expect(first(() => corpusBatches(corpus, { batchSize: 0, seed: 1 }))).toThrow(/^batchSize: not a batch size \(expected a positive integer, received 0\)$/);
+    expect(first(() => corpusBatches(corpus, { batchSize: 0, seed: 1 }))).toThrow(/^batchSize: not a batch size \(expected a positive integer; received 0\)$/);
     expect(first(() => corpusBatches(corpus, { batchSize: 4, seed: 1, from: { epoch: 0, batch: 3 } }))).toThrow(
-      'from: no such batch (expected epoch ≥ 0 and batch in [0, 3), received epoch 0, batch 3)',
+      'corpusBatches: from: no such batch (expected epoch ≥ 0 and batch in [0, 3); received epoch 0, batch 3)',
     );
     expect(first(() => corpusBatches(corpus, { batchSize: 11, seed: 1, dropLast: true }))).toThrow(/an epoch of 10 texts has no full batch/);
   });

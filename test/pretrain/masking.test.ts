@@ -142,14 +142,14 @@ describe('maskTokens', () => {
     };
     const draw = { seed: 0, step: 0 };
     expect(error(() => maskTokens(encoded, VOCAB, draw, { maskProbability: 1.5 })).message).toBe(
-      'maskProbability: not a probability (expected a number in [0, 1], received 1.5)',
+      'maskTokens: maskProbability: not a probability (expected a number in [0, 1]; received 1.5)',
     );
-    expect(error(() => maskTokens(encoded, VOCAB, draw, { maskProbability: 0 })).where).toBe('maskProbability');
+    expect(error(() => maskTokens(encoded, VOCAB, draw, { maskProbability: 0 })).where).toEqual({ api: 'maskTokens', field: 'maskProbability' });
     expect(error(() => maskTokens(encoded, VOCAB, draw, { maskReplace: 0.9, randomReplace: 0.2 })).message).toBe(
-      'maskReplace + randomReplace: the shares of chosen tokens replaced exceed 1 (expected ≤ 1 (the rest stay unchanged), received 0.9 + 0.2)',
+      'maskTokens: maskReplace + randomReplace: the shares of chosen tokens replaced exceed 1 (expected ≤ 1 (the rest stay unchanged); received 0.9 + 0.2)',
     );
     const allSpecial = { maskId: 1, specialIds: [0, 1], vocabSize: 2 };
-    expect(error(() => maskTokens(encoded, allSpecial, draw)).where).toBe('randomReplace');
+    expect(error(() => maskTokens(encoded, allSpecial, draw)).where).toEqual({ api: 'maskTokens', field: 'randomReplace' });
   });
 });
 
@@ -167,6 +167,6 @@ describe('maskingVocab', () => {
     json.model.vocab['[unused103]'] = 103;
     json.added_tokens = json.added_tokens.filter((t) => t.content !== '[MASK]');
     const noMask = TextTokenizer.fromJSON(JSON.stringify(json), 'no-mask.json');
-    expect(() => maskingVocab(noMask)).toThrow(/^no-mask\.json: has no mask token, which masked-LM pretraining needs/);
+    expect(() => maskingVocab(noMask)).toThrow(/^no-mask\.json: no mask token, which masked-LM pretraining needs/);
   });
 });

@@ -132,7 +132,7 @@ describe('xlmt pretrain', () => {
   it('resumes after the process is killed mid-run', async () => {
     const killed = config('killed', { epochs: 12, checkpointEvery: 3 });
     mkdirSync(killed.out, { recursive: true });
-    const file = join(killed.out, 'config-input.json');
+    const file = `${killed.out}-config.json`; // beside the run: --out takes no files other than a run's
     writeFileSync(file, JSON.stringify(killed));
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'pretrain', '--config', file, '--quiet'], { stdio: 'ignore' });
     const progressFile = join(killed.out, 'checkpoints', 'last', 'progress.json');
@@ -197,18 +197,18 @@ describe('xlmt pretrain', () => {
   });
 
   it('explains missing inputs and sizes that do not fit, naming files and flags', async () => {
-    await expect(runPretraining(config('errors', { corpus: [join(fixture.dir, 'nope.jsonl')] }), quiet)).rejects.toThrow(/nope\.jsonl: corpus file not found/);
+    await expect(runPretraining(config('errors', { corpus: [join(fixture.dir, 'nope.jsonl')] }), quiet)).rejects.toThrow(/nope\.jsonl: cannot read the corpus file: no such file or directory/);
     await expect(runPretraining(parsePretrainConfig({ corpus: [fixture.train], out: join(fixture.dir, 'errors') }, 'test'), quiet))
-      .rejects.toThrow(/--tokenizer: no tokenizer; give --tokenizer FILE/);
+      .rejects.toThrow(/--tokenizer: no tokenizer given\. Give --tokenizer FILE/);
     await expect(runPretraining(config('errors', { maxLength: 64 }), quiet))
-      .rejects.toThrow(/--max-length: longer than the 40 position embeddings .*expected at most 40, received 64/);
+      .rejects.toThrow(/--max-length: longer than the 40 position embeddings .*expected at most 40; received 64/);
     // A checkpoint whose vocabulary is smaller than the tokenizer's.
     const small = join(fixture.dir, 'small-vocab');
     cpSync(join(fixture.dir, 'plain', 'model'), small, { recursive: true });
     const hfConfig = JSON.parse(readFileSync(join(small, 'config.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(small, 'config.json'), JSON.stringify({ ...hfConfig, vocab_size: 50 }));
     await expect(runPretraining(config('errors', { init: small }), quiet))
-      .rejects.toThrow(/tokenizer\.json: has more tokens than the embeddings \(vocab_size\) of .*small-vocab\/config\.json \(expected at most 50 tokens, received 120 tokens\)/);
+      .rejects.toThrow(/tokenizer\.json: more tokens than the embeddings \(vocab_size\) of .*small-vocab\/config\.json \(expected at most 50 tokens; received 120 tokens\)/);
     expect(() => config('errors', { steps: 10, epochs: 2 })).toThrow(/steps: give steps or epochs, not both/);
   });
 

@@ -87,7 +87,7 @@ describe('trainSkipGram', () => {
     for (const c of result.counts) total += c;
     expect(total).toBe(600 * 8);
     for (const id of [0, 13]) expect(result.vectors.subarray(id * 16, id * 16 + 16).every((x) => x === 0)).toBe(true);
-    expect(() => trainSkipGram([Int32Array.from([0, 0])], 14, new Set([0]), OPTIONS)).toThrow(/no tokens outside the excluded/);
+    expect(() => trainSkipGram([Int32Array.from([0, 0])], 14, new Set([0]), OPTIONS)).toThrow(/no tokens outside the special ones/);
   });
 });
 

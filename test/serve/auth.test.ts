@@ -55,6 +55,38 @@ describe('API key', () => {
     expect((await s.app.inject({ method: 'POST', url: '/v1/classify', payload: body, headers })).statusCode).toBe(200);
   });
 
+  it.each([
+    ['a valid bearer token and a wrong x-api-key', { authorization: 'Bearer s3cret', 'x-api-key': 'old' }],
+    ['a wrong bearer token and a valid x-api-key', { authorization: 'Bearer old', 'x-api-key': 's3cret' }],
+    ['another scheme and a valid x-api-key', { authorization: 'Basic czNjcmV0', 'x-api-key': 's3cret' }],
+  ])('refuses %s: two headers must carry the same key, neither wins', async (_name, headers) => {
+    const s = await service('s3cret');
+    const response = await s.app.inject({ method: 'POST', url: '/v1/classify', payload: body, headers });
+    expect({ status: response.statusCode, body: response.json() }).toEqual({
+      status: 401,
+      body: {
+        error: {
+          code: 'UNAUTHORIZED',
+          message: 'Authorization and x-api-key carry different keys; send the key once, or the same key in both',
+          details: { reason: 'conflict' },
+        },
+      },
+    });
+  });
+
+  it('accepts the same key in both headers, and refuses the same wrong key in both', async () => {
+    const s = await service('s3cret');
+    const both = (key: string) => s.app.inject({ method: 'POST', url: '/v1/classify', payload: body, headers: { authorization: `Bearer ${key}`, 'x-api-key': key } });
+    expect((await both('s3cret')).statusCode).toBe(200);
+    expect((await both('nope')).json()).toEqual({ error: { code: 'UNAUTHORIZED', message: 'the API key is not valid', details: { reason: 'invalid' } } });
+  });
+
+  it('does not take a key from the query string', async () => {
+    const s = await service('s3cret');
+    const response = await s.app.inject({ method: 'POST', url: '/v1/classify?api_key=s3cret', payload: body });
+    expect(response.json()).toMatchObject({ error: { code: 'UNAUTHORIZED', details: { reason: 'missing' } } });
+  });
+
   it('guards the metrics, the model description and reloads; leaves the probes and the OpenAPI document open', async () => {
     const s = await service('s3cret');
     const status = async (method: 'GET' | 'POST', url: string): Promise<number> => (await s.app.inject({ method, url })).statusCode;

@@ -9,7 +9,7 @@ import { STUB_BATCHING, STUB_LIMITS, StubLoader } from './stub.ts';
 
 const flags: ServeFlags = {
   host: SERVE_DEFAULTS.host, port: SERVE_DEFAULTS.port, maxBatchSize: 32, maxWaitMs: 5, maxQueue: 1024, maxTexts: 64,
-  maxChars: 2000, onLongText: 'truncate', bodyLimit: 1 << 20, logLevel: 'info', shutdownTimeout: 30,
+  maxChars: 2000, onLongText: 'truncate', bodyLimit: 1 << 20, requestTimeout: 10, logLevel: 'info', shutdownTimeout: 30,
 };
 
 describe('serveConfig', () => {
@@ -23,7 +23,7 @@ describe('serveConfig', () => {
   it('binds loopback by default and groups the limits', () => {
     expect(serveConfig('m', flags, {})).toEqual({
       dir: 'm', host: '127.0.0.1', port: 8080, logLevel: 'info', shutdownTimeoutMs: 30_000,
-      limits: { maxTexts: 64, maxChars: 2000, onLongText: 'truncate', bodyLimit: 1 << 20 },
+      limits: { maxTexts: 64, maxChars: 2000, onLongText: 'truncate', bodyLimit: 1 << 20, requestTimeoutMs: 10_000 },
       batching: { maxBatchSize: 32, maxWaitMs: 5, maxQueue: 1024 },
     });
   });

@@ -35,6 +35,8 @@ export class StubClassifier implements Classifier {
   released = false;
   /** Thrown by the next classify calls when set. */
   failWith: Error | null = null;
+  /** Every score of the next classify calls is NaN when set, as a broken model's would be. */
+  nonFinite = false;
   private readonly gate = new Gate();
   private arrived: (() => void)[] = [];
 
@@ -57,7 +59,7 @@ export class StubClassifier implements Classifier {
     await this.gate.pass();
     if (this.failWith) throw this.failWith;
     return texts.map((text) => ({
-      tasks: Object.fromEntries(selected.map((task) => [task.name, decide(task, stubProbs(task, text))])),
+      tasks: Object.fromEntries(selected.map((task) => [task.name, decide(task, stubProbs(task, text).map((p) => (this.nonFinite ? Number.NaN : p)))])),
       truncated: text.split(' ').length > this.maxLength - 2,
     }));
   }
@@ -117,6 +119,15 @@ export async function stubService(overrides: Partial<AppOptions> = {}, start = t
   const service = await buildApp({ dir: '/models/stub', loadModel: loader.load, limits: STUB_LIMITS, batching: STUB_BATCHING, ...overrides });
   if (start) await service.start();
   return { ...service, loader, get stub() { return loader.classifier(0); } };
+}
+
+/** A logger that keeps every JSON line it writes, for asserting what the service logs. */
+export function capturedLog(level = 'info'): { logger: AppOptions['logger']; lines: () => Record<string, unknown>[] } {
+  const text: string[] = [];
+  return {
+    logger: { level, stream: { write: (line: string) => { text.push(line); } } },
+    lines: () => text.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 /** stubService for a test file: every service it makes is closed after each test. */

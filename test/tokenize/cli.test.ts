@@ -46,6 +46,6 @@ describe('xlmt tokenizer', () => {
   });
 
   it('encode: a missing tokenizer file is an error naming it', async () => {
-    await expect(run(['encode', '--tokenizer', '/nonexistent/tokenizer.json', 'hi'])).rejects.toThrow('tokenizer file not found: /nonexistent/tokenizer.json');
+    await expect(run(['encode', '--tokenizer', '/nonexistent/tokenizer.json', 'hi'])).rejects.toThrow('/nonexistent/tokenizer.json: cannot read the tokenizer: no such file or directory');
   });
 });

@@ -79,14 +79,14 @@ describe('encodeBatch', () => {
     ]);
     const error = await rejection(xlmr.encodeBatch(['hello world', 'hello'], { maxLength: 8, padding: 'none' }));
     expect(error.message).toBe(
-      "padding 'none' needs texts of equal token length: text 0 has 4 tokens, text 1 has 3; use padding 'longest' or 'max_length'",
+      "encodeBatch: padding 'none' needs texts of equal token length (expected 4 tokens, as text 0; received 3 tokens in text 1). Use padding 'longest' or 'max_length'",
     );
   });
 
   it('rejects a text longer than maxLength when truncation is off, naming the text', async () => {
     const error = await rejection(xlmr.encodeBatch(['hello', 'hello world hello'], { maxLength: 4, truncation: false }));
-    expect(error.code).toBe('TOKENIZER_SEQUENCE_TOO_LONG');
-    expect(error.message).toBe('text 1 ("hello world hello") has 5 tokens, more than maxLength 4; encode with truncation: true or raise maxLength');
+    expect(error.code).toBe('SEQUENCE_TOO_LONG');
+    expect(error.message).toBe('encodeBatch: text 1 ("hello world hello") is too long (expected at most maxLength 4 tokens; received 5 tokens). Encode with truncation: true or raise maxLength');
   });
 
   it('handles empty strings and an empty batch', async () => {
@@ -105,19 +105,20 @@ describe('encodeBatch', () => {
     const error = await rejection(tokenizer.encodeBatch(['hello', 'hello world'], { maxLength: 8 }));
     expect(error.code).toBe('TOKENIZER_MISSING_SPECIAL_TOKEN');
     expect(error.message).toBe(
-      `${path} has no pad token (searched padding.pad_token and the tokens [PAD], <pad>), needed for padding 'longest'; ` +
-        `add one to the tokenizer's added_tokens or encode with padding: 'none'`,
+      `${path}: no pad token, needed for padding 'longest' (expected one of padding.pad_token and the tokens [PAD], <pad>). ` +
+        `Add one to the tokenizer's added_tokens or encode with padding: 'none'`,
     );
     const unpadded = await tokenizer.encodeBatch(['hello world'], { maxLength: 8, padding: 'none' });
     expect(ints(unpadded.inputIds)).toEqual([101, 104, 105, 102]);
   });
 
   it('rejects options that cannot work', async () => {
-    expect((await rejection(bert.encodeBatch(['a'], { maxLength: 0 }))).message).toBe('encodeBatch: maxLength must be a positive integer, received 0');
+    const zero = await rejection(bert.encodeBatch(['a'], { maxLength: 0 }));
+    expect([zero.code, zero.message]).toEqual(['BAD_ARGUMENT', 'encodeBatch: maxLength: maxLength is not a positive integer (received 0)']);
     expect((await rejection(bert.encodeBatch(['a'], { maxLength: 2 }))).message).toBe(
-      'encodeBatch: maxLength 2 leaves no room for text: the post-processor adds 2 special tokens per text',
+      'encodeBatch: maxLength: maxLength leaves no room for text: the post-processor adds 2 special tokens per text (expected more than 2; received 2)',
     );
     const notText = [42] as unknown as string[];
-    expect((await rejection(bert.encodeBatch(notText, { maxLength: 8 }))).message).toBe('text 0 is not a string: received 42');
+    expect((await rejection(bert.encodeBatch(notText, { maxLength: 8 }))).message).toBe('encodeBatch: text 0 is not a string (expected a string; received 42)');
   });
 });

@@ -76,28 +76,30 @@ describe('TextTokenizer loading', () => {
 
   it('names the file when it is missing', () => {
     const error = thrown(() => TextTokenizer.fromFile('/nonexistent/dir/tokenizer.json'));
-    expect(error.code).toBe('TOKENIZER_FILE_NOT_FOUND');
-    expect(error.message).toBe('tokenizer file not found: /nonexistent/dir/tokenizer.json');
+    expect(error.code).toBe('FILE_NOT_FOUND');
+    expect(error.where).toEqual({ file: '/nonexistent/dir/tokenizer.json' });
+    expect(error.message).toBe('/nonexistent/dir/tokenizer.json: cannot read the tokenizer: no such file or directory');
   });
 
   it('names the file and the parse error for invalid JSON', () => {
     const path = writeTemp('broken.json', '{"model": {"type": "WordPiece", ');
     const error = thrown(() => TextTokenizer.fromFile(path));
-    expect(error.code).toBe('TOKENIZER_INVALID_JSON');
-    expect(error.message).toMatch(new RegExp(`^${path.replaceAll('/', '\\/')} is not valid JSON \\(.+\\); expected a Hugging Face tokenizer.json$`));
+    expect(error.code).toBe('TOKENIZER_INVALID');
+    expect(error.message).toMatch(new RegExp(`^${path.replaceAll('/', '\\/')}: not valid JSON: .+ \\(expected a Hugging Face tokenizer.json\\)$`));
   });
 
   it('says where a JSON file departs from tokenizer.json', () => {
     const error = thrown(() => TextTokenizer.fromJSON('{"vocab": {"a": 0}}', 'vocab.json'));
-    expect(error.code).toBe('TOKENIZER_INVALID_FORMAT');
-    expect(error.message).toMatch(/^vocab\.json is not a tokenizer\.json: at model: .+; received \{"vocab":\{"a":0\}\}$/);
+    expect(error.code).toBe('TOKENIZER_INVALID');
+    expect(error.where).toEqual({ file: 'vocab.json', field: 'model' });
+    expect(error.message).toMatch(/^vocab\.json: model: not a tokenizer\.json: .+ \(expected a Hugging Face tokenizer\.json; received \{"vocab":\{"a":0\}\}\)$/);
   });
 
   it('passes on what the library rejects, naming the source', () => {
     const json = bertJson().replace('"type":"WordPiece","unk_token"', '"type":"NoSuchModel","unk_token"');
     const error = thrown(() => TextTokenizer.fromJSON(json, 'odd.json'));
-    expect(error.code).toBe('TOKENIZER_REJECTED');
-    expect(error.message).toMatch(/^the tokenizers library cannot load odd\.json: .+/);
+    expect(error.code).toBe('TOKENIZER_INVALID');
+    expect(error.message).toMatch(/^odd\.json: the tokenizers library cannot load it: .+/);
   });
 
   it('reports a missing special token by role, file and what was searched', () => {
@@ -107,8 +109,8 @@ describe('TextTokenizer loading', () => {
     const error = thrown(() => tokenizer.special('pad'));
     expect(error.code).toBe('TOKENIZER_MISSING_SPECIAL_TOKEN');
     expect(error.message).toBe(
-      `${path} has no pad token (searched padding.pad_token and the tokens [PAD], <pad>); ` +
-        `add one to the tokenizer's added_tokens or encode with padding: 'none'`,
+      `${path}: no pad token (expected one of padding.pad_token and the tokens [PAD], <pad>). ` +
+        `Add one to the tokenizer's added_tokens or encode with padding: 'none'`,
     );
   });
 });

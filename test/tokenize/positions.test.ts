@@ -29,6 +29,6 @@ describe('position ids', () => {
   });
 
   it('reject ids that do not split into rows', () => {
-    expect(() => robertaPositionIds(new BigInt64Array(7), 3, 1)).toThrow('robertaPositionIds: 7 input ids do not split into rows of seq 3');
+    expect(() => robertaPositionIds(new BigInt64Array(7), 3, 1)).toThrow('robertaPositionIds: the input ids do not split into rows (expected a multiple of seq 3; received 7 ids)');
   });
 });

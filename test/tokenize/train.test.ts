@@ -1,19 +1,22 @@
 // Training Unigram (XLM-R layout) and WordPiece (BERT layout) tokenizers on 2k lines of xm-bench text.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readCorpusFiles, TextTokenizer, TokenizerError, trainTokenizer, type TrainEvent } from '../../src/tokenize/index.ts';
+import { readCorpusFiles, TextTokenizer, trainTokenizer, type TrainEvent } from '../../src/tokenize/index.ts';
+import { DataError, renderIssue } from '../../src/data/index.ts';
+import { XlmtError } from '../../src/errors/index.ts';
 import { wordPieceRecipe } from '../../src/tokenize/recipes.ts';
 import { wholeWords } from '../../src/tokenize/train.ts';
 import { corpusLines, MULTI_SCRIPT, tempDir, writeTemp } from './fixtures.ts';
 
-async function rejection(promise: Promise<unknown>): Promise<TokenizerError> {
+/** The error a call rejects with: a TokenizerError, or a DataError for a bad corpus line. */
+async function rejection(promise: Promise<unknown>): Promise<XlmtError> {
   const error = await promise.then(
     () => null,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(TokenizerError);
-  return error as TokenizerError;
+  expect(error).toBeInstanceOf(XlmtError);
+  return error as XlmtError;
 }
 
 const SAMPLE = ['Hello world, how are you today?', 'Eravamo spaventati da morire.', '', ...MULTI_SCRIPT];
@@ -150,25 +153,31 @@ describe('trainTokenizer options and corpora', () => {
   it('names file:line and the expectation for a bad JSONL line', async () => {
     const path = writeTemp('bad.jsonl', '{"text": "fine"}\n{"body": "no text field"}\n');
     const error = await rejection(trainTokenizer(readCorpusFiles([path]), { type: 'unigram', vocabSize: 100 }));
-    expect(error.code).toBe('CORPUS_INVALID_LINE');
-    expect(error.message).toBe(`${path}:2: expected a string field "text", received no such field (fields: body); choose the field with --text-field / textField`);
+    expect(error).toBeInstanceOf(DataError);
+    expect((error as DataError).issues.map(renderIssue)).toEqual([
+      `${path}:2: text: the line has no text (expected a string field "text"; received fields body). Choose the field with --text-field / textField`,
+    ]);
     const notJson = writeTemp('worse.jsonl', '{"text": "fine"}\n{"text": \n');
     expect((await rejection(trainTokenizer(readCorpusFiles([notJson]), { type: 'unigram', vocabSize: 100 }))).message).toMatch(
-      new RegExp(`^${notJson.replaceAll('/', '\\/')}:2: not valid JSON`),
+      new RegExp(`^1 problem in .*\\(1 BAD_JSON\\):\n  ${notJson.replaceAll('/', '\\/')}:2: invalid JSON`),
     );
+    const latin1 = writeTemp('latin1.txt', '');
+    writeFileSync(latin1, Buffer.concat([Buffer.from('fine\ncaf'), Buffer.from([0xe9]), Buffer.from('\n')]));
+    const invalid = await rejection(trainTokenizer(readCorpusFiles([latin1]), { type: 'unigram', vocabSize: 100 }));
+    expect((invalid as DataError).issues.map((i) => [i.code, i.line])).toEqual([['INVALID_UTF8', 2]]);
   });
 
   it('rejects a missing corpus file, an empty corpus and vocab sizes it cannot honour', async () => {
     const missing = await rejection(trainTokenizer(readCorpusFiles(['/nonexistent/corpus.jsonl']), { type: 'unigram', vocabSize: 100 }));
-    expect(missing.message).toBe('corpus file not found: /nonexistent/corpus.jsonl');
+    expect([missing.code, missing.message]).toEqual(['FILE_NOT_FOUND', '/nonexistent/corpus.jsonl: cannot read the corpus file: no such file or directory']);
     expect((await rejection(trainTokenizer(['', '  '], { type: 'unigram', vocabSize: 100 }))).code).toBe('CORPUS_EMPTY');
     expect((await rejection(trainTokenizer(['a b c'], { type: 'unigram', vocabSize: 32000 }))).message).toBe(
-      'vocabSize 32000 is more than a unigram tokenizer trained with the tokenizers Node binding can have (8005): ' +
-        'the binding only exposes the default trainer, which stops at 8000 pieces (+ 5 special tokens)',
+      'vocabSize: more than a unigram tokenizer trained with the tokenizers Node binding can have: ' +
+        'the binding only exposes the default trainer, which stops at 8000 pieces (+ 5 special tokens) (expected at most 8005; received 32000)',
     );
     expect((await rejection(trainTokenizer(['abc def', 'ghi jkl'], { type: 'wordpiece', vocabSize: 10 }))).message).toBe(
-      'vocabSize 10 is too small for this corpus: its alphabet has 20 wordpiece pieces (single characters and their ## forms) ' +
-        'plus 5 special tokens; use a vocabSize of at least 25',
+      'vocabSize: too small for this corpus: its alphabet has 20 wordpiece pieces (single characters and their ## forms) ' +
+        'plus 5 special tokens (expected at least 25; received 10)',
     );
   });
 });
@@ -194,6 +203,6 @@ describe('trainTokenizer: WordPiece beyond the trainer\'s pieces', () => {
     // On 2k lines the trainer stops well short of 30,000 pieces with every word whole: nothing to add.
     expect(done).toMatchObject({ stage: 'done', wholeWords: 0 });
     expect(tokenizer.vocabSize).toBeLessThan(30_000);
-    await expect(trainTokenizer(['a b'], { type: 'wordpiece', vocabSize: 100, minWordCount: 0 })).rejects.toThrow(/minWordCount must be an integer >= 1/);
+    await expect(trainTokenizer(['a b'], { type: 'wordpiece', vocabSize: 100, minWordCount: 0 })).rejects.toThrow(/minWordCount: not a count \(expected an integer ≥ 1; received 0\)/);
   });
 });

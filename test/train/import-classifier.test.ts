@@ -123,7 +123,7 @@ describe('importClassifier refuses, naming the directory', () => {
     multiTaskClassifier(g, config, [{ name: 'x', type: 'multiclass', labels: ['a', 'b'] }], { training: false, pooling: 'cls', headStyle: 'linear' });
     const params = new Map([...initParams(g.build(), 1)].filter(([name]) => !name.startsWith('heads.')));
     await saveHfModel(dir, { config: hfModelConfig(config, { modelType: 'bert', padTokenId: 0 }), params });
-    await expect(importClassifier(dir, join(dir, 'out'), { task: 'sentiment', threshold: 0.5 })).rejects.toThrow(`${dir}: holds no sequence-classification head`);
+    await expect(importClassifier(dir, `${dir}-out`, { task: 'sentiment', threshold: 0.5 })).rejects.toMatchObject({ code: 'NOT_A_MODEL', message: expect.stringContaining(`${dir}: holds no sequence-classification head`) });
   });
 
   it('labels that do not match the head', async () => {
@@ -131,19 +131,19 @@ describe('importClassifier refuses, naming the directory', () => {
     const configPath = join(dir, 'config.json');
     const json = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
     writeFileSync(configPath, JSON.stringify({ ...json, id2label: { 0: 'a', 1: 'b' }, label2id: { a: 0, b: 1 } }));
-    await expect(importClassifier(dir, join(dir, 'out'), { task: 'sentiment', threshold: 0.5 })).rejects.toThrow('config.json names 2 labels but the classifier has 3 outputs');
+    await expect(importClassifier(dir, `${dir}-out`, { task: 'sentiment', threshold: 0.5 })).rejects.toMatchObject({ code: 'BAD_CONFIG', where: { file: join(dir, 'config.json'), field: 'id2label' }, problem: 'config.json names 2 labels but the classifier has 3 outputs' });
   });
 
   it('a bad task name, and a tokenizer that is not there', async () => {
     const { dir } = await transformersCheckpoint('bert');
-    await expect(importClassifier(dir, join(dir, 'out'), { task: '1st', threshold: 0.5 })).rejects.toThrow('task name "1st" must match');
-    await expect(importClassifier(dir, join(dir, 'out'), { task: 'sentiment', threshold: 0.5, tokenizer: join(dir, 'none.json') }))
-      .rejects.toThrow(`cannot read the tokenizer ${join(dir, 'none.json')}`);
+    await expect(importClassifier(dir, `${dir}-out`, { task: '1st', threshold: 0.5 })).rejects.toMatchObject({ code: 'BAD_OPTION', where: { field: '--task' }, message: expect.stringContaining('task name "1st" cannot name parameters and outputs') });
+    await expect(importClassifier(dir, `${dir}-out`, { task: 'sentiment', threshold: 0.5, tokenizer: join(dir, 'none.json') }))
+      .rejects.toMatchObject({ code: 'FILE_NOT_FOUND', message: expect.stringMatching(new RegExp(`^${join(dir, 'none.json')}: cannot read the tokenizer: .*\\. Give one with --tokenizer FILE$`)) });
   });
 
   it('takes the task type from problem_type, with thresholds for multilabel', async () => {
     const { dir } = await transformersCheckpoint('xlm-roberta', { problem_type: 'multi_label_classification' });
-    const imported = await importClassifier(dir, join(dir, 'out'), { task: 'emotion', threshold: 0.4 });
+    const imported = await importClassifier(dir, `${dir}-out`, { task: 'emotion', threshold: 0.4 });
     expect(imported.model.schema.tasks[0]?.type).toBe('multilabel');
     expect(imported.model.meta.thresholds).toEqual({ emotion: [0.4, 0.4, 0.4] });
   });
@@ -182,7 +182,7 @@ describe('xlmt import, then xlmt eval and xlmt export on the imported model', ()
     const data = join(dir, 'dev.jsonl');
     const rows = TEXTS.map((text, i) => JSON.stringify({ text, lang: i === 2 ? 'de' : 'en', labels: { sentiment: LABELS[i] } }));
     writeFileSync(data, `${rows.join('\n')}\n`);
-    const out = join(dir, 'imported');
+    const out = `${dir}-imported`; // beside the checkpoint: an output may not lie inside an input
     const xlmt = (...args: string[]): Promise<{ stdout: string }> => promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args]);
     const imported = await xlmt('import', '--from', dir, '--task', 'sentiment', '--out', out);
     expect(imported.stdout).toContain(`wrote ${out}: task sentiment (multiclass: negative, neutral, positive), roberta head, CLS pooling, max length 39`);

@@ -129,7 +129,7 @@ describe('xlmt train', () => {
 
   it('resumes after the process is killed mid-run', async () => {
     const killed = config('killed', { epochs: 8, checkpointEvery: 3 });
-    const file = join(killed.out, 'config-input.json');
+    const file = `${killed.out}-config.json`; // beside the run: --out takes no files other than a run's
     const { mkdirSync, writeFileSync } = await import('node:fs');
     mkdirSync(killed.out, { recursive: true });
     writeFileSync(file, JSON.stringify(killed));
