@@ -5,7 +5,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readSafetensors, writeSafetensors, type SafeTensor } from '../checkpoint/safetensors.ts';
-import { CheckpointError } from '../checkpoint/errors.ts';
 import { DataError, parseTaskSchema, taskSchemaToJson, type Task } from '../data/index.ts';
 import { type OutputSpec, recoverDir, writeOutputDir } from '../util/output-dir.ts';
 import { XlmtError } from '../errors/index.ts';
@@ -95,13 +94,8 @@ export async function loadBaseline(dir: string): Promise<LoadedBaseline> {
   const schema = withFile(file, 'tasks', () => parseTaskSchema(json.tasks, file));
   checkFeatureSettings(json.settings, { file });
   const weightsFile = join(dir, WEIGHTS_FILE);
-  let tensors: ReadonlyMap<string, SafeTensor>;
-  try {
-    tensors = (await readSafetensors(weightsFile)).tensors;
-  } catch (e) {
-    if (e instanceof CheckpointError) throw new XlmtError({ code: 'BAD_MODEL', where: { file: weightsFile }, message: e.message });
-    throw e;
-  }
+  // Checkpoint errors (a bad header, NaN weights) name the file and tensor already.
+  const tensors: ReadonlyMap<string, SafeTensor> = (await readSafetensors(weightsFile)).tensors;
   const cols = 2 * json.settings.buckets;
   const tasks: BaselineTask[] = schema.tasks.map((task) => {
     const meta = json.heads[task.name];

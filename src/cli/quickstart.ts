@@ -19,6 +19,8 @@ import { exportReportText } from './export.ts';
 import { nonNegativeInt, positiveInt } from './options.ts';
 import { claimOutputDir } from '../util/output-dir.ts';
 import { progress } from './progress.ts';
+import { describeEval } from './train.ts';
+import { XlmtError } from '../errors/index.ts';
 
 /** data/demo in the xlmt package, wherever it is installed. */
 export const DEMO_DATA = fileURLToPath(new URL('../../data/demo/', import.meta.url));
@@ -55,7 +57,9 @@ export function quickstartCommand(): Command {
     .option('--no-serve', 'stop after the first request instead of serving until Ctrl-C')
     .action(async (flags: QuickstartFlags) => {
       const demo = (file: string): string => join(DEMO_DATA, file);
-      if (!existsSync(demo('train.jsonl'))) throw new Error(`the demo data is missing from ${DEMO_DATA}`);
+      if (!existsSync(demo('train.jsonl'))) {
+        throw new XlmtError({ code: 'FILE_NOT_FOUND', message: 'the demo data is missing', where: { file: demo('train.jsonl') }, hint: 'reinstall xlmt: the package ships data/demo' });
+      }
       const say = (line: string): void => {
         process.stderr.write(`\n== ${line}\n`);
       };
@@ -89,7 +93,7 @@ export function quickstartCommand(): Command {
         log: t.note,
         onStart: ({ totalSteps, startStep }) => t.start(totalSteps, startStep),
         onStep: (e) => t.step({ ...e, amount: e.examples }),
-        onEval: (e) => t.note(`epoch ${e.epoch}: dev mean macro-F1 ${formatScore(e.evaluation.summary.meanMacroF1)}${e.improved ? ' (best so far)' : ''}`),
+        onEval: (e) => t.note(describeEval(e)),
       });
 
       say(`4/6 evaluation of ${join(trained.out, 'best')} on the demo dev set`);

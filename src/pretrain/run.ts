@@ -17,6 +17,7 @@ import { mlmBatch, type MlmBatch, type MlmBatchOptions } from './batches.ts';
 import { parsePretrainConfig, type PretrainConfig } from './config.ts';
 import { batchesPerEpoch, corpusBatches, cursorAt, type CorpusBatch } from './corpus.ts';
 import { MLM_CORRECT, type PretrainSetup, setupPretraining } from './setup.ts';
+import { XlmtError } from '../errors/index.ts';
 
 /** Seed stream of the held-out texts' masks: fixed for the whole run, apart from every training step's. */
 const EVAL_MASK_STREAM = 0xe7a1;
@@ -115,7 +116,9 @@ export async function runPretraining(config: PretrainConfig, events: PretrainEve
     }
     for (const [name, p] of params) {
       const data = saved.params.get(name);
-      if (!data || data.length !== p.data.length) throw new Error(`${lastDir}: parameter ${name} is missing or has the wrong size`);
+      if (!data || data.length !== p.data.length) {
+        throw new XlmtError({ code: 'BAD_RUN_STATE', message: 'a parameter is missing or has the wrong size', where: { file: lastDir, tensor: name }, expected: `${p.data.length} values`, received: data ? `${data.length}` : 'none' });
+      }
       p.data.set(data);
     }
     optimizer.loadState(saved.optimizer, params);
@@ -248,7 +251,7 @@ async function scoreHeldOut(session: Session, batches: readonly HeldOutBatch[], 
 }
 
 /** The refusal, listing the settings that differ (`before`: the run's config.json read by this version). */
-function otherSettings(config: PretrainConfig, before: PretrainConfig | null, configFile: string, savedPrint: string, currentPrint: string): Error {
+function otherSettings(config: PretrainConfig, before: PretrainConfig | null, configFile: string, savedPrint: string, currentPrint: string): XlmtError {
   const [savedSettings, savedCorpus] = savedPrint.split(':');
   const [currentSettings, currentCorpus] = currentPrint.split(':');
   const differences: string[] = [];
@@ -262,7 +265,10 @@ function otherSettings(config: PretrainConfig, before: PretrainConfig | null, co
   }
   if (savedCorpus !== currentCorpus) differences.push(`the corpus texts differ from those the run started with`);
   const detail = differences.length > 0 ? `: ${differences.join('; ')}` : '';
-  return new Error(`${config.out} holds a run with other settings (${configFile})${detail}; resume with the same configuration and corpus or choose another --out`);
+  return new XlmtError({
+    code: 'RUN_SETTINGS_CHANGED', message: `holds an unfinished run with other settings (${configFile})${detail}`, where: { file: config.out },
+    hint: 'resume with the same configuration and corpus or choose another --out',
+  });
 }
 
 function lastEval(metricsFile: string): MlmScores | null {

@@ -11,6 +11,7 @@ import { HEAD_STYLES, transformersHead } from '../models/heads.ts';
 import { multiTaskClassifier } from '../models/multitask.ts';
 import { TextTokenizer } from '../tokenize/index.ts';
 import { recoverDir, replaceDir } from '../util/output-dir.ts';
+import { XlmtError } from '../errors/index.ts';
 
 export const MODEL_META_FILE = 'xlmt.json';
 export const TASKS_FILE = 'tasks.json';
@@ -91,11 +92,15 @@ export async function readModelMeta(dir: string): Promise<ModelMeta> {
   try {
     raw = JSON.parse(await readFile(metaPath, 'utf8'));
   } catch (e) {
-    throw new Error(`${metaPath}: cannot read the model description (${(e as Error).message}); is ${dir} a model directory written by xlmt?`);
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new XlmtError({
+      code: missing ? 'NOT_A_MODEL' : 'BAD_MODEL', message: missing ? 'no model description (xlmt.json) here' : `cannot read the model description (${(e as Error).message})`,
+      where: { file: metaPath }, hint: `is ${dir} a model directory written by xlmt?`,
+    }, { cause: e });
   }
   const parsed = ModelMetaSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`${metaPath}: invalid model description\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+    throw new XlmtError({ code: 'BAD_MODEL', message: `invalid model description: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, where: { file: metaPath } });
   }
   return parsed.data;
 }

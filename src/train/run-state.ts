@@ -7,6 +7,7 @@ import { float32Tensor, readSafetensors, toFloat32, writeSafetensors } from '../
 import type { Parameter } from '../ir/params.ts';
 import type { OptimizerState } from '../optim/index.ts';
 import { recoverDir, replaceDir, type OutputCommand } from '../util/output-dir.ts';
+import { XlmtError } from '../errors/index.ts';
 
 const ProgressSchema = z.strictObject({
   /** The epoch being trained (0-based) and the index of its next batch. */
@@ -57,8 +58,16 @@ export async function loadRunState(dir: string): Promise<LoadedRunState | null> 
   await recoverDir(dir);
   if (!existsSync(join(dir, PROGRESS_FILE))) return null;
   const progressPath = join(dir, PROGRESS_FILE);
-  const parsed = ProgressSchema.safeParse(JSON.parse(await readFile(progressPath, 'utf8')));
-  if (!parsed.success) throw new Error(`${progressPath}: invalid run progress (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(progressPath, 'utf8'));
+  } catch (e) {
+    throw new XlmtError({ code: 'BAD_RUN_STATE', message: `cannot read the run's progress (${(e as Error).message})`, where: { file: progressPath } }, { cause: e });
+  }
+  const parsed = ProgressSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new XlmtError({ code: 'BAD_RUN_STATE', message: `invalid run progress (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`, where: { file: progressPath } });
+  }
   const floats = async (file: string): Promise<{ tensors: Map<string, Float32Array>; metadata: Readonly<Record<string, string>> }> => {
     const read = await readSafetensors(join(dir, file));
     const tensors = new Map<string, Float32Array>();
@@ -69,7 +78,7 @@ export async function loadRunState(dir: string): Promise<LoadedRunState | null> 
   const optimizer = await floats(OPTIMIZER_FILE);
   const kind = optimizer.metadata.kind;
   const step = Number(optimizer.metadata.step);
-  if (!kind || !Number.isInteger(step)) throw new Error(`${join(dir, OPTIMIZER_FILE)}: metadata must carry the optimizer kind and step`);
+  if (!kind || !Number.isInteger(step)) throw new XlmtError({ code: 'BAD_RUN_STATE', message: 'the metadata must carry the optimizer kind and step', where: { file: join(dir, OPTIMIZER_FILE) } });
   return { params: params.tensors, optimizer: { kind, step, buffers: optimizer.tensors }, progress: parsed.data };
 }
 

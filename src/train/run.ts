@@ -20,6 +20,7 @@ import { planEpoch, type SamplerOptions, taskMembers } from './sampler.ts';
 import { setupRun } from './setup.ts';
 import { Trainer } from './trainer.ts';
 import { checkOutputDir, claimOutputDir, inputsOf, type OutputSpec } from '../util/output-dir.ts';
+import { XlmtError } from '../errors/index.ts';
 
 export interface StepEvent {
   readonly epoch: number;
@@ -99,13 +100,18 @@ export async function runTraining(config: TrainConfig, events: RunEvents): Promi
     if (saved.progress.fingerprint !== progress.fingerprint) {
       const before = readSavedConfig(join(config.out, 'config.json'), parseTrainConfig);
       if (!before || fingerprint(before) !== progress.fingerprint) {
-        throw new Error(`${config.out} holds a run with other settings (${join(config.out, 'config.json')}); resume with the same configuration or choose another --out`);
+        throw new XlmtError({
+          code: 'RUN_SETTINGS_CHANGED', message: 'holds an unfinished run with other settings', where: { file: config.out }, received: join(config.out, 'config.json'),
+          hint: 'resume with the same configuration or choose another --out',
+        });
       }
       writeFileSync(join(config.out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`); // with the fields added since
     }
     for (const [name, p] of params) {
       const data = saved.params.get(name);
-      if (!data || data.length !== p.data.length) throw new Error(`${lastDir}: parameter ${name} is missing or has the wrong size`);
+      if (!data || data.length !== p.data.length) {
+        throw new XlmtError({ code: 'BAD_RUN_STATE', message: 'a parameter is missing or has the wrong size', where: { file: lastDir, tensor: name }, expected: `${p.data.length} values`, received: data ? `${data.length}` : 'none' });
+      }
       p.data.set(data);
     }
     optimizer.loadState(saved.optimizer, params);

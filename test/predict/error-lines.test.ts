@@ -35,7 +35,7 @@ describe('a bad flag value', () => {
   it('of xlmt predict names the flag', async () => {
     const line = await report(predictCommand(), ['--model', 'm', '--in', 'a.jsonl', '--out', 'b.jsonl', '--chunk-size', 'x']);
     expect(line.status).toBe(2);
-    expect(line.stderr).toMatch(/^xlmt: BAD_OPTION: --chunk-size: option '--chunk-size <n>' argument 'x' is invalid\. --chunk-size expects a positive integer/);
+    expect(line.stderr).toBe('xlmt: BAD_OPTION: --chunk-size: expects a positive integer, got "x"\n');
     const json = await report(predictCommand(), ['--model', 'm', '--in', 'a.jsonl', '--out', 'b.jsonl', '--chunk-size', 'x'], true);
     expect(JSON.parse(json.stderr).error).toMatchObject({ code: 'BAD_OPTION', kind: 'usage', where: { field: '--chunk-size' } });
   });
@@ -49,12 +49,12 @@ describe('a bad flag value', () => {
   it('of xlmt baseline train names the flag', async () => {
     const line = await report(baselineCommand(), ['train', '--train', 't.jsonl', '--out', 'o', '--c', '0']);
     expect(line.status).toBe(2);
-    expect(line.stderr).toMatch(/^xlmt: BAD_OPTION: --c: option '--c <x>' argument '0' is invalid\. --c expects a number > 0/);
+    expect(line.stderr).toMatch(/^xlmt: BAD_OPTION: --c: expects a number > 0/);
   });
 
   it('of xlmt experiment names the flag once, with what it expected', async () => {
     const line = await report(experimentCommand(), ['--out', 'o', '--seeds', '1,1']);
     expect(line.status).toBe(2);
-    expect(line.stderr).toBe("xlmt: BAD_OPTION: --seeds: option '--seeds <list>' argument '1,1' is invalid. Seed 1 is listed twice (expected distinct seeds; received 1,1). The same seed trains the same model twice. Run the command with --help for its flags\n");
+    expect(line.stderr).toBe('xlmt: BAD_OPTION: --seeds: Seed 1 is listed twice (expected distinct seeds; received 1,1). The same seed trains the same model twice\n');
   });
 });

@@ -155,7 +155,7 @@ describe('xlmt pretrain', () => {
     const first = config('settings');
     await runPretraining(first, { log: () => {}, onStep: (e) => { if (e.step === 6) throw new Error('stop'); } }).catch(() => {});
     await expect(runPretraining({ ...first, lr: 1e-4, maskProbability: 0.2 }, quiet))
-      .rejects.toThrow(/holds a run with other settings .*lr: 0\.003 in the run, 0\.0001 now; maskProbability: 0\.15 in the run, 0\.2 now/);
+      .rejects.toThrow(/holds an unfinished run with other settings .*lr: 0\.003 in the run, 0\.0001 now; maskProbability: 0\.15 in the run, 0\.2 now/);
     // Threads only change speed: the run resumes.
     await expect(runPretraining({ ...first, threads: 2 }, quiet)).resolves.toMatchObject({ steps: 42 });
   });

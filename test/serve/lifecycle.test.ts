@@ -4,7 +4,8 @@
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import { stubServicesClosedAfterEach, STUB_TASKS, type StubService } from './stub.ts';
+import { keepAliveLoad } from './load.ts';
+import { STUB_BATCHING, stubServicesClosedAfterEach, STUB_TASKS, type StubService } from './stub.ts';
 
 const service = stubServicesClosedAfterEach();
 
@@ -129,6 +130,48 @@ describe('graceful shutdown', () => {
     expect(jsonOf(answered)).toMatchObject({ model: 'stub@v1', results: [{ tasks: { sentiment: { label: 'positive' } } }] });
     await closed;
     expect(s.stub.released).toBe(true);
+  });
+});
+
+describe('graceful shutdown of keep-alive connections', () => {
+  it('answers a request sent on a connection that was idle when the shutdown began, instead of resetting it', async () => {
+    const s = await service();
+    await s.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (s.app.server.address() as { port: number }).port;
+    const body = JSON.stringify({ texts: ['good'] });
+    const request = `POST /v1/classify HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const idle = await rawConnection(port);
+    idle.socket.write(request);
+    await expect.poll(() => s.stub.batches.length).toBe(1);
+    // The first answer has arrived: the connection is idle, kept alive, when the shutdown begins.
+    const closed = s.app.close();
+    await expect.poll(() => s.app.server.listening).toBe(false);
+    idle.socket.write(request);
+    const answers = await idle.response;
+    const second = answers.slice(answers.indexOf('HTTP/1.1', 1));
+    expect(second).toMatch(/^HTTP\/1\.1 503 /);
+    expect(second.toLowerCase()).toContain('connection: close');
+    expect(jsonOf(second)).toEqual({ error: { code: 'SHUTTING_DOWN', message: 'the server is shutting down; send the request to another instance' } });
+    await closed;
+  });
+
+  it('resets no request of 48 busy keep-alive clients: each is answered, 200 or SHUTTING_DOWN, then told to close', async () => {
+    const s = await service({ batching: { ...STUB_BATCHING, maxBatchSize: 16, maxQueue: 256 } });
+    await s.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (s.app.server.address() as { port: number }).port;
+    const load = keepAliveLoad(port, 48, ['good', 'bad']);
+    await expect.poll(() => load.report.answers.length, { timeout: 10_000 }).toBeGreaterThan(500);
+    const closed = s.app.close();
+    const report = await load.done;
+    await closed;
+    expect(report.lost).toEqual([]);
+    expect(report.answers).toHaveLength(report.sent);
+    const shutdown = report.answers.filter((a) => a.status !== 200);
+    for (const a of shutdown) {
+      expect(a).toEqual({ status: 503, connection: 'close', body: { error: { code: 'SHUTTING_DOWN', message: 'the server is shutting down; send the request to another instance' } } });
+    }
+    // Every client ends on a refused connection: it was told to close, and the server no longer listens.
+    expect(report.refused).toBe(48);
   });
 });
 

@@ -77,6 +77,36 @@ describe('startServer', () => {
     await server.stop('test cleanup');
   });
 
+  it('stops cleanly on SIGTERM while the model loads, without waiting for it', async () => {
+    const loader = new StubLoader();
+    const signals = new EventEmitter();
+    const open = loader.hold();
+    const starting = startServer(config, { loadModel: loader.load, signals });
+    await expect.poll(() => loader.calls).toBe(1);
+    signals.emit('SIGTERM');
+    const server = await starting;
+    expect(await server.stopped).toBe(true);
+    expect(server.service.app.server.listening).toBe(false);
+    expect(signals.listenerCount('SIGTERM')).toBe(0);
+    // The load finishes after the stop: its model is released, not served.
+    open();
+    await expect.poll(() => loader.classifier(0)?.released).toBe(true);
+    expect(server.service.slot.model).toBeNull();
+  });
+
+  it('reloads once the model is loaded when SIGHUP comes during start-up', async () => {
+    const loader = new StubLoader();
+    const signals = new EventEmitter();
+    const open = loader.hold();
+    const starting = startServer(config, { loadModel: loader.load, signals });
+    await expect.poll(() => loader.calls).toBe(1);
+    signals.emit('SIGHUP');
+    open();
+    const server = await starting;
+    await expect.poll(() => server.service.slot.model?.info.version).toBe('v2');
+    await server.stop('test done');
+  });
+
   it('stops and throws when the model does not load', async () => {
     const loader = new StubLoader();
     loader.failWith = new Error('no onnx/model.onnx');

@@ -159,7 +159,7 @@ describe('xlmt train', () => {
   it('refuses to resume a run directory with other settings', async () => {
     const first = config('settings');
     await runTraining(first, { log: () => {}, onStep: (e) => { if (e.step === 6) throw new Error('stop'); } }).catch(() => {});
-    await expect(runTraining({ ...first, lr: 1e-4 }, quiet)).rejects.toThrow(/holds a run with other settings/);
+    await expect(runTraining({ ...first, lr: 1e-4 }, quiet)).rejects.toThrow(/holds an unfinished run with other settings/);
   });
 
   it('resumes a run begun by an earlier version whose config lacked fields added since (they take their defaults)', async () => {
@@ -187,7 +187,7 @@ describe('xlmt train', () => {
     // A changed setting is still refused, whatever the saved config lacks.
     writeFileSync(join(older.out, 'config.json'), JSON.stringify({ ...earlier, lr: 1e-4 }));
     writeFileSync(progressFile, JSON.stringify({ ...saved, done: false }));
-    await expect(runTraining(older, quiet)).rejects.toThrow(/holds a run with other settings/);
+    await expect(runTraining(older, quiet)).rejects.toThrow(/holds an unfinished run with other settings/);
   });
 });
 

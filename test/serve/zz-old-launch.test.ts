@@ -1,0 +1,167 @@
+// The service started the way the README says to run it in production, signalled the way a supervisor does:
+// SIGHUP reloads, SIGTERM under load from 48 keep-alive clients answers every request sent (none reset) and
+// exits 0, and a SIGTERM during start-up exits 0 with a line saying so. The command is read from the README, so
+// the documentation cannot drift to a launcher (such as npx) that keeps signals from the server.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportedModel, type ExportedFixture } from '../infer/exported-model.ts';
+import { keepAliveLoad } from './load.ts';
+
+const root = join(import.meta.dirname, '../..');
+const README_MODEL = 'runs/demo/export';
+
+/** The README's production launch line, as argv: `node bin/xlmt.js serve runs/demo/export`. */
+function readmeCommand(): string[] {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const line = /^node \S*xlmt\S* serve .*$/m.exec(readme)?.[0];
+  if (line === undefined) throw new Error('README.md shows no `node … serve` line to run the service with');
+  return (line.split('#')[0] ?? '').trim().split(/\s+/);
+}
+
+let fx: ExportedFixture;
+let scratch: string;
+let command: string[];
+beforeAll(async () => {
+  command = readmeCommand();
+  fx = await exportedModel();
+  // bin/xlmt.js runs dist/, which may be older than src/: compile the sources beside a copy of bin/ in a scratch
+  // checkout (under node_modules/, so the dependencies resolve) and run the README's command there. Type errors
+  // elsewhere in the tree do not stop tsc from emitting.
+  mkdirSync(join(root, 'node_modules/.cache'), { recursive: true });
+  scratch = mkdtempSync(join(root, 'node_modules/.cache/xlmt-launch-'));
+  try {
+    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', join(scratch, 'dist')], { stdio: 'ignore' });
+  } catch {
+    // emitted anyway; a missing dist/cli/main.js fails the tests below with bin/xlmt.js's own message
+  }
+  mkdirSync(join(scratch, 'bin'));
+  copyFileSync(join(root, 'bin/xlmt.js'), join(scratch, 'bin/xlmt.js')); rmSync(join(scratch, 'dist'), { recursive: true }); execFileSync('cp', ['-r', join(root, 'dist'), join(scratch, 'dist')]); execFileSync('git', ['show', 'HEAD:bin/xlmt.js'], { cwd: root }); writeFileSync(join(scratch, 'bin/xlmt.js'), execFileSync('git', ['show', 'HEAD:bin/xlmt.js'], { cwd: root }));
+}, 180_000);
+
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+interface Launched {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+async function launch(): Promise<Launched> {
+  const port = await freePort();
+  const [node, ...args] = command;
+  expect(node).toBe('node');
+  const argv = [...args.map((a) => (a === README_MODEL ? fx.dir : a)), '--port', String(port), '--threads', '1'];
+  const child = spawn(process.execPath, argv, { cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XLMT_API_KEY: '' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return { child, port, stdout: () => stdout, stderr: () => stderr, exit };
+}
+
+/** The messages of the server's JSON log lines. */
+const messages = (stdout: string): string[] => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { msg: string }).msg);
+
+async function ready(server: Launched): Promise<void> {
+  await expect.poll(async () => {
+    try {
+      return (await fetch(`http://127.0.0.1:${server.port}/readyz`)).status;
+    } catch {
+      return 0;
+    }
+  }, { timeout: 60_000, interval: 100 }).toBe(200);
+}
+
+describe('the README\'s launch command', () => {
+  it('is node itself running bin/xlmt.js, so signals reach the server', () => {
+    expect(command.slice(0, 3)).toEqual(['node', 'bin/xlmt.js', 'serve']);
+  });
+
+  it('reloads on SIGHUP, then drains 48 keep-alive clients on SIGTERM without a reset and exits 0', async () => {
+    const server = await launch();
+    try {
+      await ready(server);
+      server.child.kill('SIGHUP');
+      await expect.poll(async () => (await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text()).includes('xlmt_model_reloads_total{outcome="ok"} 1'), {
+        timeout: 30_000, interval: 100,
+      }).toBe(true);
+
+      const load = keepAliveLoad(server.port, 48, ['I love this movie!', 'Le gouvernement a voté la loi']);
+      await expect.poll(() => load.report.answers.length, { timeout: 30_000 }).toBeGreaterThan(300);
+      server.child.kill('SIGTERM');
+      const report = await load.done;
+      const exit = await server.exit;
+      // Every request a client sent was answered: 200, or SHUTTING_DOWN once the drain began; none was reset.
+      expect(report.lost).toEqual([]);
+      expect(report.answers).toHaveLength(report.sent);
+      expect(new Set(report.answers.map((a) => (a.status === 200 ? 200 : JSON.stringify(a.body))))).toEqual(
+        new Set([200, ...(report.answers.some((a) => a.status !== 200) ? [JSON.stringify({ error: { code: 'SHUTTING_DOWN', message: 'the server is shutting down; send the request to another instance' } })] : [])]),
+      );
+      expect(report.refused).toBe(48);
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(messages(server.stdout())).toEqual(expect.arrayContaining(['model reloaded', 'shutting down: draining the queue', 'stopped']));
+      console.info(`launch drain: ${report.sent} requests sent, ${report.answers.filter((a) => a.status === 200).length} answered 200, `
+        + `${report.answers.filter((a) => a.status === 503).length} SHUTTING_DOWN, ${report.lost.length} reset, ${report.refused} connections refused after the stop`);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+
+  it('exits 0 with a line on a SIGTERM as soon as it listens, before or while the model loads', async () => {
+    const server = await launch();
+    try {
+      await expect.poll(() => messages(server.stdout()).some((m) => m.startsWith('Server listening')), { timeout: 60_000, interval: 10 }).toBe(true);
+      server.child.kill('SIGTERM');
+      expect(await server.exit).toEqual({ code: 0, signal: null });
+      expect(messages(server.stdout()).some((m) => m.startsWith('shutting down'))).toBe(true);
+      expect(messages(server.stdout())).toContain('stopped');
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+
+  it.skipIf(process.platform !== 'linux')('exits 0 with a line on a SIGTERM while its modules still load', async () => {
+    const server = await launch();
+    try {
+      // Node's start-up takes some 40 ms of CPU and the CLI's imports several hundred more: after 120 ms of CPU,
+      // whatever the machine's load, bin/xlmt.js has run its first lines and the imports are under way.
+      await expect.poll(() => cpuMs(server.child.pid as number), { timeout: 30_000, interval: 5 }).toBeGreaterThanOrEqual(120);
+      server.child.kill('SIGTERM');
+      expect(await server.exit).toEqual({ code: 0, signal: null });
+      const said = server.stderr().includes('xlmt serve: SIGTERM while starting: stopped before serving')
+        || messages(server.stdout()).some((m) => m.startsWith('shutting down'));
+      expect(said).toBe(true);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  });
+});
+
+/** CPU time (user + system) a Linux process has used, from /proc/PID/stat (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
