@@ -11,7 +11,7 @@ import type { ParamStore } from '../ir/params.ts';
 import { resolveModelDir } from '../train/assess.ts';
 import { loadModelDir, MODEL_META_FILE, TASKS_FILE, TOKENIZER_FILE, type TrainedModel } from '../train/model-dir.ts';
 import { checkOutputDir, inputsOf, writeOutputDir, type OutputSpec } from '../util/output-dir.ts';
-import { checkExport, type ExportCheck } from './check.ts';
+import { checkExport, type ExportCheck, runDevFile } from './check.ts';
 import { ONNX_DIR, ONNX_FILE } from '../infer/contract.ts';
 import { fusedInferenceGraph } from './fused.ts';
 import { quantizeDynamicInt8 } from './quantize.ts';
@@ -57,7 +57,7 @@ export function opCounts(graph: Graph): Record<string, number> {
 
 export async function exportModel(modelPath: string, out: string, options: ExportOptions): Promise<ExportReport> {
   const dir = resolveModelDir(modelPath);
-  const output: OutputSpec = { command: 'export', path: out, inputs: inputsOf({ '--model': [modelPath, dir], '--check-data': options.checkData }) };
+  const output: OutputSpec = { command: 'export', path: out, inputs: inputsOf({ '--model': [modelPath, dir], '--check-data': options.checkData ?? runDevFile(dir) }) };
   checkOutputDir(output);
   const model = await loadModelDir(dir);
   const { graph, params } = exportGraph(model, options.quantization);
