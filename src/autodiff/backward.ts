@@ -7,7 +7,7 @@ import type { Node, Value } from '../ir/graph.ts';
 import { broadcastAxes, formatShape, isStatic } from '../ir/shape.ts';
 import { tensorFromNumbers } from '../ir/tensor.ts';
 import { gradientRules } from './rules/index.ts';
-import { AutodiffError, type GradientContext, type InputGradient, type RowGradient } from './types.ts';
+import { AutodiffError, type GradientContext, type RowGradient } from './types.ts';
 
 /** A parameter's gradient in the backward graph. */
 export type GradientValue =

@@ -136,7 +136,8 @@ function formatPath(path: readonly (string | number)[]): string | null {
   return path.map((p, k) => (typeof p === 'number' ? `[${p}]` : k === 0 ? p : `.${p}`)).join('');
 }
 
-function valueAt(input: unknown, path: readonly (string | number)[]): unknown {
+/** The value at a zod issue's path inside the parsed input, or undefined where the path leaves it. */
+export function valueAt(input: unknown, path: readonly (string | number)[]): unknown {
   let v = input;
   for (const p of path) {
     if (v === null || typeof v !== 'object') return undefined;

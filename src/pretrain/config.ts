@@ -5,7 +5,6 @@ import { configError, type ConfigOrigin } from '../train/config-errors.ts';
 import { EncoderShapeSchema, type FullShape } from '../train/encoder-shape.ts';
 
 const positiveInt = z.number().int().positive();
-const probability = z.number().min(0).lt(1);
 
 /**
  * The encoder's shape when pretraining from scratch (ignored with `init`). The default is BERT-Mini's shape

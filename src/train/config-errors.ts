@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import { closest, didYouMean, oneOf } from '../data/suggest.ts';
 import { preview, renderText, XlmtError, type ErrorData, type Where } from '../errors/index.ts';
+import { valueAt } from '../data/schema.ts';
 
 export class ConfigError extends XlmtError {
   constructor(data: ErrorData, options?: ErrorOptions) {
@@ -129,13 +130,4 @@ function bound(i: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
   if (i.origin === 'string') return small ? 'a non-empty string' : `at most ${limit} characters`;
   const sign = small ? (i.inclusive === false ? '>' : '≥') : (i.inclusive === false ? '<' : '≤');
   return `a number ${sign} ${limit}`;
-}
-
-function valueAt(input: unknown, path: readonly (string | number)[]): unknown {
-  let v = input;
-  for (const p of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string | number, unknown>)[p];
-  }
-  return v;
 }

@@ -11,7 +11,6 @@ import { EncoderShapeSchema, type FullShape } from './encoder-shape.ts';
 export { ConfigError, type ConfigOrigin } from './config-errors.ts';
 
 const positiveInt = z.number().int().positive();
-const probability = z.number().min(0).lt(1);
 
 /**
  * The encoder built when training from scratch (ignored with `init`): MiniLM-L6-H384's shape unless a preset or

@@ -1,6 +1,5 @@
 // Configuration errors name where a setting came from: the flag, or the --config file and field; help shows the
 // schema's defaults; "best so far" only when best/ is saved.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { addTrainOptions, ALL_TRAIN_FLAGS, resolveConfig } from '../../src/cli/t
 import { XlmtError } from '../../src/errors/index.ts';
 import { ConfigError, parseTrainConfig } from '../../src/train/config.ts';
 import type { EvalEvent } from '../../src/train/run.ts';
+import { runXlmt } from '../helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'xlmt-config-errors-'));
 
@@ -39,15 +39,7 @@ function resolveTrain(args: string[]): XlmtError {
 }
 
 describe('the command line', () => {
-  const xlmt = (args: string[]): { status: number; stderr: string } => {
-    try {
-      execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: 'pipe', encoding: 'utf8' });
-      return { status: 0, stderr: '' };
-    } catch (e) {
-      const { status, stderr } = e as { status: number; stderr: string };
-      return { status, stderr };
-    }
-  };
+  const xlmt = runXlmt;
 
   it('names --train when `xlmt train` has none, and --corpus for `xlmt pretrain`, with exit status 2', () => {
     const train = xlmt(['train']);

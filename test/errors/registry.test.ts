@@ -1,12 +1,12 @@
 // The error model's contract: one registry with each code once, documented in docs/errors.md and raised somewhere;
 // one text rendering that is safe to print; Node's errors mapped to codes.
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CODE_TABLES, CODES, preview, printable, renderText, toXlmtError, XlmtError } from '../../src/errors/index.ts';
 import { withCurrentTables } from '../../src/errors/doc.ts';
 import { DATA_ISSUE_CODES } from '../../src/data/issues.ts';
+import { runXlmt } from '../helpers/cli.ts';
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -94,15 +94,7 @@ describe('toXlmtError', () => {
 });
 
 describe('the command line', () => {
-  const xlmt = (args: string[]): { status: number; stderr: string } => {
-    try {
-      execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: 'pipe', encoding: 'utf8' });
-      return { status: 0, stderr: '' };
-    } catch (e) {
-      const { status, stderr } = e as { status: number; stderr: string };
-      return { status, stderr };
-    }
-  };
+  const xlmt = runXlmt;
 
   it('reports an unknown flag as BAD_OPTION with exit status 2, and as JSON with --json', () => {
     const text = xlmt(['eval', '--model', 'm', '--data', 'd', '--bogus']);

@@ -4,11 +4,11 @@
 // the documentation cannot drift to a launcher (such as npx) that keeps signals from the server.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportedModel, type ExportedFixture } from '../infer/exported-model.ts';
 import { keepAliveLoad } from './load.ts';
+import { freePort } from '../../src/bench/load.ts';
 
 const root = join(import.meta.dirname, '../..');
 const README_MODEL = 'runs/demo/export';
@@ -157,12 +157,3 @@ function cpuMs(pid: number): number {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}

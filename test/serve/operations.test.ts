@@ -1,7 +1,7 @@
 // Probes, metrics and the OpenAPI document.
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/serve/errors.ts';
-import { stubServicesClosedAfterEach, type StubService } from './stub.ts';
+import { stubServicesClosedAfterEach } from './stub.ts';
 
 const service = stubServicesClosedAfterEach();
 

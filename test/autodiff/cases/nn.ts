@@ -1,7 +1,7 @@
 // Gradient-check cases for Softmax, LogSoftmax and LayerNormalization, and the exact mask check for Dropout.
 import { expect } from 'vitest';
 import { backward } from '../../../src/autodiff/index.ts';
-import { attr, GraphBuilder } from '../../../src/builder/index.ts';
+import { GraphBuilder } from '../../../src/builder/index.ts';
 import { tensorFromNumbers } from '../../../src/ir/tensor.ts';
 import { Session } from '../../../src/runtime/session.ts';
 import { type ExactCheck, type GradCase, gradCase, mulberry32, nth, numbers, positive, seedOf, uniform } from '../gradcheck.ts';
