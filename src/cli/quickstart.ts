@@ -100,6 +100,10 @@ export function quickstartCommand(): Command {
       const evaluation = await evaluateModel(trained.out, demo('dev.jsonl'), flags.threads);
       console.log(`\nmacro-F1 ×100 per task and language (demo dev set; mean ${formatScore(evaluation.summary.meanMacroF1)}):\n`);
       console.log(taskLanguageTable(evaluation.reports));
+      const optimistic = evaluation.reports.filter((r) => r.thresholdSource?.optimistic).map((r) => r.task);
+      if (optimistic.length > 0) {
+        console.log(`\n${optimistic.join(', ')}: multilabel thresholds were tuned on this same dev set, so these scores are optimistic.`);
+      }
       console.log(`\nThe model is in ${join(trained.out, 'best')}. Next: npx xlmt eval --model ${trained.out} --data ${demo('dev.jsonl')}`);
 
       const exportDir = join(flags.out, 'export');
