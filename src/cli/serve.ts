@@ -1,6 +1,6 @@
 // `xlmt serve DIR`: an exported model behind an HTTP API with dynamic batching (docs/serving.md).
 import { Command, Option } from 'commander';
-import { configProblems, SERVE_DEFAULTS, type ServeConfig } from '../serve/config.ts';
+import { checkServeConfig, SERVE_DEFAULTS, type ServeConfig } from '../serve/config.ts';
 import { startServer } from '../serve/server.ts';
 import { nonNegativeInt, positiveInt } from './options.ts';
 
@@ -27,8 +27,7 @@ export function serveConfig(dir: string, flags: ServeFlags, env: NodeJS.ProcessE
     maxTexts: flags.maxTexts, maxChars: flags.maxChars, onLongText: flags.onLongText, bodyLimit: flags.bodyLimit, requestTimeoutMs: flags.requestTimeout * 1000,
   };
   const batching = { maxBatchSize: flags.maxBatchSize, maxWaitMs: flags.maxWaitMs, maxQueue: flags.maxQueue };
-  const problems = configProblems(limits, batching);
-  if (problems.length > 0) throw new Error(problems.join('\n'));
+  checkServeConfig(limits, batching);
   const apiKey = flags.apiKey ?? (env.XLMT_API_KEY || undefined);
   return {
     dir, host: flags.host, port: flags.port, limits, batching, logLevel: flags.logLevel, shutdownTimeoutMs: flags.shutdownTimeout * 1000,

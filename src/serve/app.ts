@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { Batcher } from './batcher.ts';
 import { readJsonBody } from './body.ts';
-import { configProblems, SERVE_DEFAULTS, type BatchingOptions, type Limits } from './config.ts';
+import { checkServeConfig, SERVE_DEFAULTS, type BatchingOptions, type Limits } from './config.ts';
 import { Connections } from './connections.ts';
 import type { AnswerableError } from './errors.ts';
 import { loggerOptions } from './log.ts';
@@ -47,8 +47,7 @@ export interface ServeApp {
 }
 
 export async function buildApp(options: AppOptions): Promise<ServeApp> {
-  const problems = configProblems(options.limits, options.batching);
-  if (problems.length > 0) throw new Error(problems.join('\n'));
+  checkServeConfig(options.limits, options.batching);
 
   const metrics = new ServeMetrics({ processMetrics: options.processMetrics ?? false });
   const slot = new ModelSlot(options.loadModel, options.dir);

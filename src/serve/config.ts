@@ -1,5 +1,6 @@
 // What `xlmt serve` can be told: request limits, dynamic batching, binding and authentication, with defaults
 // and the cross-checks no single flag parser can make.
+import { XlmtError } from '../errors/index.ts';
 
 export interface Limits {
   /** Texts per request. */
@@ -55,12 +56,14 @@ export const SERVE_DEFAULTS = {
 } as const;
 
 /** The problems between settings, each naming its flags; empty when the configuration is usable. */
-export function configProblems(limits: Limits, batching: BatchingOptions): string[] {
-  const problems: string[] = [];
+/** Refuses limits that contradict each other (BAD_OPTION, naming the flags). */
+export function checkServeConfig(limits: Limits, batching: BatchingOptions): void {
   if (limits.maxTexts > batching.maxQueue) {
-    problems.push(`--max-texts ${limits.maxTexts} is above --max-queue ${batching.maxQueue}: a full request could never be queued`);
+    throw new XlmtError({
+      code: 'BAD_OPTION', message: `--max-texts ${limits.maxTexts} is above --max-queue ${batching.maxQueue}: a full request could never be queued`,
+      where: { field: '--max-texts' }, hint: 'raise --max-queue or lower --max-texts',
+    });
   }
-  return problems;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
