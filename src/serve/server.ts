@@ -6,6 +6,7 @@ import { buildApp, type ServeApp } from './app.ts';
 import { isLoopback, type ServeConfig } from './config.ts';
 import { onnxModelLoader } from './model-loader.ts';
 import type { ModelLoader } from './model-slot.ts';
+import { toXlmtError } from '../errors/index.ts';
 
 export interface RunningServer {
   readonly service: ServeApp;
@@ -121,7 +122,10 @@ export async function startServer(config: ServeConfig, options: StartOptions = {
     return { service, url, stopped, stop };
   }
   if (outcome.kind === 'failed') {
-    app.log.fatal({ err: outcome.error }, 'cannot load the model');
+    // A model the user pointed at wrongly is logged as its coded error, not as a crash with a stack trace.
+    const error = toXlmtError(outcome.error);
+    if (error.kind === 'internal') app.log.fatal({ err: outcome.error }, 'cannot load the model');
+    else app.log.error({ error: error.toJSON() }, 'cannot load the model');
     await stop('the model did not load');
     throw outcome.error;
   }
