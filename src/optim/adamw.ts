@@ -57,17 +57,20 @@ export class AdamW implements Optimizer {
     return this.t;
   }
 
-  step(params: ParamStore, grads: Gradients, lr: number): void {
+  step(params: ParamStore, grads: Gradients, lr: number, gradScale = 1): void {
     checkLearningRate('AdamW.step', lr);
+    checkNumber('AdamW.step', 'gradScale', gradScale, 'a finite number > 0', (v) => v > 0 && Number.isFinite(v));
     const plan = planUpdates(params, grads, 'AdamW.step');
     this.t += 1;
     const b1 = this.beta1;
     const b2 = this.beta2;
     const c1 = 1 - b1;
     const c2 = 1 - b2;
-    const eps = this.eps;
-    const stepSize = lr / (1 - b1 ** this.t);
     const correction2 = Math.sqrt(1 - b2 ** this.t);
+    // m / (sqrt(v) / c + eps) = c·m / (sqrt(v) + c·eps): torch's update with the division by c taken out of the
+    // loop (with the clip factor, 114-119 -> 92-96 ms for the dense update of 21.5M values; docs/results.md).
+    const eps = this.eps * correction2;
+    const stepSize = (lr / (1 - b1 ** this.t)) * correction2;
 
     for (const update of plan) {
       const p = update.param.data;
@@ -78,12 +81,12 @@ export class AdamW implements Optimizer {
       if (update.kind === 'dense') {
         const g = update.grad;
         for (let i = 0; i < p.length; i++) {
-          const gi = g[i]!;
+          const gi = g[i]! * gradScale;
           const mi = b1 * m[i]! + c1 * gi;
           const vi = b2 * v[i]! + c2 * gi * gi;
           m[i] = mi;
           v[i] = vi;
-          p[i] = p[i]! * keep - (stepSize * mi) / (Math.sqrt(vi) / correction2 + eps);
+          p[i] = p[i]! * keep - (stepSize * mi) / (Math.sqrt(vi) + eps);
         }
         continue;
       }
@@ -95,12 +98,12 @@ export class AdamW implements Optimizer {
         const base = groups.rows[u]! * width;
         for (let j = 0; j < width; j++) {
           const i = base + j;
-          const gi = g[j]!;
+          const gi = g[j]! * gradScale;
           const mi = b1 * m[i]! + c1 * gi;
           const vi = b2 * v[i]! + c2 * gi * gi;
           m[i] = mi;
           v[i] = vi;
-          p[i] = p[i]! * keep - (stepSize * mi) / (Math.sqrt(vi) / correction2 + eps);
+          p[i] = p[i]! * keep - (stepSize * mi) / (Math.sqrt(vi) + eps);
         }
       }
     }

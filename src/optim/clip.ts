@@ -30,9 +30,8 @@ export function globalGradNorm(grads: Gradients): number {
  * A non-finite norm scales nothing (scaling would turn every gradient into NaN): check it with `checkFinite`.
  */
 export function clipGradNorm(grads: Gradients, maxNorm: number, norm = globalGradNorm(grads)): ClipResult {
-  checkNumber('clipGradNorm', 'maxNorm', maxNorm, 'a finite number > 0', (v) => v > 0);
-  if (!Number.isFinite(norm) || norm <= maxNorm) return { norm, scale: 1 };
-  const scale = maxNorm / (norm + 1e-6);
+  const scale = clipScale(norm, maxNorm, 'clipGradNorm');
+  if (scale === 1) return { norm, scale };
   for (const grad of grads.values()) {
     // Scaling every stored row scales their sums alike, so row gradients need no grouping here.
     const data = grad.kind === 'dense' ? grad.data : grad.values;
@@ -41,13 +40,43 @@ export function clipGradNorm(grads: Gradients, maxNorm: number, norm = globalGra
   return { norm, scale };
 }
 
-function squaredNorm(name: string, grad: Gradient): number {
-  let sum = 0;
-  if (grad.kind === 'dense') {
-    const data = grad.data;
-    for (let i = 0; i < data.length; i++) sum += data[i]! * data[i]!;
-    return sum;
+/**
+ * The factor clipping to `maxNorm` multiplies gradients of global norm `norm` by: maxNorm / (norm + 1e-6) above
+ * maxNorm, else 1 (also for a non-finite norm). The trainer hands it to `Optimizer.step` instead of scaling the
+ * gradients in place, which saves a pass over every gradient per step.
+ */
+export function clipScale(norm: number, maxNorm: number, where = 'clipScale'): number {
+  checkNumber(where, 'maxNorm', maxNorm, 'a finite number > 0', (v) => v > 0);
+  return !Number.isFinite(norm) || norm <= maxNorm ? 1 : maxNorm / (norm + 1e-6);
+}
+
+/**
+ * NOTE: four independent sums, not one: the loop is then bound by memory rather than by the latency of one chain of
+ * additions, 2.4× faster on a 21.5M-value gradient (multilingual-e5-small without its embeddings; docs/results.md).
+ */
+function denseSquaredNorm(data: Float32Array): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const whole = data.length - (data.length % 4);
+  for (let i = 0; i < whole; i += 4) {
+    const a = data[i]!;
+    const b = data[i + 1]!;
+    const c = data[i + 2]!;
+    const d = data[i + 3]!;
+    s0 += a * a;
+    s1 += b * b;
+    s2 += c * c;
+    s3 += d * d;
   }
+  for (let i = whole; i < data.length; i++) s0 += data[i]! * data[i]!;
+  return s0 + s1 + s2 + s3;
+}
+
+function squaredNorm(name: string, grad: Gradient): number {
+  if (grad.kind === 'dense') return denseSquaredNorm(grad.data);
+  let sum = 0;
   const width = rowWidth(grad.indices, grad.values, 'globalGradNorm', name);
   // The table's row count is not known here; only the sign of indices can be checked.
   const groups = groupRows(grad.indices, Number.MAX_SAFE_INTEGER, 'globalGradNorm', name);

@@ -14,6 +14,6 @@ export {
   type ScheduleSpec,
   type WarmupDecay,
 } from './schedule.ts';
-export { clipGradNorm, globalGradNorm, type ClipResult } from './clip.ts';
+export { clipGradNorm, clipScale, globalGradNorm, type ClipResult } from './clip.ts';
 export { GradientAccumulator, type AccumulatorOptions } from './accumulate.ts';
 export { checkFinite, guardFinite, NonFiniteError, type NonFinite, type NonFinitePolicy } from './finite.ts';

@@ -19,8 +19,10 @@ export interface Optimizer {
   /**
    * Updates the parameters that have a gradient, in place; the others are untouched. Every gradient is validated
    * before any parameter changes, so a step that throws leaves parameters and state as they were.
+   * `gradScale` (default 1) multiplies every gradient as it is read: clipping to a maximum norm (`clipScale`)
+   * without a pass that rewrites the gradients.
    */
-  step(params: ParamStore, grads: Gradients, lr: number): void;
+  step(params: ParamStore, grads: Gradients, lr: number, gradScale?: number): void;
   /** A copy of the state: later steps do not change it. */
   state(): OptimizerState;
   /**

@@ -53,8 +53,9 @@ export class SGD implements Optimizer {
     return this.t;
   }
 
-  step(params: ParamStore, grads: Gradients, lr: number): void {
+  step(params: ParamStore, grads: Gradients, lr: number, gradScale = 1): void {
     checkLearningRate('SGD.step', lr);
+    checkNumber('SGD.step', 'gradScale', gradScale, 'a finite number > 0', (v) => v > 0 && Number.isFinite(v));
     const plan = planUpdates(params, grads, 'SGD.step');
     this.t += 1;
     const mu = this.momentum;
@@ -68,7 +69,7 @@ export class SGD implements Optimizer {
 
       if (update.kind === 'dense') {
         const g = update.grad;
-        for (let i = 0; i < p.length; i++) p[i] = p[i]! - lr * direction(g[i]!, p[i]!, wd, mu, nesterov, buf, i);
+        for (let i = 0; i < p.length; i++) p[i] = p[i]! - lr * direction(g[i]! * gradScale, p[i]!, wd, mu, nesterov, buf, i);
         continue;
       }
 
@@ -79,7 +80,7 @@ export class SGD implements Optimizer {
         const base = groups.rows[u]! * width;
         for (let j = 0; j < width; j++) {
           const i = base + j;
-          p[i] = p[i]! - lr * direction(g[j]!, p[i]!, wd, mu, nesterov, buf, i);
+          p[i] = p[i]! - lr * direction(g[j]! * gradScale, p[i]!, wd, mu, nesterov, buf, i);
         }
       }
     }

@@ -2,7 +2,7 @@
 import { XlmtError } from '../errors/index.ts';
 import type { ParamStore } from '../ir/params.ts';
 import type { Gradients } from '../ir/params.ts';
-import { clipGradNorm, globalGradNorm, GradientAccumulator, guardFinite, type NonFinite, type NonFinitePolicy, type Optimizer, type Schedule } from '../optim/index.ts';
+import { clipScale, globalGradNorm, GradientAccumulator, guardFinite, type NonFinite, type NonFinitePolicy, type Optimizer, type Schedule } from '../optim/index.ts';
 import { bindSymbols } from '../ir/shape.ts';
 import { dropoutInputs, dropoutMasks } from '../models/dropout.ts';
 import type { Feeds, Results } from '../runtime/session.ts';
@@ -83,9 +83,10 @@ export class Trainer {
     const norm = globalGradNorm(grads);
     const skipped = Number.isFinite(loss) && Number.isFinite(norm) ? null : guardFinite(this.options.nonFinite ?? 'error', step, loss, grads);
     if (skipped) return { step, loss, gradNorm: Number.NaN, lr, skipped, outputs };
-    const gradNorm = this.options.maxGradNorm === undefined ? norm : clipGradNorm(grads, this.options.maxGradNorm, norm).norm;
-    this.options.optimizer.step(this.params, grads, lr);
-    return { step: this.options.optimizer.stepCount, loss, gradNorm, lr, skipped: null, outputs };
+    // Clipping is a factor the optimizer applies as it reads each gradient, not a pass that rewrites them.
+    const scale = this.options.maxGradNorm === undefined ? 1 : clipScale(norm, this.options.maxGradNorm, 'Trainer.step');
+    this.options.optimizer.step(this.params, grads, lr, scale);
+    return { step: this.options.optimizer.stepCount, loss, gradNorm: norm, lr, skipped: null, outputs };
   }
 
   /** The batch plus this micro-batch's dropout masks, sized from the batch's own tensors. */

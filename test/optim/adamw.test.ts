@@ -38,6 +38,29 @@ describe('AdamW', () => {
     expect(opt.stepCount).toBe(2);
   });
 
+  it('with gradScale, steps as on gradients scaled beforehand (dense and rows)', () => {
+    const init = () => store(param('a.weight', [3], [1, -2, 0.5]), param('emb.weight', [3, 2], [1, 2, 3, 4, 5, 6]));
+    const scaled = init();
+    const reference = init();
+    const opt = new AdamW({ weightDecay: 0.1 });
+    const ref = new AdamW({ weightDecay: 0.1 });
+    for (const s of [0.25, 1, 0.5]) {
+      opt.step(scaled, grads({ 'a.weight': dense([0.5, -0.1, 2]), 'emb.weight': rows([2, 0, 2], [0.1, 0.2, 0.3, 0.4, 0.5, -0.6]) }), 0.01, s);
+      ref.step(reference, grads({ 'a.weight': dense([0.5 * s, -0.1 * s, 2 * s]), 'emb.weight': rows([2, 0, 2], [0.1, 0.2, 0.3, 0.4, 0.5, -0.6].map((x) => x * s)) }), 0.01);
+    }
+    for (const name of ['a.weight', 'emb.weight']) {
+      values(scaled, name).forEach((v, i) => expect(v).toBeCloseTo(values(reference, name)[i] as number, 6));
+    }
+  });
+
+  it('rejects a gradScale that is not a finite number > 0', () => {
+    const params = store(param('a.weight', [1], [1]));
+    for (const s of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new AdamW().step(params, grads({ 'a.weight': dense([1]) }), 0.1, s)).toThrow(/gradScale/);
+    }
+    expect(values(params, 'a.weight')).toEqual([1]);
+  });
+
   it('leaves parameters without a gradient untouched', () => {
     const params = store(param('a.weight', [1], [1]), param('b.weight', [1], [2]));
     new AdamW().step(params, grads({ 'a.weight': dense([1]) }), 0.1);

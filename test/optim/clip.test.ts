@@ -1,6 +1,6 @@
 // Global gradient norm (row gradients with duplicate indices summed first) and in-place clipping.
 import { describe, expect, it } from 'vitest';
-import { clipGradNorm, globalGradNorm } from '../../src/optim/index.ts';
+import { clipGradNorm, clipScale, globalGradNorm } from '../../src/optim/index.ts';
 import { dense, grads, rows } from './helpers.ts';
 
 // Dense (3, 4): 9 + 16 = 25. Rows 1, 1, 2 of width 2: row 1 = (1, 0) + (2, 0) = (3, 0), row 2 = (0, 2): 9 + 4 = 13.
@@ -10,6 +10,14 @@ const example = () => grads({ 'dense.weight': dense([3, 4]), 'emb.weight': rows(
 describe('globalGradNorm', () => {
   it('sums duplicate row indices before squaring', () => {
     expect(globalGradNorm(example())).toBeCloseTo(Math.sqrt(38), 12);
+  });
+
+  it('sums every value of dense gradients of any length (the loop takes four at a time)', () => {
+    for (const n of [1, 3, 4, 5, 7, 8, 9]) {
+      const data = Array.from({ length: n }, (_, i) => i - 2.5);
+      const want = Math.sqrt(data.reduce((s, x) => s + x * x, 0));
+      expect(globalGradNorm(grads({ 'w.weight': dense(data) }))).toBeCloseTo(want, 12);
+    }
   });
 
   it('is 0 for no gradients and empty row gradients', () => {
@@ -51,5 +59,19 @@ describe('clipGradNorm', () => {
 
   it('validates maxNorm', () => {
     expect(() => clipGradNorm(example(), 0)).toThrow(/maxNorm/);
+  });
+});
+
+describe('clipScale', () => {
+  it('is clipGradNorm\'s factor, without touching any gradient', () => {
+    expect(clipScale(Math.sqrt(38), 1)).toBe(clipGradNorm(example(), 1).scale);
+    expect(clipScale(0.5, 1)).toBe(1);
+    expect(clipScale(1, 1)).toBe(1);
+  });
+
+  it('is 1 for a non-finite norm and rejects a bad maximum', () => {
+    expect(clipScale(Number.NaN, 1)).toBe(1);
+    expect(clipScale(Number.POSITIVE_INFINITY, 1)).toBe(1);
+    expect(() => clipScale(2, -1, 'Trainer.step')).toThrow(/maxNorm/);
   });
 });

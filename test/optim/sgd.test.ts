@@ -20,6 +20,21 @@ describe('SGD', () => {
     expect(values(params, 'dense.bias')[0]).toBeCloseTo(0.93, 6);
   });
 
+  it('with gradScale, steps as on gradients scaled beforehand (weight decay is not scaled)', () => {
+    const init = () => store(param('dense.weight', [2], [1, -1]), param('emb.weight', [2, 1], [3, 4]));
+    const scaled = init();
+    const reference = init();
+    const opt = new SGD({ momentum: 0.9, weightDecay: 0.01 });
+    const ref = new SGD({ momentum: 0.9, weightDecay: 0.01 });
+    for (const s of [0.5, 0.2]) {
+      opt.step(scaled, grads({ 'dense.weight': dense([0.5, 2]), 'emb.weight': rows([1, 1], [1, 3]) }), 0.1, s);
+      ref.step(reference, grads({ 'dense.weight': dense([0.5 * s, 2 * s]), 'emb.weight': rows([1, 1], [s, 3 * s]) }), 0.1);
+    }
+    for (const name of ['dense.weight', 'emb.weight']) {
+      values(scaled, name).forEach((v, i) => expect(v).toBeCloseTo(values(reference, name)[i] as number, 6));
+    }
+  });
+
   it('matches two hand-computed Nesterov steps', () => {
     const params = store(param('dense.weight', [1], [1]));
     const opt = new SGD({ momentum: 0.9, nesterov: true, weightDecay: 0.01 });
