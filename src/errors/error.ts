@@ -18,16 +18,7 @@ export interface ErrorData<C extends ErrorCode = ErrorCode> {
 }
 
 /** An error as JSON: what `--json` prints and what the HTTP service's error bodies are made from. */
-export interface ErrorJson {
-  readonly code: ErrorCode;
-  readonly kind: ErrorKind;
-  readonly message: string;
-  readonly where?: Where;
-  readonly expected?: string;
-  readonly received?: string;
-  readonly hint?: string;
-  readonly details?: Readonly<Record<string, unknown>>;
-}
+export type ErrorJson = ErrorData & { readonly kind: ErrorKind };
 
 export class XlmtError<C extends ErrorCode = ErrorCode> extends Error {
   readonly code: C;
