@@ -5,6 +5,9 @@ import type { Server } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
+const TICK_MS = 20;
+const TICK_CAP_MS = 50;
+
 export class Connections {
   /** Requests being answered, per open connection. */
   private readonly sockets = new Map<Socket, number>();
@@ -47,12 +50,21 @@ export class Connections {
   }
 
   /**
-   * Resolves once no request is being answered and none has arrived for `quietMs`, counted from `since` at the
-   * earliest; at once when no connection is open.
+   * Resolves once no request is being answered and none has arrived for `quietMs` since `since`; at once when no
+   * connection is open.
+   * NOTE: the quiet time is counted in small steps, each at most TICK_CAP_MS, so a stretch in which the process got
+   * no CPU (a busy machine) counts as one step, not as silence: after such a stall timers run before the I/O that
+   * arrived meanwhile is read, and a request still unread in the kernel would be taken for silence and reset.
    */
   async quiet(quietMs: number, since: number): Promise<void> {
-    const calm = (): boolean => this.sockets.size === 0
-      || ([...this.sockets.values()].every((running) => running === 0) && performance.now() - Math.max(since, this.lastRequestAt) >= quietMs);
-    while (!calm()) await new Promise((resolve) => setTimeout(resolve, 20));
+    let quietFor = 0;
+    let last = Math.max(since, performance.now());
+    while (this.sockets.size > 0 && quietFor < quietMs) {
+      await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+      const now = performance.now();
+      const idle = [...this.sockets.values()].every((running) => running === 0) && this.lastRequestAt <= last;
+      quietFor = idle ? quietFor + Math.min(now - last, TICK_CAP_MS) : 0;
+      last = now;
+    }
   }
 }

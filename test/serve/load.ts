@@ -17,6 +17,8 @@ export interface LoadReport {
   lost: string[];
   /** Connections refused once the server stopped listening: no request was sent on them. */
   refused: number;
+  /** Clients that have had at least one answer: their connection was accepted and is busy. */
+  busyClients: number;
 }
 
 function post(agent: Agent, port: number, body: string, onSent: () => void): Promise<Answer> {
@@ -42,16 +44,19 @@ function post(agent: Agent, port: number, body: string, onSent: () => void): Pro
 
 /** `clients` keep-alive clients sending `texts` until `stop()` is called or the server refuses them. */
 export function keepAliveLoad(port: number, clients: number, texts: string[]): { report: LoadReport; stop: () => void; done: Promise<LoadReport> } {
-  const report: LoadReport = { sent: 0, answers: [], lost: [], refused: 0 };
+  const report: LoadReport = { sent: 0, answers: [], lost: [], refused: 0, busyClients: 0 };
   let stopped = false;
   const body = JSON.stringify({ texts });
   const run = async (): Promise<void> => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    let busy = false;
     try {
       while (!stopped) {
         let sent = false;
         try {
           report.answers.push(await post(agent, port, body, () => { sent = true; report.sent++; }));
+          if (!busy) report.busyClients++;
+          busy = true;
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code ?? String(e);
           if (sent) report.lost.push(code);
