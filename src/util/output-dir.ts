@@ -104,7 +104,7 @@ export async function writeOutputDir(spec: OutputSpec, write: (dir: string) => P
   const target = realPath(spec.path);
   await recoverDir(target);
   checkOutputDir(spec, 'replace');
-  await replaceDir(target, spec.command, write);
+  await swapDir(target, spec.command, write);
 }
 
 /**
@@ -115,6 +115,11 @@ export async function writeOutputDir(spec: OutputSpec, write: (dir: string) => P
  */
 export async function replaceDir(target: string, command: OutputCommand, write: (dir: string) => Promise<void>): Promise<void> {
   await recoverDir(target);
+  await swapDir(target, command, write);
+}
+
+/** replaceDir once leftovers of a crash have been recovered. */
+async function swapDir(target: string, command: OutputCommand, write: (dir: string) => Promise<void>): Promise<void> {
   const tmp = sibling(target, 'tmp');
   await mkdir(dirname(target), { recursive: true });
   await mkdir(tmp);
