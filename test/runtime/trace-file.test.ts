@@ -1,5 +1,7 @@
 // ONNX Runtime's library leaves an empty mat-debug-<pid>.log in the temporary directory of every process that
-// creates a session; runtime/ort.ts removes the process's own file at exit.
+// creates a session; runtime/ort.ts removes the process's own file at exit. Whether the library writes the file
+// depends on the machine (it does on the development machines, not on every CI host), so the control case skips,
+// saying why, where the library writes nothing.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,11 +29,13 @@ describe('the ONNX Runtime trace file', () => {
     expect(readdirSync(dir).filter((f) => f.startsWith('mat-debug-'))).toEqual([]);
   });
 
-  it('would be left behind without the clean-up (the library does write it)', () => {
+  it('would be left behind without the clean-up (where the library writes it)', (ctx) => {
     execFileSync(process.execPath, ['--input-type=module', '-e', `
       import ort from 'onnxruntime-node';
       await ort.InferenceSession.create(new Uint8Array([1, 2, 3])).catch(() => undefined);
     `], { env: { ...process.env, TMPDIR: dir } });
-    expect(readdirSync(dir).filter((f) => f.startsWith('mat-debug-')).length).toBe(1);
+    const left = readdirSync(dir).filter((f) => f.startsWith('mat-debug-'));
+    if (left.length === 0) ctx.skip('this machine\'s ONNX Runtime writes no mat-debug file');
+    expect(left.length).toBe(1);
   });
 });
