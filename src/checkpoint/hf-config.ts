@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { type EncoderConfig, encoderConfig } from '../models/config.ts';
 import { writeFileAtomic } from './atomic.ts';
+import { XlmtError } from '../errors/index.ts';
 import { CheckpointError, describeIssue, issuePath, readFailure } from './errors.ts';
 import { labelsFromJson, labelsToJson } from './hf-labels.ts';
 
@@ -89,6 +90,10 @@ const schema = z.object({
   id2label: z.record(z.string(), z.string()).optional(),
   label2id: z.record(z.string(), z.int()).optional(),
   num_labels: z.int().min(1).optional(),
+  // transformers' map of removed heads, layer index (a string in JSON) → head indices before pruning.
+  pruned_heads: z.record(z.string().regex(/^\d+$/, 'a layer index'), z.array(z.int().min(0))).optional(),
+  // xlmt's own: the FFN size of each layer, which transformers' config cannot express.
+  xlmt_intermediate_sizes: z.array(count).optional(),
 });
 
 const HINTS: Readonly<Record<string, string>> = {
@@ -134,7 +139,7 @@ export function parseHfConfig(json: unknown, source: string): ParsedHfConfig {
       received: String(hiddenSize),
     });
   }
-  const encoder = encoderConfig({
+  const encoder = inConfigFile(() => encoderConfig({
     vocabSize: pick('vocab_size'),
     hiddenSize,
     numHiddenLayers: pick('num_hidden_layers'),
@@ -145,7 +150,8 @@ export function parseHfConfig(json: unknown, source: string): ParsedHfConfig {
     layerNormEps: pick('layer_norm_eps'),
     hiddenDropoutProb: pick('hidden_dropout_prob'),
     attentionProbsDropoutProb: pick('attention_probs_dropout_prob'),
-  });
+    ...layerFields(c.pruned_heads, c.xlmt_intermediate_sizes),
+  }), source);
   const padTokenId = c.pad_token_id ?? DEFAULT_PAD[c.model_type];
   if (c.pad_token_id === undefined) warnings.push(`field "pad_token_id" is absent; using transformers' default ${padTokenId}`);
   if (c.pad_token_id === null) {
@@ -163,6 +169,26 @@ export function parseHfConfig(json: unknown, source: string): ParsedHfConfig {
   });
   checkPositions(config, source);
   return { config, warnings };
+}
+
+/** encoderConfig's checks of the per-layer fields, reported against config.json's own field names. */
+function inConfigFile(make: () => EncoderConfig, source: string): EncoderConfig {
+  try {
+    return make();
+  } catch (e) {
+    const field = e instanceof XlmtError ? e.where?.field : undefined;
+    if (!(e instanceof XlmtError) || field === undefined) throw e;
+    const named = field.replace(/^prunedHeads/, 'pruned_heads').replace(/^intermediateSizes/, 'xlmt_intermediate_sizes');
+    throw new CheckpointError({ code: 'BAD_CONFIG', file: source, field: named, problem: e.message, ...(e.expected ? { expected: e.expected } : {}), ...(e.received ? { received: e.received } : {}) }, { cause: e });
+  }
+}
+
+/** The per-layer fields against the layer and head counts; errors name the config field. */
+function layerFields(prunedHeads: Record<string, number[]> | undefined, sizes: number[] | undefined): Pick<EncoderConfig, 'prunedHeads' | 'intermediateSizes'> {
+  return {
+    ...(prunedHeads ? { prunedHeads: Object.fromEntries(Object.entries(prunedHeads).map(([k, v]) => [Number(k), v])) } : {}),
+    ...(sizes ? { intermediateSizes: sizes } : {}),
+  };
 }
 
 function checkPositions(config: HfModelConfig, source: string): void {
@@ -236,6 +262,8 @@ export function hfConfigJson(config: HfModelConfig): Record<string, unknown> {
     position_embedding_type: 'absolute',
     pad_token_id: config.padTokenId,
   };
+  if (e.prunedHeads) json['pruned_heads'] = Object.fromEntries(Object.entries(e.prunedHeads).map(([layer, heads]) => [layer, [...heads]]));
+  if (e.intermediateSizes) json['xlmt_intermediate_sizes'] = [...e.intermediateSizes];
   if (config.architectures.length > 0) json['architectures'] = [...config.architectures];
   if (config.labels) Object.assign(json, labelsToJson(config.labels));
   return json;

@@ -7,7 +7,7 @@ import { XlmtError } from '../errors/index.ts';
 import { GraphBuilder } from '../builder/builder.ts';
 import type { Graph, Value } from '../ir/graph.ts';
 import type { ParamStore } from '../ir/params.ts';
-import type { EncoderConfig } from '../models/config.ts';
+import { type EncoderConfig, layerShape } from '../models/config.ts';
 import { TASK_NAME, type TaskHead, taskLogits } from '../models/heads.ts';
 import type { Pooling } from '../models/multitask.ts';
 import type { Positions } from '../train/feeds.ts';
@@ -73,9 +73,9 @@ interface Epilogues {
   residualNorm(x: Value, kernel: Value, bias: Value, residual: Value, gamma: Value, beta: Value): Value;
   /** GELU(x·kernel + bias) */
   biasGelu(x: Value, kernel: Value, bias: Value): Value;
-  /** Hidden states to Attention's [batch, seq, hidden] and back. */
+  /** Hidden states to Attention's [batch, seq, hidden] and back; `width` is the last dimension (default hidden). */
   toAttention(x: Value): Value;
-  fromAttention(y: Value): Value;
+  fromAttention(y: Value, width?: number): Value;
 }
 
 function epilogues(g: GraphBuilder, c: EncoderConfig, kind: EpilogueKind, batchSeqHidden: Value): Epilogues {
@@ -94,24 +94,27 @@ function epilogues(g: GraphBuilder, c: EncoderConfig, kind: EpilogueKind, batchS
       op.LayerNormalization(op.Add(op.Add(op.MatMul(x, kernel), bias), residual), gamma, beta, eps)[0] as Value,
     biasGelu: (x, kernel, bias) => op.Gelu(op.Add(op.MatMul(x, kernel), bias)),
     toAttention: (x) => op.Reshape(x, batchSeqHidden), // [batch*seq, hidden] → [batch, seq, hidden]
-    fromAttention: (y) => op.Reshape(y, [-1, c.hiddenSize]),
+    fromAttention: (y, width = c.hiddenSize) => op.Reshape(y, [-1, width]),
   };
 }
 
-/** One encoder layer; x hidden states, mask int32 [batch, seq]. */
+/**
+ * One encoder layer; x hidden states, mask int32 [batch, seq]. A head-pruned layer packs only the heads it keeps:
+ * Attention reads the query, key and value widths (equal) from the bias, and the head size from num_heads.
+ */
 function layer(g: GraphBuilder, c: EncoderConfig, p: ParamRepacker, e: Epilogues, i: number, x: Value, mask: Value): Value {
   const h = c.hiddenSize;
-  const f = c.intermediateSize;
+  const { heads, attentionSize: a, intermediateSize: f } = layerShape(c, i);
   return g.scope(`layer.${i}`, () => {
     const context = g.scope('attention.self', () => {
-      const qkv = ['query', 'key', 'value'].map((name) => p.source1(`${name}.weight`, [h, h]));
-      const bias = ['query', 'key', 'value'].map((name) => p.source1(`${name}.bias`, [h]));
+      const qkv = ['query', 'key', 'value'].map((name) => p.source1(`${name}.weight`, [a, h]));
+      const bias = ['query', 'key', 'value'].map((name) => p.source1(`${name}.bias`, [a]));
       const packed = packKernels(qkv);
       return e.fromAttention(g.op.ms.Attention(e.toAttention(x), p.derived('qkv.kernel', packed.shape, packed.data),
-        p.derived('qkv.bias', [3 * h], concatVectors(bias)), mask, { num_heads: c.numAttentionHeads }));
+        p.derived('qkv.bias', [3 * a], concatVectors(bias)), mask, { num_heads: heads.length }), a);
     });
     const attended = g.scope('attention.output', () =>
-      e.residualNorm(context, p.kernel('dense', h, h), p.same('dense.bias', [h]), x, p.same('LayerNorm.weight', [h]), p.same('LayerNorm.bias', [h])));
+      e.residualNorm(context, p.kernel('dense', a, h), p.same('dense.bias', [h]), x, p.same('LayerNorm.weight', [h]), p.same('LayerNorm.bias', [h])));
     const inner = g.scope('intermediate', () => e.biasGelu(attended, p.kernel('dense', h, f), p.same('dense.bias', [f])));
     return g.scope('output', () =>
       e.residualNorm(inner, p.kernel('dense', f, h), p.same('dense.bias', [h]), attended, p.same('LayerNorm.weight', [h]), p.same('LayerNorm.bias', [h])));

@@ -4,7 +4,7 @@
 import type { GraphBuilder } from '../builder/builder.ts';
 import type { Value } from '../ir/graph.ts';
 import { charNgramEmbedding, type CharNgramInputs } from './char-ngrams.ts';
-import type { EncoderConfig } from './config.ts';
+import { type EncoderConfig, layerShape, type LayerShape } from './config.ts';
 import { dropout } from './dropout.ts';
 
 export interface EncoderInputs {
@@ -59,12 +59,13 @@ function embeddings(g: GraphBuilder, c: EncoderConfig, inputs: EncoderInputs, op
   });
 }
 
-function selfAttention(g: GraphBuilder, c: EncoderConfig, x: Value, mask: Value, batchSeq: Value, options: EncoderOptions): Value {
+/** Attention over the heads the layer keeps; returns the context [batch*seq, heads·headDim] and the probabilities. */
+function selfAttention(g: GraphBuilder, c: EncoderConfig, shape: LayerShape, x: Value, mask: Value, batchSeq: Value, options: EncoderOptions): { context: Value; probs: Value } {
   const { op } = g;
-  const heads = c.numAttentionHeads;
-  const headDim = c.hiddenSize / heads;
+  const heads = shape.heads.length;
+  const headDim = shape.headSize;
   const project = (name: string): Value => {
-    const flat = linear(g, name, x, c.hiddenSize, c.hiddenSize); // [batch*seq, hidden]
+    const flat = linear(g, name, x, c.hiddenSize, shape.attentionSize); // [batch*seq, heads·headDim]
     return op.Reshape(flat, op.Concat([batchSeq, g.ints([heads, headDim])], 0)); // [batch, seq, heads, headDim]
   };
   // Scaling q by 1/√headDim before the product touches seq·headDim values per head instead of seq².
@@ -72,37 +73,60 @@ function selfAttention(g: GraphBuilder, c: EncoderConfig, x: Value, mask: Value,
   const k = op.Transpose(project('key'), [0, 2, 3, 1]); // [batch, heads, headDim, seq]
   const v = op.Transpose(project('value'), [0, 2, 1, 3]); // [batch, heads, seq, headDim]
   const scores = op.Add(op.MatMul(q, k), mask); // [batch, heads, seq, seq]
-  const probs = dropoutWhenTraining(g, op.Softmax(scores, { axis: -1 }), c.attentionProbsDropoutProb, options);
-  const context = op.Transpose(op.MatMul(probs, v), [0, 2, 1, 3]); // [batch, seq, heads, headDim]
-  return op.Reshape(context, [-1, c.hiddenSize]); // [batch*seq, hidden]
+  const probs = op.Softmax(scores, { axis: -1 });
+  const attended = dropoutWhenTraining(g, probs, c.attentionProbsDropoutProb, options);
+  const context = op.Transpose(op.MatMul(attended, v), [0, 2, 1, 3]); // [batch, seq, heads, headDim]
+  return { context: op.Reshape(context, [-1, shape.attentionSize]), probs }; // [batch*seq, heads·headDim]
 }
 
-function layer(g: GraphBuilder, c: EncoderConfig, i: number, x: Value, mask: Value, batchSeq: Value, options: EncoderOptions): Value {
+function layer(g: GraphBuilder, c: EncoderConfig, i: number, x: Value, mask: Value, batchSeq: Value, options: EncoderOptions): { hidden: Value; probs: Value } {
+  const shape = layerShape(c, i);
   return g.scope(`layer.${i}`, () => {
     const { op } = g;
-    const context = g.scope('attention.self', () => selfAttention(g, c, x, mask, batchSeq, options));
+    const { context, probs } = g.scope('attention.self', () => selfAttention(g, c, shape, x, mask, batchSeq, options));
     const attended = g.scope('attention.output', () => {
-      const projected = dropoutWhenTraining(g, linear(g, 'dense', context, c.hiddenSize, c.hiddenSize), c.hiddenDropoutProb, options);
+      const projected = dropoutWhenTraining(g, linear(g, 'dense', context, shape.attentionSize, c.hiddenSize), c.hiddenDropoutProb, options);
       return layerNorm(g, 'LayerNorm', op.Add(projected, x), c.hiddenSize, c.layerNormEps);
     });
-    const inner = g.scope('intermediate', () => gelu(g, linear(g, 'dense', attended, c.hiddenSize, c.intermediateSize)));
-    return g.scope('output', () => {
-      const projected = dropoutWhenTraining(g, linear(g, 'dense', inner, c.intermediateSize, c.hiddenSize), c.hiddenDropoutProb, options);
+    const inner = g.scope('intermediate', () => gelu(g, linear(g, 'dense', attended, c.hiddenSize, shape.intermediateSize)));
+    const hidden = g.scope('output', () => {
+      const projected = dropoutWhenTraining(g, linear(g, 'dense', inner, shape.intermediateSize, c.hiddenSize), c.hiddenDropoutProb, options);
       return layerNorm(g, 'LayerNorm', op.Add(projected, attended), c.hiddenSize, c.layerNormEps);
     });
+    return { hidden, probs };
   });
+}
+
+/** Everything the encoder computes that a caller may want out of the graph. */
+export interface EncoderStates {
+  /** The last layer's hidden states, [batch*seq, hidden]. */
+  readonly last: Value;
+  /** The embeddings' output, then each layer's, [batch*seq, hidden] each (transformers' hidden_states). */
+  readonly hiddenStates: readonly Value[];
+  /** Each layer's attention probabilities before dropout, [batch, heads kept, seq, seq]. */
+  readonly attentions: readonly Value[];
 }
 
 /** Runs the encoder; returns the last hidden states, [batch*seq, hidden]. */
 export function encoder(g: GraphBuilder, c: EncoderConfig, inputs: EncoderInputs, options: EncoderOptions): Value {
+  return encoderStates(g, c, inputs, options).last;
+}
+
+/** Runs the encoder and returns every layer's states, for distillation from a model's internals (adds no node). */
+export function encoderStates(g: GraphBuilder, c: EncoderConfig, inputs: EncoderInputs, options: EncoderOptions): EncoderStates {
   const { op } = g;
   const batchSeq = op.Shape(inputs.inputIds); // [batch, seq] as a shape vector
   // Additive mask: 0 where attended, a large negative where padded. [batch, 1, 1, seq]
   const blocked = op.Mul(op.Sub(1, inputs.attentionMask), -1e9);
   const mask = op.Unsqueeze(blocked, [1, 2]);
-  let hidden = embeddings(g, c, inputs, options);
+  const hiddenStates = [embeddings(g, c, inputs, options)];
+  const attentions: Value[] = [];
   g.scope('encoder', () => {
-    for (let i = 0; i < c.numHiddenLayers; i++) hidden = layer(g, c, i, hidden, mask, batchSeq, options);
+    for (let i = 0; i < c.numHiddenLayers; i++) {
+      const out = layer(g, c, i, hiddenStates[i] as Value, mask, batchSeq, options);
+      hiddenStates.push(out.hidden);
+      attentions.push(out.probs);
+    }
   });
-  return hidden;
+  return { last: hiddenStates[c.numHiddenLayers] as Value, hiddenStates, attentions };
 }
