@@ -1,7 +1,7 @@
 // The training flags shared by `xlmt train` and `xlmt experiment`, and how they merge over a config file.
 import { type Command, Option } from 'commander';
 import { PRESET_NAMES } from '../checkpoint/index.ts';
-import { HEAD_STYLES } from '../models/heads.ts';
+import { HEAD_STYLES } from '../model-dir/index.ts';
 import { parseTrainConfig, readConfigFile, TRAIN_SHAPE, TrainConfigSchema, type ConfigOrigin, type TrainConfig } from '../train/config.ts';
 import { collect, intRange, nonNegativeInt, number, positiveInt } from './options.ts';
 

@@ -7,9 +7,8 @@ import { loadTaskSchema } from '../data/index.ts';
 import { XlmtError } from '../errors/index.ts';
 import { ONNX_DIR, ONNX_FILE, probsOutput } from './contract.ts';
 import { ModelFile } from '../runtime/model-file.ts';
-import { TextTokenizer } from '../tokenize/index.ts';
-import { encodeTexts } from '../train/examples.ts';
-import { readModelMeta, TASKS_FILE, TOKENIZER_FILE, type ModelMeta } from '../train/model-dir.ts';
+import { readModelMeta, TASKS_FILE, TOKENIZER_FILE, type ModelMeta } from '../model-dir/index.ts';
+import { encodeIds, TextTokenizer } from '../tokenize/index.ts';
 import { batchedProbabilities } from './batching.ts';
 import { decide, selectTasks, type Classifier, type TaskInfo, type TextPrediction } from './types.ts';
 
@@ -69,7 +68,7 @@ export class OnnxClassifier implements Classifier {
 
   /** Token ids per text, special tokens included, cut to maxLength; `truncated` marks the cut ones. */
   encode(texts: readonly string[]): Promise<{ ids: Int32Array[]; truncated: boolean[] }> {
-    return encodeTexts(this.tokenizer, texts, this.maxLength);
+    return encodeIds(this.tokenizer, texts, this.maxLength);
   }
 
   async classify(texts: readonly string[], taskNames?: readonly string[]): Promise<TextPrediction[]> {

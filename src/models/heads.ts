@@ -2,21 +2,9 @@
 // multiclass softmax cross-entropy, multilabel sigmoid binary cross-entropy.
 import type { GraphBuilder } from '../builder/builder.ts';
 import type { Value } from '../ir/graph.ts';
+import type { HeadStyle } from '../model-dir/index.ts';
 
 export type TaskType = 'multiclass' | 'multilabel';
-
-/**
- * How the sentence vector becomes a task's logits. Parameter names are transformers' under `heads.<task>`:
- * - `linear`: dropout, then one Linear per task, `heads.<task>.{weight,bias}` (xlmt's default);
- * - `bert`: BertForSequenceClassification's: the encoder's pooler (`pooler.dense`, then tanh; shared by every
- *   task, as BertModel has one), dropout, then one Linear per task;
- * - `roberta`: RobertaForSequenceClassification's (XLM-R's too), per task: dropout, `heads.<task>.dense`, tanh,
- *   dropout, `heads.<task>.out_proj`.
- * With CLS pooling and a single task, `bert` and `roberta` compute exactly what transformers' classes compute,
- * and such a model is saved under their `classifier.*` names.
- */
-export const HEAD_STYLES = ['linear', 'bert', 'roberta'] as const;
-export type HeadStyle = (typeof HEAD_STYLES)[number];
 
 /** The head transformers' *ForSequenceClassification class of a model type puts on its encoder. */
 export function transformersHead(modelType: 'bert' | 'roberta' | 'xlm-roberta'): Exclude<HeadStyle, 'linear'> {
@@ -29,7 +17,18 @@ export interface HeadLayers {
   dropout(x: Value): Value;
 }
 
-/** Logits per task, [batch, labels], from the sentence vector [batch, hidden]. */
+/**
+ * Logits per task, [batch, labels], from the sentence vector [batch, hidden], through the head style's layers
+ * (the styles are listed in model-dir/, which records the choice in xlmt.json). Parameter names are
+ * transformers' under `heads.<task>`:
+ * - `linear`: dropout, then one Linear per task, `heads.<task>.{weight,bias}` (xlmt's default);
+ * - `bert`: BertForSequenceClassification's: the encoder's pooler (`pooler.dense`, then tanh; shared by every
+ *   task, as BertModel has one), dropout, then one Linear per task;
+ * - `roberta`: RobertaForSequenceClassification's (XLM-R's too), per task: dropout, `heads.<task>.dense`, tanh,
+ *   dropout, `heads.<task>.out_proj`.
+ * With CLS pooling and a single task, `bert` and `roberta` compute exactly what transformers' classes compute,
+ * and such a model is saved under their `classifier.*` names.
+ */
 export function taskLogits(g: GraphBuilder, style: HeadStyle, sentence: Value, hidden: number, tasks: readonly TaskHead[], layers: HeadLayers): Map<string, Value> {
   const { op } = g;
   const pooled = style === 'bert' ? op.Tanh(g.scope('pooler', () => layers.dense('dense', sentence, hidden, hidden))) : sentence;

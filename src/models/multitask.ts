@@ -3,9 +3,10 @@
 import { preview, XlmtError } from '../errors/index.ts';
 import type { GraphBuilder } from '../builder/builder.ts';
 import type { Value } from '../ir/graph.ts';
+import type { HeadStyle } from '../model-dir/index.ts';
 import type { EncoderConfig } from './config.ts';
 import { dropoutWhenTraining, encoder, type EncoderInputs, linear } from './encoder.ts';
-import { type HeadStyle, sigmoidCrossEntropyPerExample, softTargetCrossEntropyPerExample, TASK_NAME, type TaskHead, taskLogits } from './heads.ts';
+import { sigmoidCrossEntropyPerExample, softTargetCrossEntropyPerExample, TASK_NAME, type TaskHead, taskLogits } from './heads.ts';
 
 export type Pooling = 'cls' | 'mean';
 
@@ -13,7 +14,7 @@ export interface MultiTaskOptions {
   readonly training: boolean;
   /** Sentence vector: the first token's hidden state (BERT's [CLS], XLM-R's <s>) or the mean over tokens. */
   readonly pooling: Pooling;
-  /** What each task puts on the sentence vector (see HeadStyle). */
+  /** What each task puts on the sentence vector (see taskLogits in heads.ts). */
   readonly headStyle: HeadStyle;
   /** Encoder inputs made by the caller (an inference graph computes positions in-graph); default: graph inputs. */
   readonly inputs?: EncoderInputs;

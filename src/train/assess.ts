@@ -10,7 +10,8 @@ import { degradation, summarizeRuns, type Degradation, type RunSummary, type Tas
 import type { DatasetEvaluation } from './evaluate.ts';
 import { evaluateDataset, recordedFingerprint } from './evaluate.ts';
 import { encodeExamples } from './examples.ts';
-import { loadModelDir, MODEL_META_FILE } from './model-dir.ts';
+import { MODEL_META_FILE } from '../model-dir/index.ts';
+import { loadModelDir } from './model-dir.ts';
 import { Predictor } from './predict.ts';
 
 // A run's best model (RUN/best) is the one taken; model directories come from xlmt train and xlmt import.

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { jsonErrorPosition } from '../data/schema.ts';
 import { preview, toXlmtError } from '../errors/index.ts';
-import { HEAD_STYLES } from '../models/heads.ts';
+import { HEAD_STYLES } from '../model-dir/index.ts';
 import { ConfigError, configError, type ConfigOrigin } from './config-errors.ts';
 import { EncoderShapeSchema, type FullShape } from './encoder-shape.ts';
 

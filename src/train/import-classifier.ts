@@ -5,11 +5,12 @@ import { GraphBuilder } from '../builder/builder.ts';
 import { canonicalName, CONFIG_FILE, type KeyReport, loadHfModel, mapCheckpoint, maxSequenceLength, type SafeTensor } from '../checkpoint/index.ts';
 import { makeSchema, makeTask, type TaskSchema } from '../data/index.ts';
 import { toXlmtError, XlmtError } from '../errors/index.ts';
-import { type HeadStyle, TASK_NAME, type TaskType } from '../models/heads.ts';
+import { type HeadStyle, TOKENIZER_FILE } from '../model-dir/index.ts';
+import { TASK_NAME, type TaskType } from '../models/heads.ts';
 import { multiTaskClassifier } from '../models/multitask.ts';
 import { positionsOf, TextTokenizer } from '../tokenize/index.ts';
 import { checkOutputDir, inputsOf, writeOutputDir, type OutputSpec } from '../util/output-dir.ts';
-import { TOKENIZER_FILE, type TrainedModel, writeModelFiles } from './model-dir.ts';
+import { type TrainedModel, writeModelFiles } from './model-dir.ts';
 
 export interface ImportOptions {
   /** The task the checkpoint's head becomes (its name in data files, requests and outputs). */

@@ -1,41 +1,17 @@
 // A trained model on disk, in Hugging Face layout: config.json, model.safetensors and tokenizer.json, plus
-// tasks.json and xlmt.json (heads, pooling, positions, multilabel thresholds, scores).
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+// tasks.json and xlmt.json (the format: model-dir/). Loading maps the checkpoint onto the parameters of the
+// graph the model builds, so it lives here, with training, and serving reads exports through model-dir/.
+import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { GraphBuilder } from '../builder/builder.ts';
 import { CLASSIFIER_PREFIX, type HfModelConfig, type KeyReport, loadHfModel, mapCheckpoint, saveHfModel, taskHeadPrefix } from '../checkpoint/index.ts';
 import { loadTaskSchema, type Task, taskSchemaToJson, type TaskSchema } from '../data/index.ts';
 import type { ParamStore } from '../ir/params.ts';
-import { HEAD_STYLES, transformersHead } from '../models/heads.ts';
+import { MODEL_META_FILE, readModelMeta, TASKS_FILE, TOKENIZER_FILE, type ModelMeta } from '../model-dir/index.ts';
+import { transformersHead } from '../models/heads.ts';
 import { multiTaskClassifier } from '../models/multitask.ts';
 import { TextTokenizer } from '../tokenize/index.ts';
 import { recoverDir, replaceDir } from '../util/output-dir.ts';
-import { XlmtError } from '../errors/index.ts';
-
-export const MODEL_META_FILE = 'xlmt.json';
-export const TASKS_FILE = 'tasks.json';
-export const TOKENIZER_FILE = 'tokenizer.json';
-
-const ModelMetaSchema = z.strictObject({
-  format: z.literal('xlmt-model'),
-  version: z.literal(1),
-  pooling: z.enum(['cls', 'mean']),
-  /** Models written before head styles existed have linear heads. */
-  headStyle: z.enum(HEAD_STYLES).default('linear'),
-  maxLength: z.number().int().positive(),
-  padId: z.number().int().min(0),
-  positions: z.union([
-    z.strictObject({ convention: z.literal('bert') }),
-    z.strictObject({ convention: z.literal('roberta'), paddingIdx: z.number().int().min(0) }),
-  ]),
-  /** Multilabel decision thresholds per task, tuned on dev. */
-  thresholds: z.record(z.string(), z.array(z.number())),
-  /** Free-form provenance: run, epoch, dev scores. */
-  info: z.record(z.string(), z.unknown()).default({}),
-});
-
-export type ModelMeta = z.infer<typeof ModelMetaSchema>;
 
 export interface TrainedModel {
   readonly hf: HfModelConfig;
@@ -83,26 +59,6 @@ export async function writeModelFiles(dir: string, model: TrainedModel): Promise
 /** Replaces a model directory inside a training run (best/), which the run owns. */
 export async function saveModelDir(dir: string, model: TrainedModel): Promise<void> {
   await replaceDir(dir, 'train', (tmp) => writeModelFiles(tmp, model));
-}
-
-/** xlmt.json of a model or export directory, validated. */
-export async function readModelMeta(dir: string): Promise<ModelMeta> {
-  const metaPath = join(dir, MODEL_META_FILE);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(metaPath, 'utf8'));
-  } catch (e) {
-    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new XlmtError({
-      code: missing ? 'NOT_A_MODEL' : 'BAD_MODEL', message: missing ? 'no model description (xlmt.json) here' : `cannot read the model description (${(e as Error).message})`,
-      where: { file: metaPath }, hint: `is ${dir} a model directory written by xlmt?`,
-    }, { cause: e });
-  }
-  const parsed = ModelMetaSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new XlmtError({ code: 'BAD_MODEL', message: `invalid model description: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, where: { file: metaPath } });
-  }
-  return parsed.data;
 }
 
 export async function loadModelDir(dir: string): Promise<TrainedModel> {

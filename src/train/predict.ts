@@ -3,7 +3,7 @@ import { GraphBuilder } from '../builder/builder.ts';
 import type { Task } from '../data/index.ts';
 import type { ParamStore } from '../ir/params.ts';
 import type { EncoderConfig } from '../models/config.ts';
-import type { HeadStyle } from '../models/heads.ts';
+import type { HeadStyle } from '../model-dir/index.ts';
 import { multiTaskClassifier, type Pooling } from '../models/multitask.ts';
 import { Session } from '../runtime/session.ts';
 import type { EncodedExamples } from './examples.ts';

@@ -13,7 +13,7 @@ import { quantizeDynamicInt8 } from '../../src/export/quantize.ts';
 import type { Graph } from '../../src/ir/graph.ts';
 import type { Parameter, ParamStore } from '../../src/ir/params.ts';
 import { type EncoderConfig, encoderConfig, forwardMatmulFlops, layerShapes } from '../../src/models/config.ts';
-import { type Feeds, type Results, Session } from '../../src/runtime/session.ts';
+import { type Results, Session } from '../../src/runtime/session.ts';
 import { maxAbsDiff, opCounts, paddedBatch, randomParams, TASKS, tinyConfig } from '../export/fixtures.ts';
 
 const options: InferenceGraphOptions = { pooling: 'mean', headStyle: 'linear', positions: { convention: 'roberta', paddingIdx: 1 } };
