@@ -7,6 +7,7 @@ import { tokenizerCommand } from './tokenizer.ts';
 import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
 import { exportCommand } from './export.ts';
+import { pruneCommand } from './prune.ts';
 import { importCommand } from './import.ts';
 import { experimentCommand } from './experiment.ts';
 import { predictCommand } from './predict.ts';
@@ -28,6 +29,7 @@ const program = new Command('xlmt')
   .addCommand(evalCommand())
   .addCommand(baselineCommand())
   .addCommand(experimentCommand())
+  .addCommand(pruneCommand())
   .addCommand(exportCommand())
   .addCommand(serveCommand())
   .addCommand(predictCommand())

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 
 /** The commands that write output directories, as the manifest names them. */
-export const OUTPUT_COMMANDS = ['export', 'import', 'train', 'pretrain', 'baseline train', 'experiment', 'quickstart'] as const;
+export const OUTPUT_COMMANDS = ['export', 'import', 'train', 'pretrain', 'baseline train', 'experiment', 'quickstart', 'prune layers', 'prune heads-ffn'] as const;
 export type OutputCommand = (typeof OUTPUT_COMMANDS)[number];
 
 export const MANIFEST_FILE = '.xlmt-output.json';
@@ -32,6 +32,8 @@ interface LegacyKind {
   readonly marker: (dir: string, entries: ReadonlySet<string>) => boolean;
   readonly writes?: ReadonlySet<string>;
 }
+
+const NEWER_THAN_MANIFESTS: LegacyKind = { describe: 'an output with a manifest', marker: () => false };
 
 const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tasks.json', 'xlmt.json'];
 
@@ -67,6 +69,9 @@ const LEGACY: Readonly<Record<OutputCommand, LegacyKind>> = {
     describe: 'a quickstart directory (tokenizer.json, pretrain/, train/, export/)',
     marker: (_dir, e) => subset(e, ['tokenizer.json', 'pretrain', 'train', 'export']),
   },
+  // Commands newer than manifests: their outputs always carry one.
+  'prune layers': NEWER_THAN_MANIFESTS,
+  'prune heads-ffn': NEWER_THAN_MANIFESTS,
 };
 
 function subset(entries: ReadonlySet<string>, allowed: readonly string[]): boolean {
