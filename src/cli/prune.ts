@@ -1,9 +1,10 @@
 // `xlmt prune layers` and `xlmt prune heads-ffn`: structural pruning passes, each a model directory in and a
 // smaller one out (src/compress/prune/).
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { type HeadsFfnReport, PRUNE_METHODS, type PruneMethod, pruneHeadsFfn } from '../compress/prune/heads-ffn.ts';
 import { LAYER_STRATEGIES, type LayerStrategy, pruneLayers } from '../compress/prune/layers.ts';
 import { XlmtError } from '../errors/index.ts';
-import { positiveInt } from './options.ts';
+import { nonNegativeInt, positiveInt } from './options.ts';
 
 interface LayersFlags {
   model: string;
@@ -17,7 +18,7 @@ interface LayersFlags {
 export function indexList(flag: string): (value: string) => number[] {
   return (value) => {
     const parts = value.split(',').map((s) => s.trim());
-    if (parts.some((s) => !/^\d+$/.test(s))) throw new InvalidArgumentError(`${flag} expects comma-separated layer indices such as 0,2,4, got "${value}"`);
+    if (parts.some((s) => !/^\d+$/.test(s))) throw new InvalidArgumentError(`${flag} expects comma-separated integers such as 0,2,4, got "${value}"`);
     return parts.map(Number);
   };
 }
@@ -41,8 +42,74 @@ function layersCommand(): Command {
     });
 }
 
+interface HeadsFfnFlags {
+  model: string;
+  data: string;
+  tasks?: string;
+  out: string;
+  heads?: number;
+  headsPerLayer?: number[];
+  ffn?: number;
+  iterations: number;
+  even: boolean;
+  method: PruneMethod;
+  samples: number;
+  batchSize: number;
+  threads: number;
+  seed: number;
+  json: boolean;
+}
+
+/** The pruning report as text: shapes per layer, size, and how much of each task's importance survived. */
+export function headsFfnReportText(r: HeadsFfnReport): string {
+  const percent = (x: number): string => `${(100 * x).toFixed(1)}%`;
+  return [
+    `wrote ${r.out} (${r.method}, ${r.rounds} round${r.rounds === 1 ? '' : 's'}): ${r.parametersAfter.toLocaleString('en')} parameters, ${percent(r.parametersAfter / r.parametersBefore)} of ${r.parametersBefore.toLocaleString('en')}`,
+    `heads per layer: ${r.headsPerLayer.join(' ')}`,
+    `FFN per layer:   ${r.ffnPerLayer.join(' ')}`,
+    `cut model against the masked one: max |Δ logit| ${r.checkMaxDiff.toExponential(2)}`,
+    '',
+    '| task | examples scored | head importance kept | FFN importance kept |',
+    '|---|---:|---:|---:|',
+    ...r.survival.map((s) => `| ${s.task} | ${s.examples} | ${percent(s.heads)} | ${percent(s.neurons)} |`),
+  ].join('\n');
+}
+
+function headsFfnCommand(): Command {
+  return new Command('heads-ffn')
+    .description('remove attention heads and FFN neurons by their importance on labeled data (iterative, multi-task aware), then cut the matrices')
+    .requiredOption('--model <dir>', 'run or model directory')
+    .requiredOption('--data <file>', 'labeled data to measure importance on (the training data, usually)')
+    .option('--tasks <file>', 'task schema, checked against the model\'s')
+    .requiredOption('--out <dir>', 'model directory to write: new, empty, or an earlier output of prune heads-ffn (replaced atomically)')
+    .option('--heads <n>', 'heads to keep per layer: on average (global ranking), or in every layer with --even', positiveInt('--heads'))
+    .option('--heads-per-layer <list>', 'heads to keep in each layer, e.g. 6,6,4,4', indexList('--heads-per-layer'))
+    .option('--ffn <n>', 'FFN neurons to keep per layer: on average, or in every layer with --even', positiveInt('--ffn'))
+    .option('--iterations <k>', 'rounds, importance measured again on the pruned model each round', positiveInt('--iterations'), 4)
+    .option('--even', 'the same count in every layer instead of a global ranking', false)
+    .addOption(new Option('--method <kind>', 'rank by importance, or at random (a baseline)').choices(PRUNE_METHODS).default('importance'))
+    .option('--samples <n>', 'labeled examples per task to score (at most)', positiveInt('--samples'), 1000)
+    .option('--batch-size <n>', 'examples per batch', positiveInt('--batch-size'), 32)
+    .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'), 2)
+    .option('--seed <n>', 'seed of the sample (and of --method random)', nonNegativeInt('--seed'), 42)
+    .option('--json', 'print one JSON object', false)
+    .action(async (flags: HeadsFfnFlags) => {
+      const report = await pruneHeadsFfn(flags.model, flags.out, {
+        data: flags.data, iterations: flags.iterations, even: flags.even, method: flags.method, samples: flags.samples,
+        batchSize: flags.batchSize, threads: flags.threads, seed: flags.seed,
+        ...(flags.tasks ? { tasks: flags.tasks } : {}),
+        ...(flags.heads !== undefined ? { heads: flags.heads } : {}),
+        ...(flags.headsPerLayer ? { headsPerLayer: flags.headsPerLayer } : {}),
+        ...(flags.ffn !== undefined ? { ffn: flags.ffn } : {}),
+        ...(flags.json ? {} : { log: (line: string) => console.error(line) }),
+      });
+      console.log(flags.json ? JSON.stringify(report, null, 2) : headsFfnReportText(report));
+    });
+}
+
 export function pruneCommand(): Command {
   return new Command('prune')
     .description('structural pruning: remove encoder layers, or attention heads and FFN neurons')
-    .addCommand(layersCommand());
+    .addCommand(layersCommand())
+    .addCommand(headsFfnCommand());
 }

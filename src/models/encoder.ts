@@ -6,6 +6,7 @@ import type { Value } from '../ir/graph.ts';
 import { charNgramEmbedding, type CharNgramInputs } from './char-ngrams.ts';
 import { type EncoderConfig, layerShape, type LayerShape } from './config.ts';
 import { dropout } from './dropout.ts';
+import { maskHeads, maskNeurons } from './unit-masks.ts';
 
 export interface EncoderInputs {
   /** int64 [batch, seq] */
@@ -23,6 +24,8 @@ export interface EncoderInputs {
 export interface EncoderOptions {
   /** Training mode adds dropout (masks fed per step, see dropout.ts); inference graphs leave it out. */
   readonly training: boolean;
+  /** Adds a mask parameter per layer over its heads and its FFN neurons (see unit-masks.ts), for importance. */
+  readonly unitMasks?: boolean;
 }
 
 /** y = x·Wᵀ + b for x [rows, in], W [out, in]. */
@@ -75,7 +78,9 @@ function selfAttention(g: GraphBuilder, c: EncoderConfig, shape: LayerShape, x: 
   const scores = op.Add(op.MatMul(q, k), mask); // [batch, heads, seq, seq]
   const probs = op.Softmax(scores, { axis: -1 });
   const attended = dropoutWhenTraining(g, probs, c.attentionProbsDropoutProb, options);
-  const context = op.Transpose(op.MatMul(attended, v), [0, 2, 1, 3]); // [batch, seq, heads, headDim]
+  const perHead = op.MatMul(attended, v); // [batch, heads, seq, headDim]
+  const masked = options.unitMasks ? maskHeads(g, perHead, g.param('head_mask', [heads])) : perHead;
+  const context = op.Transpose(masked, [0, 2, 1, 3]); // [batch, seq, heads, headDim]
   return { context: op.Reshape(context, [-1, shape.attentionSize]), probs }; // [batch*seq, heads·headDim]
 }
 
@@ -88,7 +93,10 @@ function layer(g: GraphBuilder, c: EncoderConfig, i: number, x: Value, mask: Val
       const projected = dropoutWhenTraining(g, linear(g, 'dense', context, shape.attentionSize, c.hiddenSize), c.hiddenDropoutProb, options);
       return layerNorm(g, 'LayerNorm', op.Add(projected, x), c.hiddenSize, c.layerNormEps);
     });
-    const inner = g.scope('intermediate', () => gelu(g, linear(g, 'dense', attended, c.hiddenSize, shape.intermediateSize)));
+    const inner = g.scope('intermediate', () => {
+      const activation = gelu(g, linear(g, 'dense', attended, c.hiddenSize, shape.intermediateSize));
+      return options.unitMasks ? maskNeurons(g, activation, g.param('neuron_mask', [shape.intermediateSize])) : activation;
+    });
     const hidden = g.scope('output', () => {
       const projected = dropoutWhenTraining(g, linear(g, 'dense', inner, shape.intermediateSize, c.hiddenSize), c.hiddenDropoutProb, options);
       return layerNorm(g, 'LayerNorm', op.Add(projected, attended), c.hiddenSize, c.layerNormEps);

@@ -12,6 +12,8 @@ export type Pooling = 'cls' | 'mean';
 
 export interface MultiTaskOptions {
   readonly training: boolean;
+  /** Mask parameters over every layer's heads and FFN neurons, for their importance (see unit-masks.ts). */
+  readonly unitMasks?: boolean;
   /** Sentence vector: the first token's hidden state (BERT's [CLS], XLM-R's <s>) or the mean over tokens. */
   readonly pooling: Pooling;
   /** What each task puts on the sentence vector (see taskLogits in heads.ts). */

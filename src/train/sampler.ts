@@ -46,16 +46,6 @@ export function taskMembers(gold: readonly { readonly labels: ReadonlyMap<string
   return members;
 }
 
-function shuffle(items: number[], random: Random): number[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = random.int(i + 1);
-    const t = items[i] as number;
-    items[i] = items[j] as number;
-    items[j] = t;
-  }
-  return items;
-}
-
 /**
  * The batches of one epoch. Every batch holds examples of one task, chosen per batch by the sampling rule; each
  * task's examples are drawn without replacement from a shuffled queue that is refilled when it runs out. An
@@ -70,7 +60,7 @@ export function planEpoch(members: TaskMembers, epoch: number, o: SamplerOptions
   const weights = tasks.map(([, m]) => (o.sampling === 'temperature' ? m.length ** (1 / o.temperature) : m.length));
   const weightSum = weights.reduce((a, b) => a + b, 0);
   const refill = (queue: number[]): void => {
-    shuffle(queue, random);
+    random.shuffle(queue);
     if (o.lengths && o.groupWindow && o.groupWindow > 1) queue.splice(0, queue.length, ...groupByLength(queue, o.lengths, o.batchSize, o.groupWindow, random));
   };
   const queues = tasks.map(([, m]) => {

@@ -26,6 +26,17 @@ export class Random {
     return Math.floor(this.next() * n);
   }
 
+  /** Shuffles `items` in place (Fisher–Yates) and returns it. */
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = items[i] as T;
+      items[i] = items[j] as T;
+      items[j] = t;
+    }
+    return items;
+  }
+
   /** Standard normal (Box–Muller). */
   normal(): number {
     const u = 1 - this.next();

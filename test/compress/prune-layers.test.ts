@@ -92,6 +92,6 @@ describe('prune layers', () => {
     expect(both.stderr).toMatch(/BAD_OPTION: --keep: name the layers to keep with --keep or --keep-count, not both/);
     const bad = runXlmt(['prune', 'layers', '--model', run, '--keep', '0,x', '--out', join(data.dir, 'cli-3')]);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/BAD_OPTION: --keep: expects comma-separated layer indices/);
+    expect(bad.stderr).toMatch(/BAD_OPTION: --keep: expects comma-separated integers/);
   });
 });

@@ -13,5 +13,6 @@ export const modelCodes = {
   BAD_MODEL: { kind: 'input', summary: 'a model directory is unreadable, of another format or version, or its files disagree' },
   ONNX_NOT_ENCODER: { kind: 'input', summary: 'an ONNX file\'s graph is not a BERT or XLM-R encoder xlmt can map; the message names what was found where' },
   IMPORT_CHECK_FAILED: { kind: 'internal', summary: 'an imported ONNX encoder\'s hidden states differ from the ONNX file\'s own beyond tolerance; the first differing layer is named, nothing was written' },
+  PRUNE_CHECK_FAILED: { kind: 'internal', summary: 'a pruned model\'s logits differ from the masked model it was cut from beyond tolerance; nothing was written' },
   EXPORT_CHECK_FAILED: { kind: 'internal', summary: 'an exported graph\'s probabilities differ from the trained model\'s beyond tolerance, or are NaN or infinite; nothing was written' },
 } as const satisfies CodeTable;

@@ -3,6 +3,7 @@ import type { ExactCheck, GradCase } from '../gradcheck.ts';
 import { elementwiseCases } from './elementwise.ts';
 import { layoutCases } from './layout.ts';
 import { linalgCases } from './linalg.ts';
+import { maskCases } from './masks.ts';
 import { microsoftCases } from './microsoft.ts';
 import { nnCases, nnExactChecks } from './nn.ts';
 import { reduceCases } from './reduce.ts';
@@ -14,6 +15,7 @@ export const caseTables: Readonly<Record<string, readonly GradCase[]>> = {
   reduce: reduceCases,
   layout: layoutCases,
   microsoft: microsoftCases,
+  masks: maskCases,
 };
 
 export const exactChecks: readonly ExactCheck[] = [...nnExactChecks];
