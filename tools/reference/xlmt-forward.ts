@@ -1,6 +1,6 @@
-// xlmt's side of the transformers parity check: a model directory's logits, last hidden states and (BERT head)
-// pooled output for a batch, through the graphs xlmt itself runs. Imported by test/checkpoint/transformers-parity
-// and run by transformers_parity.py as a command:
+// xlmt's side of the transformers parity check: a model directory's logits, every layer's hidden states and (BERT
+// head) pooled output for a batch, through the graphs xlmt itself runs. Imported by test/checkpoint/transformers-*
+// and run by transformers_parity.py and pruned_heads_parity.py as a command:
 //   node --import tsx tools/reference/xlmt-forward.ts --model DIR --texts texts.json [--ids ids.json] > out.json
 // texts.json is a JSON array of strings; ids.json ({input_ids, attention_mask}, [batch][seq]) skips tokenizing.
 import { readFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { GraphBuilder } from '../../src/builder/builder.ts';
 import { positionIdsInGraph, referenceInferenceGraph } from '../../src/export/graph.ts';
 import { LOGITS } from '../../src/infer/contract.ts';
 import type { Value } from '../../src/ir/graph.ts';
-import { encoder, linear } from '../../src/models/encoder.ts';
+import { encoderStates, linear } from '../../src/models/encoder.ts';
 import { Session } from '../../src/runtime/session.ts';
 import { loadModelDir, type TrainedModel } from '../../src/train/model-dir.ts';
 
@@ -27,27 +27,33 @@ export interface Forward {
   readonly logits: Float32Array | null;
   /** [batch, seq, hidden]: the encoder's last layer, padded positions included. */
   readonly hidden: Float32Array;
+  /** transformers' hidden_states: the embeddings' output, then each layer's, [batch, seq, hidden] each. */
+  readonly hiddenStates: readonly Float32Array[];
   /** [batch, hidden]: BERT's pooler (dense + tanh over the first token), for the `bert` head style; else null. */
   readonly pooled: Float32Array | null;
 }
 
-/** The encoder alone (the parameters are the model's, by name), with the pooler when the model has one. */
+/**
+ * The encoder alone (the parameters are the model's, by name), with the pooler when the model has one. Outputs
+ * `hidden_states.0` (embeddings) … `hidden_states.L` (the last layer), and `pooled`.
+ */
 function encoderGraph(model: TrainedModel): ReturnType<GraphBuilder['build']> {
   const c = model.hf.encoder;
   const g = new GraphBuilder('parity-encoder');
   const { op } = g;
   const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
   const mask = g.input('attention_mask', 'int64', ['batch', 'seq']);
-  const hidden = encoder(g, c, {
+  const { hiddenStates } = encoderStates(g, c, {
     inputIds,
     positionIds: positionIdsInGraph(g, inputIds, mask, model.meta.positions),
     tokenTypeIds: op.Mul(inputIds, 0),
     attentionMask: op.Cast(mask, 'float32'),
-  }, { training: false }); // [batch*seq, hidden]
-  const perSequence = op.Reshape(hidden, op.Concat([op.Shape(inputIds), g.ints([c.hiddenSize])], 0)); // [batch, seq, hidden]
-  g.output('hidden', perSequence);
+  }, { training: false }); // [batch*seq, hidden] each
+  const shape = op.Concat([op.Shape(inputIds), g.ints([c.hiddenSize])], 0);
+  const perSequence = hiddenStates.map((h, i) => g.output(`hidden_states.${i}`, op.Reshape(h, shape))); // [batch, seq, hidden]
   if (model.meta.headStyle === 'bert') {
-    const first: Value = op.Squeeze(op.Slice(perSequence, [0], [1], [1]), [1]); // [batch, hidden]
+    const last = perSequence[perSequence.length - 1] as Value;
+    const first: Value = op.Squeeze(op.Slice(last, [0], [1], [1]), [1]); // [batch, hidden]
     g.output('pooled', op.Tanh(g.scope('pooler', () => linear(g, 'dense', first, c.hiddenSize, c.hiddenSize))));
   }
   return g.build();
@@ -71,9 +77,11 @@ export async function xlmtForward(model: TrainedModel, batch: Batch): Promise<Fo
   const classified = single
     ? await run(referenceInferenceGraph(model.hf.encoder, model.schema.tasks, { pooling: model.meta.pooling, headStyle: model.meta.headStyle, positions: model.meta.positions }))
     : {};
+  const hiddenStates = Array.from({ length: model.hf.encoder.numHiddenLayers + 1 }, (_, i) => encoded[`hidden_states.${i}`]?.data as Float32Array);
   return {
     logits: (classified[LOGITS]?.data as Float32Array | undefined) ?? null,
-    hidden: encoded['hidden']?.data as Float32Array,
+    hidden: hiddenStates[hiddenStates.length - 1] as Float32Array,
+    hiddenStates,
     pooled: (encoded['pooled']?.data as Float32Array | undefined) ?? null,
   };
 }
@@ -124,6 +132,7 @@ async function main(): Promise<void> {
     attention_mask: rows(batch.attentionMask, batch.batch, batch.seq),
     logits: out.logits ? rows(out.logits, batch.batch, labels) : null,
     last_hidden_state: rows(out.hidden, batch.batch, batch.seq, hidden),
+    hidden_states: out.hiddenStates.map((h) => rows(h, batch.batch, batch.seq, hidden)),
     pooler_output: out.pooled ? rows(out.pooled, batch.batch, hidden) : null,
   })}\n`);
 }
