@@ -7,6 +7,7 @@ import { XlmtError } from '../errors/index.ts';
 import { DEFAULT_EPILOGUES, type EpilogueKind, fusedInferenceGraph } from '../export/fused.ts';
 import { referenceInferenceGraph } from '../export/graph.ts';
 import { quantizeDynamicInt8 } from '../export/quantize.ts';
+import { quantizeWordEmbeddings } from '../export/quantize-embeddings.ts';
 import type { Graph } from '../ir/graph.ts';
 import type { ParamStore } from '../ir/params.ts';
 import type { TensorData } from '../ir/tensor.ts';
@@ -15,9 +16,11 @@ import { initParams } from '../models/init.ts';
 import { type Feeds, Session } from '../runtime/session.ts';
 import type { Positions } from '../train/feeds.ts';
 import { Random } from '../util/random.ts';
+import { applyShape, describeShape, hasShapeChange, type ShapeChange } from './shapes.ts';
 import { syntheticTask } from './synthetic.ts';
 
-export type InferVariant = 'fp32' | 'int8' | 'fp32-reference';
+/** 'int8': int8 weights and word-embedding table, as `xlmt export --int8` writes when the check keeps the table. */
+export type InferVariant = 'fp32' | 'int8' | 'int8-fp32-embeddings' | 'fp32-reference';
 
 export interface InferBenchOptions {
   readonly models: readonly PresetName[];
@@ -34,12 +37,16 @@ export interface InferBenchOptions {
   readonly perChannel: boolean;
   /** The fused graph's kernels after each dense layer (export/fused.ts). */
   readonly epilogues: EpilogueKind;
+  /** Also time the int8 graph with its word-embedding table left fp32, to show what the int8 table costs or saves. */
+  readonly compareEmbeddings: boolean;
+  /** Also time each model pruned or trimmed this way, against itself unpruned in the same run. */
+  readonly shape?: ShapeChange;
 }
 
 export const INFER_BENCH_DEFAULTS: InferBenchOptions = {
   models: ['xlm-roberta-base', 'bert-base-multilingual-cased', 'multilingual-minilm-l12-h384', 'mminilmv2-l6-h384', 'xtremedistil-l6-h256-uncased'],
   batch: 32, seq: 128, threads: 2, iterations: 5, warmup: 1, includeReference: false, perChannel: true,
-  epilogues: DEFAULT_EPILOGUES,
+  epilogues: DEFAULT_EPILOGUES, compareEmbeddings: false,
 };
 
 /** Table 7 of the paper: speedups over XLM-R base fp32 (its own hardware), for the rows it reports. */
@@ -51,6 +58,8 @@ export const PAPER_SPEEDUPS: Readonly<Partial<Record<PresetName, Partial<Record<
 
 export interface InferBenchRow {
   readonly model: PresetName;
+  /** What pruning or trimming left of the preset ('' for the preset as it is). */
+  readonly shape: string;
   readonly variant: InferVariant;
   readonly layers: number;
   readonly hidden: number;
@@ -68,6 +77,8 @@ export interface InferBenchRow {
   /** The same with CPU times. */
   readonly cpuSpeedup: number | null;
   readonly paperSpeedup: number | null;
+  /** For a pruned or trimmed row: the same preset's unpruned fp32 median time over this one, same run. */
+  readonly speedupOverUnpruned: number | null;
   /** Size of the serialized model. */
   readonly modelMb: number;
 }
@@ -139,7 +150,9 @@ function* variants(config: EncoderConfig, name: PresetName, o: InferBenchOptions
   const fused = fusedInferenceGraph(config, tasks, { ...options, epilogues: o.epilogues }, params);
   yield ['fp32', fused.graph, fused.params];
   const int8 = quantizeDynamicInt8(fused.graph, fused.params, { perChannel: o.perChannel });
-  yield ['int8', int8.graph, int8.params];
+  if (o.compareEmbeddings) yield ['int8-fp32-embeddings', int8.graph, int8.params];
+  const table = quantizeWordEmbeddings(int8.graph, int8.params);
+  yield ['int8', table.graph, table.params];
 }
 
 function serializedMb(graph: Graph, params: ParamStore): number {
@@ -149,44 +162,52 @@ function serializedMb(graph: Graph, params: ParamStore): number {
 }
 
 export async function benchInfer(o: InferBenchOptions, log: (line: string) => void = () => {}): Promise<InferBenchResult> {
-  const measured: Omit<InferBenchRow, 'speedup' | 'cpuSpeedup' | 'paperSpeedup'>[] = [];
+  const measured: Omit<InferBenchRow, 'speedup' | 'cpuSpeedup' | 'paperSpeedup' | 'speedupOverUnpruned'>[] = [];
   for (const name of o.models) {
     const hf = preset(name).config;
-    const config = hf.encoder;
     if (o.seq > maxSequenceLength(hf)) {
       throw new XlmtError({ code: 'BAD_OPTION', message: `longer than ${name} takes`, where: { field: '--seq' }, expected: `at most ${maxSequenceLength(hf)} tokens`, received: String(o.seq) });
     }
-    log(`${name}: random weights and graphs…`);
-    const tasks = [syntheticTask('task', 3)];
-    const params = initParams(referenceInferenceGraph(config, tasks, { pooling: 'cls', headStyle: 'linear', positions: positionsOf(name) }), 1);
-    const feeds = fullBatch(config.vocabSize, o.batch, o.seq, new Random(7));
-    const timed: Timed[] = [];
-    try {
-      for (const [variant, graph, store] of variants(config, name, o, params)) {
-        const session = await Session.create(graph, { params: store, threads: o.threads });
-        timed.push({ variant, session, modelMb: serializedMb(graph, store), wallMs: [], cpuMs: [] });
+    const shapes: [string, EncoderConfig][] = [['', hf.encoder]];
+    if (o.shape && hasShapeChange(o.shape)) shapes.push([describeShape(o.shape), applyShape(hf.encoder, o.shape, name)]);
+    for (const [shape, config] of shapes) {
+      const label = shape === '' ? name : `${name} (${shape})`;
+      log(`${label}: random weights and graphs…`);
+      const tasks = [syntheticTask('task', 3)];
+      const params = initParams(referenceInferenceGraph(config, tasks, { pooling: 'cls', headStyle: 'linear', positions: positionsOf(name) }), 1);
+      const feeds = fullBatch(config.vocabSize, o.batch, o.seq, new Random(7));
+      const timed: Timed[] = [];
+      try {
+        for (const [variant, graph, store] of variants(config, name, o, params)) {
+          const session = await Session.create(graph, { params: store, threads: o.threads });
+          timed.push({ variant, session, modelMb: serializedMb(graph, store), wallMs: [], cpuMs: [] });
+        }
+        log(`${label}: timing ${timed.map((t) => t.variant).join(', ')} in turn…`);
+        await timeInterleaved(timed, feeds, o);
+      } finally {
+        for (const t of timed) await t.session.release();
       }
-      log(`${name}: timing ${timed.map((t) => t.variant).join(', ')} in turn…`);
-      await timeInterleaved(timed, feeds, o);
-    } finally {
-      for (const t of timed) await t.session.release();
-    }
-    for (const t of timed) {
-      const msPerBatch = median(t.wallMs);
-      log(`${name} ${t.variant}: ${t.wallMs.map((ms) => ms.toFixed(0)).join(', ')} ms (median ${msPerBatch.toFixed(0)}); CPU ${t.cpuMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
-      measured.push({
-        model: name, variant: t.variant, layers: config.numHiddenLayers, hidden: config.hiddenSize, msPerBatch,
-        cpuMsPerBatch: median(t.cpuMs), textsPerSec: o.batch / (msPerBatch / 1000), modelMb: t.modelMb,
-      });
+      for (const t of timed) {
+        const msPerBatch = median(t.wallMs);
+        log(`${label} ${t.variant}: ${t.wallMs.map((ms) => ms.toFixed(0)).join(', ')} ms (median ${msPerBatch.toFixed(0)}); CPU ${t.cpuMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+        measured.push({
+          model: name, shape, variant: t.variant, layers: config.numHiddenLayers, hidden: config.hiddenSize, msPerBatch,
+          cpuMsPerBatch: median(t.cpuMs), textsPerSec: o.batch / (msPerBatch / 1000), modelMb: t.modelMb,
+        });
+      }
     }
   }
-  const baseline = measured.find((r) => r.model === BASELINE && r.variant === 'fp32');
-  const rows = measured.map((r) => ({
-    ...r,
-    speedup: baseline ? baseline.msPerBatch / r.msPerBatch : null,
-    cpuSpeedup: baseline ? baseline.cpuMsPerBatch / r.cpuMsPerBatch : null,
-    paperSpeedup: PAPER_SPEEDUPS[r.model]?.[r.variant] ?? null,
-  }));
+  const baseline = measured.find((r) => r.model === BASELINE && r.shape === '' && r.variant === 'fp32');
+  const rows = measured.map((r) => {
+    const unpruned = r.shape === '' ? undefined : measured.find((u) => u.model === r.model && u.shape === '' && u.variant === 'fp32');
+    return {
+      ...r,
+      speedup: baseline ? baseline.msPerBatch / r.msPerBatch : null,
+      cpuSpeedup: baseline ? baseline.cpuMsPerBatch / r.cpuMsPerBatch : null,
+      paperSpeedup: r.shape === '' ? (PAPER_SPEEDUPS[r.model]?.[r.variant] ?? null) : null,
+      speedupOverUnpruned: unpruned ? unpruned.msPerBatch / r.msPerBatch : null,
+    };
+  });
   return {
     batch: o.batch, seq: o.seq, threads: o.threads, iterations: o.iterations, warmup: o.warmup,
     fused: `fused graph, '${o.epilogues}' epilogues`,

@@ -36,13 +36,15 @@ export function inferTable(r: InferBenchResult): string {
     `batch ${r.batch} × ${r.seq} tokens, ${r.threads} threads, median of ${r.iterations} timed runs after ${r.warmup} warm-up (a model's variants run in turn)`,
     `fp32: ${r.fused}; int8: ${r.int8}`,
     '',
-    '| model | layers × hidden | variant | ms / batch | CPU ms / batch | texts / s | speedup | CPU speedup | paper | model MB |',
-    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| model | layers × hidden | variant | ms / batch | CPU ms / batch | texts / s | speedup | CPU speedup | over unpruned | paper | model MB |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of r.rows) {
-    lines.push(`| ${row.model} | ${row.layers} × ${row.hidden} | ${row.variant} | ${row.msPerBatch.toFixed(0)} | ${row.cpuMsPerBatch.toFixed(0)} | ${row.textsPerSec.toFixed(1)} | ${times(row.speedup)} | ${times(row.cpuSpeedup)} | ${times(row.paperSpeedup)} | ${row.modelMb.toFixed(0)} |`);
+    const model = row.shape === '' ? row.model : `${row.model} (${row.shape})`;
+    lines.push(`| ${model} | ${row.layers} × ${row.hidden} | ${row.variant} | ${row.msPerBatch.toFixed(0)} | ${row.cpuMsPerBatch.toFixed(0)} | ${row.textsPerSec.toFixed(1)} | ${times(row.speedup)} | ${times(row.cpuSpeedup)} | ${times(row.speedupOverUnpruned)} | ${times(row.paperSpeedup)} | ${row.modelMb.toFixed(0)} |`);
   }
   lines.push('', 'Medians of the timed runs. speedup: over xlm-roberta-base fp32 (fused) of this run, by wall time (CPU speedup: by CPU time);',
+    'over unpruned: a pruned or trimmed row against the same model\'s unpruned fp32 of this run (wall time);',
     `paper: Table 7 of Campos et al. (2022), on its hardware. Peak RSS ${r.peakRssMb.toFixed(0)} MB.`);
   return lines.join('\n');
 }
@@ -103,10 +105,21 @@ export function benchCommand(): Command {
     .option('--warmup <n>', 'untimed batches first', nonNegativeInt('--warmup'), i.warmup)
     .option('--include-reference', 'also time the unfused reference graph in fp32', i.includeReference)
     .option('--per-tensor', 'int8 weights with one scale per tensor instead of per output column', false)
+    .option('--compare-embeddings', 'also time the int8 graph with its word-embedding table left fp32 (variant int8-fp32-embeddings)', i.compareEmbeddings)
     .option('--epilogues <kind>', "kernels after each dense layer of the fused graph: 'standard' (Gemm, Add, LayerNormalization, Gelu) or 'contrib' (SkipLayerNormalization, BiasGelu)", epilogueKind, i.epilogues)
+    .option('--prune-layers <n>', 'also time each model with only its lowest N layers, against itself unpruned', positiveInt('--prune-layers'))
+    .option('--prune-heads <n>', 'also time each model with N heads in every layer', positiveInt('--prune-heads'))
+    .option('--prune-ffn <n>', 'also time each model with N FFN neurons in every layer', positiveInt('--prune-ffn'))
+    .option('--trim-vocab <n>', 'also time each model with N embedding rows (its sizes are the trimmed model\'s)', positiveInt('--trim-vocab'))
     .option('--json', 'print one JSON object', false)
-    .action(async (o: Omit<typeof i, 'perChannel'> & { perTensor: boolean; json: boolean }) => {
-      const result = await benchInfer({ ...o, perChannel: !o.perTensor }, (line) => process.stderr.write(`${line}\n`));
+    .action(async (o: Omit<typeof i, 'perChannel'> & { perTensor: boolean; json: boolean; pruneLayers?: number; pruneHeads?: number; pruneFfn?: number; trimVocab?: number }) => {
+      const shape = {
+        ...(o.pruneLayers !== undefined ? { layers: o.pruneLayers } : {}),
+        ...(o.pruneHeads !== undefined ? { heads: o.pruneHeads } : {}),
+        ...(o.pruneFfn !== undefined ? { ffn: o.pruneFfn } : {}),
+        ...(o.trimVocab !== undefined ? { vocab: o.trimVocab } : {}),
+      };
+      const result = await benchInfer({ ...o, perChannel: !o.perTensor, shape }, (line) => process.stderr.write(`${line}\n`));
       console.log(o.json ? JSON.stringify(result, null, 2) : inferTable(result));
     });
   return bench;

@@ -2,7 +2,8 @@
 // pass, unfused, fp32) and the exported graph score the same inputs. An fp32 export must match within
 // FP32_TOLERANCE, and no export may give NaN or Inf, or it is not written (EXPORT_CHECK_FAILED); an int8 export
 // reports how far its probabilities moved, how often its decisions changed, and the macro-F1 change on a
-// labeled sample.
+// labeled sample. An int8 export whose word-embedding table may be int8 too is checked with and without it
+// (checkWordTable), so the table's own effect is reported apart and the export can keep or drop it.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { serialize } from '../builder/serialize.ts';
@@ -81,7 +82,41 @@ function randomIds(model: TrainedModel, count: number): Int32Array[] {
   });
 }
 
-export async function checkExport(model: TrainedModel, exported: Uint8Array, options: CheckOptions): Promise<ExportCheck> {
+/** What every graph of one check is scored on: the same texts, tasks and reference probabilities. */
+interface Scoring {
+  readonly dataFile: string | undefined;
+  readonly dataset: Dataset | null;
+  readonly ids: readonly Int32Array[];
+  readonly tasks: readonly TaskInfo[];
+  readonly reference: Scored;
+}
+
+interface Scored {
+  readonly probs: Map<string, Float32Array>;
+  /** Macro-F1 per task on the labeled sample, when there is one. */
+  readonly f1: ReadonlyMap<string, { readonly macroF1: number; readonly n: number }> | null;
+}
+
+const BATCHING = { batchSize: 32 };
+
+async function score(model: TrainedModel, bytes: Uint8Array, source: string, s: Omit<Scoring, 'reference'>, threads: number, isReference: boolean): Promise<Scored> {
+  const file = await ModelFile.load(bytes, { threads }, source);
+  try {
+    // batchedProbabilities refuses NaN and Inf: from the reference that is the model's own NON_FINITE, from an
+    // exported graph a failed check.
+    const probs = await batchedProbabilities(file, s.ids, s.tasks, { ...BATCHING, padId: model.meta.padId }).catch((e: unknown) => {
+      throw !isReference && e instanceof XlmtError && e.code === 'NON_FINITE' ? nonFiniteExport(e) : e;
+    });
+    const evaluated = s.dataset
+      ? await evaluateDataset(async (indices) => gather(probs, indices, s.tasks), s.dataset, model.schema.tasks, { tune: false, thresholds: model.meta.thresholds })
+      : null;
+    return { probs, f1: evaluated ? new Map(evaluated.reports.map((r) => [r.task, { macroF1: r.macroF1, n: r.n }])) : null };
+  } finally {
+    await file.release();
+  }
+}
+
+async function scoring(model: TrainedModel, options: CheckOptions): Promise<Scoring> {
   const dataFile = options.checkData ?? runDevFile(options.modelDir);
   let dataset: Dataset | null = null;
   if (dataFile) {
@@ -91,49 +126,83 @@ export async function checkExport(model: TrainedModel, exported: Uint8Array, opt
   const ids = dataset ? [...(await encodeExamples(model.tokenizer, dataset, model.meta.maxLength)).ids] : randomIds(model, 64);
   const tasks: TaskInfo[] = model.schema.tasks.map((t) => ({ name: t.name, type: t.type, labels: t.labels, ...(model.meta.thresholds[t.name] ? { thresholds: model.meta.thresholds[t.name] as number[] } : {}) }));
   const referenceGraph = referenceInferenceGraph(model.hf.encoder, model.schema.tasks, { pooling: model.meta.pooling, headStyle: model.meta.headStyle, positions: model.meta.positions });
-  const reference = await ModelFile.load(serialize(referenceGraph, { params: model.params }), { threads: options.threads }, `reference graph of ${options.modelDir}`);
-  const candidate = await ModelFile.load(exported, { threads: options.threads }, 'exported graph');
-  try {
-    const batching = { padId: model.meta.padId, batchSize: 32 };
-    // batchedProbabilities refuses NaN and Inf: from the reference that is the model's own NON_FINITE, from the
-    // exported graph a failed check.
-    const p0 = await batchedProbabilities(reference, ids, tasks, batching);
-    const p1 = await batchedProbabilities(candidate, ids, tasks, batching).catch((e: unknown) => {
-      throw e instanceof XlmtError && e.code === 'NON_FINITE' ? nonFiniteExport(e) : e;
-    });
-    const f1 = dataset
-      ? await Promise.all([p0, p1].map((p) => evaluateDataset(async (indices) => gather(p, indices, tasks), dataset, model.schema.tasks, { tune: false, thresholds: model.meta.thresholds })))
-      : null;
-    const checks: TaskCheck[] = tasks.map((task) => {
-      const a = p0.get(task.name) as Float32Array;
-      const b = p1.get(task.name) as Float32Array;
-      // Math.max keeps a NaN, which then fails the check below rather than passing every comparison.
-      let maxAbsDiff = 0;
-      for (let i = 0; i < a.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs((a[i] as number) - (b[i] as number)));
-      const width = task.labels.length;
-      let same = 0;
-      for (let i = 0; i < ids.length; i++) {
-        const da = decide(task, a.subarray(i * width, (i + 1) * width));
-        const db = decide(task, b.subarray(i * width, (i + 1) * width));
-        if (JSON.stringify('label' in da ? da.label : da.labels) === JSON.stringify('label' in db ? db.label : db.labels)) same++;
-      }
-      const r0 = f1?.[0]?.reports.find((r) => r.task === task.name);
-      const r1 = f1?.[1]?.reports.find((r) => r.task === task.name);
-      return {
-        task: task.name,
-        maxAbsDiff,
-        agreement: ids.length > 0 ? same / ids.length : 1,
-        ...(r0 && r1 ? { referenceMacroF1: r0.macroF1, exportedMacroF1: r1.macroF1, macroF1Change: r1.macroF1 - r0.macroF1, labeled: r0.n } : {}),
-      };
-    });
-    const tolerance = options.quantization === 'none' ? FP32_TOLERANCE : null;
-    const off = checks.filter((c) => !Number.isFinite(c.maxAbsDiff) || (tolerance !== null && c.maxAbsDiff > tolerance));
-    if (off.length > 0) throw mismatch(off, tolerance);
-    return { data: dataFile ?? null, examples: ids.length, tolerance, tasks: checks };
-  } finally {
-    await reference.release();
-    await candidate.release();
-  }
+  const base = { dataFile, dataset, ids, tasks };
+  const reference = await score(model, serialize(referenceGraph, { params: model.params }), `reference graph of ${options.modelDir}`, base, options.threads, true);
+  return { ...base, reference };
+}
+
+/** Largest |p_b − p_a| and the share of texts whose decision is the same, per task. */
+function compare(s: Scoring, a: Scored, b: Scored): { task: string; maxAbsDiff: number; agreement: number }[] {
+  return s.tasks.map((task) => {
+    const pa = a.probs.get(task.name) as Float32Array;
+    const pb = b.probs.get(task.name) as Float32Array;
+    // Math.max keeps a NaN, which then fails the check rather than passing every comparison.
+    let maxAbsDiff = 0;
+    for (let i = 0; i < pa.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs((pa[i] as number) - (pb[i] as number)));
+    const width = task.labels.length;
+    let same = 0;
+    for (let i = 0; i < s.ids.length; i++) {
+      const da = decide(task, pa.subarray(i * width, (i + 1) * width));
+      const db = decide(task, pb.subarray(i * width, (i + 1) * width));
+      if (JSON.stringify('label' in da ? da.label : da.labels) === JSON.stringify('label' in db ? db.label : db.labels)) same++;
+    }
+    return { task: task.name, maxAbsDiff, agreement: s.ids.length > 0 ? same / s.ids.length : 1 };
+  });
+}
+
+/** An exported graph against the reference; refused (EXPORT_CHECK_FAILED) as checkExport says. */
+function against(s: Scoring, exported: Scored, options: CheckOptions): ExportCheck {
+  const checks: TaskCheck[] = compare(s, s.reference, exported).map((c) => {
+    const r0 = s.reference.f1?.get(c.task);
+    const r1 = exported.f1?.get(c.task);
+    return { ...c, ...(r0 && r1 ? { referenceMacroF1: r0.macroF1, exportedMacroF1: r1.macroF1, macroF1Change: r1.macroF1 - r0.macroF1, labeled: r0.n } : {}) };
+  });
+  const tolerance = options.quantization === 'none' ? FP32_TOLERANCE : null;
+  const off = checks.filter((c) => !Number.isFinite(c.maxAbsDiff) || (tolerance !== null && c.maxAbsDiff > tolerance));
+  if (off.length > 0) throw mismatch(off, tolerance);
+  return { data: s.dataFile ?? null, examples: s.ids.length, tolerance, tasks: checks };
+}
+
+export async function checkExport(model: TrainedModel, exported: Uint8Array, options: CheckOptions): Promise<ExportCheck> {
+  const s = await scoring(model, options);
+  return against(s, await score(model, exported, 'exported graph', s, options.threads, false), options);
+}
+
+/** The int8 word table's own effect on one task: the int8-table graph against the same graph with the fp32 table. */
+export interface TableEffect {
+  readonly task: string;
+  readonly maxAbsDiff: number;
+  /** Share of texts whose decision the int8 table leaves as the fp32 table makes it. */
+  readonly agreement: number;
+  /** Macro-F1 with the int8 table − with the fp32 table, on the labeled sample. */
+  readonly macroF1Change?: number;
+}
+
+export interface WordTableCheck {
+  /** The export with the fp32 word table against the reference. */
+  readonly fp32Table: ExportCheck;
+  /** The export with the int8 word table against the reference. */
+  readonly int8Table: ExportCheck;
+  readonly effect: readonly TableEffect[];
+}
+
+/**
+ * Checks two int8 exports that differ only in their word-embedding table (fp32, or int8 rows) against the reference,
+ * and against each other, so the table's own effect shows apart from the weights' int8 rounding. One graph is loaded
+ * at a time.
+ */
+export async function checkWordTable(model: TrainedModel, exported: { readonly fp32Table: Uint8Array; readonly int8Table: Uint8Array }, options: CheckOptions): Promise<WordTableCheck> {
+  const s = await scoring(model, options);
+  const withFp32 = await score(model, exported.fp32Table, 'exported graph (fp32 word table)', s, options.threads, false);
+  const withInt8 = await score(model, exported.int8Table, 'exported graph (int8 word table)', s, options.threads, false);
+  const fp32Table = against(s, withFp32, options);
+  const int8Table = against(s, withInt8, options);
+  const effect = compare(s, withFp32, withInt8).map((c) => {
+    const f0 = fp32Table.tasks.find((t) => t.task === c.task)?.exportedMacroF1;
+    const f1 = int8Table.tasks.find((t) => t.task === c.task)?.exportedMacroF1;
+    return { ...c, ...(f0 !== undefined && f1 !== undefined ? { macroF1Change: f1 - f0 } : {}) };
+  });
+  return { fp32Table, int8Table, effect };
 }
 
 function mismatch(off: readonly TaskCheck[], tolerance: number | null): XlmtError {

@@ -13,13 +13,15 @@
 //   checked against the fp32 one on real data before it is kept.
 // - Note for other CPUs: on x86 without VNNI the u8·s8 kernels add products in 16 bits and can saturate;
 //   ONNX Runtime's own quantizer offers 7-bit weights ("reduce_range") there. This machine has AVX512-VNNI.
+// - The word-embedding table is no weight of a product but a lookup: one scale per row (quantizeRows), and its rows
+//   are dequantized to float right after the gather (quantize-embeddings.ts), so no activation is quantized for it.
 
 import { XlmtError } from '../errors/index.ts';
 
 export interface Int8Weight {
   /** Codes, same layout as the float weight [K, N]. */
   readonly codes: Int8Array;
-  /** One scale (per tensor) or one per column, N (per channel): w ≈ code · scale. */
+  /** One scale (per tensor), one per column N (per channel), or one per row (lookup tables): w ≈ code · scale. */
   readonly scales: Float32Array;
 }
 
@@ -48,5 +50,32 @@ export function dequantizeWeight(w: Int8Weight, n: number): Float32Array {
   const out = new Float32Array(w.codes.length);
   const perChannel = w.scales.length > 1;
   for (let i = 0; i < out.length; i++) out[i] = (w.codes[i] as number) * (w.scales[perChannel ? i % n : 0] as number);
+  return out;
+}
+
+/**
+ * Quantize a lookup table [rows, width] to symmetric int8 with one scale per row (max|row| / 127). A table is read a
+ * row at a time (one row per token), so each row's range is its own: a row of large values costs no precision in
+ * the others, and each value is off by at most its row's step / 2.
+ */
+export function quantizeRows(data: Float32Array, rows: number, width: number): Int8Weight {
+  if (data.length !== rows * width) throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'quantizeRows' }, message: 'the values do not fit the shape', expected: `${rows * width} values for [${rows}, ${width}]`, received: `${data.length} values` });
+  const codes = new Int8Array(data.length);
+  const scales = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const row = data.subarray(r * width, (r + 1) * width);
+    let maxAbs = 0;
+    for (let i = 0; i < width; i++) maxAbs = Math.max(maxAbs, Math.abs(row[i] as number));
+    const scale = maxAbs > 0 ? Math.fround(maxAbs / MAX_CODE) : 1; // an all-zero row (padding): codes 0, no division by 0
+    scales[r] = scale;
+    for (let i = 0; i < width; i++) codes[r * width + i] = Math.max(-MAX_CODE, Math.min(MAX_CODE, Math.round((row[i] as number) / scale)));
+  }
+  return { codes, scales };
+}
+
+/** code · scale of its row: the table the int8 lookup effectively reads. */
+export function dequantizeRows(w: Int8Weight, width: number): Float32Array {
+  const out = new Float32Array(w.codes.length);
+  for (let i = 0; i < out.length; i++) out[i] = (w.codes[i] as number) * (w.scales[Math.floor(i / width)] as number);
   return out;
 }

@@ -2,7 +2,8 @@
 // ONNX Runtime on every run. Pattern → check → rewrite:
 //   MatMul(A, W param) [→ Add(·, b param)]   ⇒ DynamicQuantizeMatMul(A, int8 W, scale, bias b)
 //   Attention(x, W param, b param, mask)      ⇒ QAttention(DynamicQuantizeLinear(x), int8 W, b, …)  (option)
-// Everything else stays fp32: embeddings (a lookup, no arithmetic to save), LayerNorm, softmax, GELU, task heads.
+// Everything else stays fp32: embeddings (a lookup, no arithmetic to save; quantize-embeddings.ts stores the word
+// table in int8 rows for size), LayerNorm, softmax, GELU, task heads.
 // Error choices are in int8.ts.
 import { XlmtError } from '../errors/index.ts';
 import { type Rewriter, rewriteGraph } from '../builder/rewrite.ts';
@@ -48,7 +49,8 @@ interface PackedAttention {
 
 type Match<T> = { readonly match: T } | { readonly reason: string } | undefined;
 
-function floatMatrix(v: Value | null | undefined, params: ParamStore): Parameter | string | undefined {
+/** The 2-D float parameter behind `v`; a reason when it cannot be quantized; undefined when `v` is no parameter. */
+export function floatMatrix(v: Value | null | undefined, params: ParamStore): Parameter | string | undefined {
   if (!v || v.kind !== 'param') return undefined;
   const p = params.get(v.name);
   if (!p) return `weight ${v.name} has no value in the parameter store`;
@@ -150,11 +152,18 @@ export function quantizeDynamicInt8(graph: Graph, params: ParamStore, options: Q
     return true;
   });
 
-  // A parameter the given store lacked stays missing (serialize names it); the pass only drops what it replaced.
+  return { graph: rewritten, params: keptParams(rewritten, params), skipped };
+}
+
+/**
+ * The store entries a rewritten graph still declares. A parameter the given store lacked stays missing (serialize
+ * names it); a pass only drops what it replaced.
+ */
+export function keptParams(rewritten: Graph, params: ParamStore): Map<string, Parameter> {
   const kept = new Map<string, Parameter>();
   for (const p of rewritten.params) {
     const stored = params.get(p.name);
     if (stored) kept.set(p.name, stored);
   }
-  return { graph: rewritten, params: kept, skipped };
+  return kept;
 }

@@ -1,6 +1,6 @@
 // `xlmt import --from model.onnx` on graphs xlmt writes itself: the unfused encoder forward graph (BERT and XLM-R
 // positions in-graph), the fused export graph (EmbedLayerNormalization, Attention; both epilogue kinds) and its int8
-// form (DynamicQuantizeMatMul, QAttention). The recovered parameters are the originals.
+// form (DynamicQuantizeMatMul, QAttention; the word table in int8 rows). The recovered parameters are the originals.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { importOnnxEncoder } from '../../src/checkpoint/onnx-import/index.ts';
 import { fusedInferenceGraph } from '../../src/export/fused.ts';
 import { positionIdsInGraph } from '../../src/export/graph.ts';
 import { quantizeDynamicInt8 } from '../../src/export/quantize.ts';
+import { quantizeWordEmbeddings } from '../../src/export/quantize-embeddings.ts';
 import type { Parameter } from '../../src/ir/params.ts';
 import { encoderConfig } from '../../src/models/config.ts';
 import { encoder } from '../../src/models/encoder.ts';
@@ -109,6 +110,34 @@ describe('the int8 export graph', () => {
       if (!/(query|key|value|dense)\.weight$/.test(name)) continue;
       const step = Math.max(...p.data.map(Math.abs)) / 127;
       expect(maxAbsDiff(tensors.get(name) ?? [], p.data), name).toBeLessThanOrEqual(step / 2 + 1e-7);
+    }
+  });
+});
+
+describe.each([['BERT', BERT], ['XLM-R', ROBERTA]] as const)('the int8 export graph with an int8 word table, %s positions', (_, positions) => {
+  it('dequantizes the table from its rows and per-row scales, says so, and matches the file within the dynamic tolerance', async () => {
+    const { params } = unfused(positions);
+    const tasks = [{ name: 'x', type: 'multiclass' as const, labels: ['a', 'b'] }];
+    const headed = new Map(params);
+    headed.set('heads.x.weight', { name: 'heads.x.weight', shape: [2, 16], data: new Float32Array(32).fill(0.1) });
+    headed.set('heads.x.bias', { name: 'heads.x.bias', shape: [2], data: new Float32Array(2) });
+    const fused = fusedInferenceGraph(config, tasks, { pooling: 'cls', headStyle: 'linear', positions }, headed);
+    const int8 = quantizeDynamicInt8(fused.graph, fused.params, { perChannel: true });
+    const table = quantizeWordEmbeddings(int8.graph, int8.params);
+    expect(table.tables).toEqual(['embeddings.word_embeddings.weight']);
+    const { report, tensors } = await importBytes(serialize(table.graph, { params: table.params }));
+    expect(report.config.modelType).toBe(positions.convention === 'bert' ? 'bert' : 'xlm-roberta');
+    expect(report.quantization).toEqual(['int8 (DynamicQuantizeMatMul)', 'int8 (QAttention)', 'int8 rows (per-row scales)']);
+    expect(report.check.map((c) => c.stage)).toEqual(['embeddings', 'layer 0', 'layer 1']);
+    for (const c of report.check) expect(c.maxAbsDiff).toBeLessThanOrEqual(report.tolerance);
+    // Each value within half its row's step (max|row| / 127 / 2) of the original.
+    const word = params.get('embeddings.word_embeddings.weight') as Parameter;
+    const got = tensors.get('embeddings.word_embeddings.weight') ?? new Float32Array();
+    expect(got).toHaveLength(word.data.length);
+    for (let r = 0; r < config.vocabSize; r++) {
+      const row = word.data.subarray(r * 16, (r + 1) * 16);
+      const step = Math.max(...row.map(Math.abs)) / 127;
+      expect(maxAbsDiff(got.subarray(r * 16, (r + 1) * 16), row), `row ${r}`).toBeLessThanOrEqual(step / 2 + 1e-7);
     }
   });
 });

@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { exportReportText } from '../../src/cli/export.ts';
 import type { ExportReport, Quantization } from '../../src/export/export.ts';
+import type { WordTableReport } from '../../src/export/int8-embeddings.ts';
 
-function report(quantization: Quantization): ExportReport {
+function report(quantization: Quantization, wordEmbeddings: WordTableReport | null = null): ExportReport {
   return {
     model: 'run/best',
     out: 'export',
@@ -20,6 +21,7 @@ function report(quantization: Quantization): ExportReport {
         { task: 'topics', maxAbsDiff: 1e-3, agreement: 1 },
       ],
     },
+    wordEmbeddings,
   };
 }
 
@@ -39,5 +41,29 @@ describe('exportReportText', () => {
     expect(cells(rows[0] as string).map((c) => c.trim())).toEqual(['task', 'max \\|Δp\\|', 'decisions unchanged', 'macro-F1 reference', 'macro-F1 exported', 'change (points)']);
     for (const row of rows) expect(cells(row)).toHaveLength(6);
     expect(rows[2]).toBe('| sentiment | 2.50e-3 | 97.5% | 80.0 | 79.0 | -1.00 |');
+  });
+
+  it('adds the word table: its form and why, the size with each table, and its own effect as a second table', () => {
+    const kept: WordTableReport = {
+      mode: 'auto', int8: true, reason: "auto: every task's decisions at least 99% unchanged by the int8 table",
+      bytesFp32Table: 816_400_000, bytesInt8Table: 240_200_000, minAgreement: 0.99,
+      effect: [
+        { task: 'sentiment', maxAbsDiff: 4e-3, agreement: 0.995, macroF1Change: 0.001 },
+        { task: 'topics', maxAbsDiff: 2e-3, agreement: 1 },
+      ],
+    };
+    const text = exportReportText(report('int8-per-channel', kept)).split('\n');
+    expect(text).toContain("word embeddings: int8 rows, one scale per row (auto: every task's decisions at least 99% unchanged by the int8 table); 816.4 MB with the fp32 table, 240.2 MB with the int8 one");
+    const rows = text.filter((line) => line.startsWith('|'));
+    expect(rows).toHaveLength(8); // the check's table (2 + 2 rows) and the word table's (2 + 2)
+    expect(rows.slice(4).every((row) => cells(row).length === 4)).toBe(true);
+    expect(rows.slice(6)).toEqual(['| sentiment | 4.00e-3 | 99.5% | 0.10 |', '| topics | 2.00e-3 | 100.0% | – |']);
+  });
+
+  it('says the table stayed fp32 when --int8-embeddings is off, with no effect table', () => {
+    const off: WordTableReport = { mode: 'off', int8: false, reason: '--int8-embeddings off', bytesFp32Table: 816_400_000, bytesInt8Table: null, effect: null, minAgreement: 0.99 };
+    const text = exportReportText(report('int8-per-channel', off)).split('\n');
+    expect(text.at(-1)).toBe('word embeddings: fp32 (--int8-embeddings off)');
+    expect(text.filter((line) => line.startsWith('|'))).toHaveLength(4);
   });
 });

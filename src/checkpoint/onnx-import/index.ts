@@ -136,8 +136,7 @@ export async function importOnnxEncoder(file: string, out: string, options: Onnx
   if (m.ignored.length > 0) warnings.push(`${m.ignored.length} dense layers after the encoder (a task head?) are not imported: ${m.ignored.join(', ')}`);
   const eps = epsilons(m);
   if (eps.length > 1) warnings.push(`the LayerNorms use different epsilons (${eps.join(', ')}); config.json holds the embeddings' ${m.embeddingNorm.eps}`);
-  const tablesDequantized = [m.word, ...m.lookups].some((l) => l.dequantized);
-  const quantization = quantizations(m, tablesDequantized);
+  const quantization = quantizations(m, [m.word, ...m.lookups].flatMap((l) => (l.quantization ? [l.quantization] : [])));
   if (quantization.length > 0) warnings.push(`weights stored as ${quantization.join(', ')} were dequantized to float32: the checkpoint holds the quantized model's values, not the original float weights`);
   const config = hfModelConfig(mapped.encoder, {
     modelType: roberta ? 'xlm-roberta' : 'bert',

@@ -85,9 +85,8 @@ export function epsilons(m: MatchedEncoder): number[] {
 }
 
 /** The quantized forms the weights were read from. */
-export function quantizations(m: MatchedEncoder, tablesDequantized: boolean): string[] {
+export function quantizations(m: MatchedEncoder, tables: readonly string[]): string[] {
   const all = m.layers.flatMap((l) => [l.query, l.key, l.value, l.attentionOutput, l.intermediate, l.output]).concat(m.pooler ? [m.pooler] : []);
-  const found = new Set(all.flatMap((l) => (l.quantization ? [l.quantization] : [])));
-  if (tablesDequantized) found.add('int8 (DequantizeLinear)');
+  const found = new Set([...all.flatMap((l) => (l.quantization ? [l.quantization] : [])), ...tables]);
   return [...found].sort();
 }

@@ -12,8 +12,8 @@ export interface Lookup {
   readonly table: ConstTensor;
   readonly index: string;
   readonly node: OnnxNode;
-  /** The table was stored quantized (DequantizeLinear before or after the Gather). */
-  readonly dequantized: boolean;
+  /** How the table was stored quantized (DequantizeLinear before or after the Gather, or int8 rows); null: float. */
+  readonly quantization: string | null;
 }
 
 export interface MatchedLayer {
@@ -197,18 +197,35 @@ function findInputIds(g: OnnxGraph): string {
 
 /**
  * A lookup in a constant 2-D table. quantize_dynamic gathers int8 rows and dequantizes after the Gather (one scale
- * per table); that table is dequantized here whole.
+ * per table); xlmt's int8 export multiplies the gathered rows by their own scales, gathered by the same ids
+ * (export/quantize-embeddings.ts). Either table is dequantized here whole.
  */
 function lookupOf(g: OnnxGraph, node: OnnxNode, indexAt: number, tableAt: number): Lookup | undefined {
   const stored = g.constant(node.inputs[tableAt] ?? '');
-  if (!stored || stored.shape.length !== 2) return undefined;
+  // A [rows, 1] table is the per-row scales of an int8 table, not an embedding.
+  if (!stored || stored.shape.length !== 2 || stored.shape[1] === 1) return undefined;
   const index = node.inputs[indexAt] ?? '';
-  if (stored.data instanceof Float32Array) return { table: stored, index, node, dequantized: g.producer(node.inputs[tableAt] ?? '')?.opType === 'DequantizeLinear' };
-  const after = node.opType === 'Gather' ? g.consumers(node.outputs[0] ?? '').find((n) => n.opType === 'DequantizeLinear' && n.inputs[0] === node.outputs[0]) : undefined;
+  if (stored.data instanceof Float32Array) return { table: stored, index, node, quantization: g.producer(node.inputs[tableAt] ?? '')?.opType === 'DequantizeLinear' ? 'int8 (DequantizeLinear)' : null };
+  if (node.opType !== 'Gather') return undefined;
+  const rowScales = rowScalesOf(g, node, stored.shape[0] as number);
+  if (rowScales) return { table: { shape: stored.shape, elemType: 1, data: dequantizeAlong(stored, rowScales, undefined, 0) }, index, node, quantization: 'int8 rows (per-row scales)' };
+  const after = g.consumers(node.outputs[0] ?? '').find((n) => n.opType === 'DequantizeLinear' && n.inputs[0] === node.outputs[0]);
   const scale = g.constant(after?.inputs[1] ?? '');
   if (!after || scale?.data.length !== 1) return undefined;
   const table = { shape: stored.shape, elemType: 1, data: dequantizeAlong(stored, scale.data, g.constant(after.inputs[2] ?? '')?.data, 0) };
-  return { table, index, node, dequantized: true };
+  return { table, index, node, quantization: 'int8 (DequantizeLinear)' };
+}
+
+/** Gather(int8 table, ids) → Cast → Mul by Gather(scales [rows, 1] or [rows], ids): the scales, one per row. */
+function rowScalesOf(g: OnnxGraph, gather: OnnxNode, rows: number): ArrayLike<number> | undefined {
+  const codes = gather.outputs[0] ?? '';
+  const cast = g.consumers(codes).find((n) => n.opType === 'Cast');
+  const floats = cast?.outputs[0] ?? '';
+  const mul = cast ? g.consumers(floats).find((n) => n.opType === 'Mul') : undefined;
+  const scaleGather = g.producer(mul?.inputs.find((v) => v !== floats) ?? '');
+  if (scaleGather?.opType !== 'Gather' || scaleGather.inputs[1] !== gather.inputs[1]) return undefined;
+  const scales = g.constant(scaleGather.inputs[0] ?? '');
+  return scales && scales.data.length === rows ? scales.data : undefined;
 }
 
 type Embeddings = Pick<MatchedEncoder, 'word' | 'lookups' | 'implicitPositions' | 'embeddingNorm'> & { readonly output: string };
