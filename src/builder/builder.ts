@@ -27,6 +27,8 @@ export class GraphBuilder {
   private readonly nodes: Node[] = [];
   private readonly outputs: Value[] = [];
   private readonly names = new Set<string>();
+  /** Names a pass will give explicitly later (see reserve): generated names stay clear of them. */
+  private readonly reserved = new Set<string>();
   private readonly counters = new Map<string, number>();
   private readonly constantCache = new Map<string, Value>();
   private readonly scopes: string[] = [];
@@ -85,7 +87,7 @@ export class GraphBuilder {
       ? Array.from(data.data as ArrayLike<number | bigint>, Number)
       : undefined;
     const v: Value = {
-      name: this.claim(name ?? `const_${this.constants.length}`),
+      name: this.claim(name ?? this.freeName((n) => `const_${this.constants.length + n}`)),
       dtype: data.dtype,
       shape: data.shape,
       kind: 'constant',
@@ -168,6 +170,14 @@ export class GraphBuilder {
     return this.names.has(name);
   }
 
+  /**
+   * Keeps generated names (`<scope>/<op>_n`, `const_n`) clear of these, which a pass copying a graph will claim
+   * explicitly later: a node the pass adds must not take the name of one it has yet to copy.
+   */
+  reserve(names: Iterable<string>): void {
+    for (const n of names) this.reserved.add(n);
+  }
+
   build(): Graph {
     return {
       name: this.name,
@@ -183,14 +193,28 @@ export class GraphBuilder {
   private nextNodeName(opType: string): string {
     const prefix = this.scopeName ? `${this.scopeName}/` : '';
     const key = `${prefix}${opType}`;
-    const n = this.counters.get(key) ?? 0;
+    const taken = (name: string): boolean => this.taken(name) || this.taken(`${name}:0`);
+    let n = this.counters.get(key) ?? 0;
+    while (taken(n === 0 ? key : `${key}_${n}`)) n++;
     this.counters.set(key, n + 1);
     return n === 0 ? key : `${key}_${n}`;
+  }
+
+  /** The first of make(0), make(1), … that no value has and no pass has reserved. */
+  private freeName(make: (n: number) => string): string {
+    let n = 0;
+    while (this.taken(make(n))) n++;
+    return make(n);
+  }
+
+  private taken(name: string): boolean {
+    return this.names.has(name) || this.reserved.has(name);
   }
 
   private claim(name: string): string {
     if (this.names.has(name)) throw new XlmtError({ code: 'BAD_ARGUMENT', message: `the name is already used in graph ${this.name}`, where: { api: 'GraphBuilder', node: name } });
     this.names.add(name);
+    this.reserved.delete(name);
     return name;
   }
 }

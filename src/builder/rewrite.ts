@@ -9,6 +9,8 @@ export class Rewriter {
 
   constructor(readonly source: Graph) {
     this.g = new GraphBuilder(source.name, source.opsets);
+    this.g.reserve([...source.params, ...source.constants].map((v) => v.name));
+    this.g.reserve(source.nodes.flatMap((n) => [n.name, ...n.outputs.map((v) => v.name)]));
     for (const v of source.inputs) this.values.set(v, this.g.input(v.name, v.dtype, v.shape));
   }
 

@@ -30,4 +30,25 @@ describe('rewriteGraph', () => {
   it('says which value was used before it was made', () => {
     expect(() => rewriteGraph(graph(), (node) => node.opType === 'MatMul')).toThrow(/layer\/MatMul \(node\) is used before the node that makes it was copied or replaced/);
   });
+
+  it('keeps the names a pass generates clear of the nodes and constants it has yet to copy', () => {
+    // The source has layer/Relu and const_0 after the MatMul; the pass puts a Relu and a new constant in the
+    // MatMul's place, in the same scope: without reserved names they would take layer/Relu and const_0.
+    const g = new GraphBuilder('t');
+    const x = g.input('x', 'float32', ['batch', 4]);
+    const h = g.scope('layer', () => g.op.Relu(g.op.MatMul(x, g.param('kernel', [4, 3]))));
+    g.output('y', g.op.Add(h, g.constant({ dtype: 'float32', shape: [3], data: new Float32Array([1, 2, 3]) })));
+    const copy = rewriteGraph(g.build(), (node, r) => {
+      if (node.opType !== 'MatMul') return false;
+      r.inScopeOf(node, () => {
+        const bias = r.g.constant({ dtype: 'float32', shape: [3], data: new Float32Array([4, 5, 6]) });
+        r.replace(node.outputs[0]!, r.g.op.Add(r.g.op.Relu(r.g.op.MatMul(r.value(node.inputs[0]!), r.value(node.inputs[1]!))), bias));
+      });
+      return true;
+    });
+    const names = copy.nodes.map((n) => n.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toEqual(expect.arrayContaining(['layer/Relu', 'layer/Relu_1']));
+    expect(copy.constants.map((c) => c.name).sort()).toEqual(['const_0', 'const_1']);
+  });
 });
