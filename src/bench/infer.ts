@@ -170,31 +170,32 @@ export async function benchInfer(o: InferBenchOptions, log: (line: string) => vo
     }
     const shapes: [string, EncoderConfig][] = [['', hf.encoder]];
     if (o.shape && hasShapeChange(o.shape)) shapes.push([describeShape(o.shape), applyShape(hf.encoder, o.shape, name)]);
-    for (const [shape, config] of shapes) {
-      const label = shape === '' ? name : `${name} (${shape})`;
-      log(`${label}: random weights and graphs…`);
-      const tasks = [syntheticTask('task', 3)];
-      const params = initParams(referenceInferenceGraph(config, tasks, { pooling: 'cls', headStyle: 'linear', positions: positionsOf(name) }), 1);
-      const feeds = fullBatch(config.vocabSize, o.batch, o.seq, new Random(7));
-      const timed: Timed[] = [];
-      try {
+    // Every shape's variants are timed in one interleaved loop, so the pruned and the unpruned share the load.
+    const timed: (Timed & { shape: string; config: EncoderConfig })[] = [];
+    try {
+      for (const [shape, config] of shapes) {
+        const label = shape === '' ? name : `${name} (${shape})`;
+        log(`${label}: random weights and graphs…`);
+        const tasks = [syntheticTask('task', 3)];
+        const params = initParams(referenceInferenceGraph(config, tasks, { pooling: 'cls', headStyle: 'linear', positions: positionsOf(name) }), 1);
         for (const [variant, graph, store] of variants(config, name, o, params)) {
           const session = await Session.create(graph, { params: store, threads: o.threads });
-          timed.push({ variant, session, modelMb: serializedMb(graph, store), wallMs: [], cpuMs: [] });
+          timed.push({ variant, session, modelMb: serializedMb(graph, store), wallMs: [], cpuMs: [], shape, config });
         }
-        log(`${label}: timing ${timed.map((t) => t.variant).join(', ')} in turn…`);
-        await timeInterleaved(timed, feeds, o);
-      } finally {
-        for (const t of timed) await t.session.release();
       }
-      for (const t of timed) {
-        const msPerBatch = median(t.wallMs);
-        log(`${label} ${t.variant}: ${t.wallMs.map((ms) => ms.toFixed(0)).join(', ')} ms (median ${msPerBatch.toFixed(0)}); CPU ${t.cpuMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
-        measured.push({
-          model: name, shape, variant: t.variant, layers: config.numHiddenLayers, hidden: config.hiddenSize, msPerBatch,
-          cpuMsPerBatch: median(t.cpuMs), textsPerSec: o.batch / (msPerBatch / 1000), modelMb: t.modelMb,
-        });
-      }
+      log(`${name}: timing ${timed.map((t) => (t.shape === '' ? t.variant : `${t.variant} (${t.shape})`)).join(', ')} in turn…`);
+      await timeInterleaved(timed, fullBatch(Math.min(...shapes.map(([, c]) => c.vocabSize)), o.batch, o.seq, new Random(7)), o);
+    } finally {
+      for (const t of timed) await t.session.release();
+    }
+    for (const t of timed) {
+      const msPerBatch = median(t.wallMs);
+      const label = t.shape === '' ? name : `${name} (${t.shape})`;
+      log(`${label} ${t.variant}: ${t.wallMs.map((ms) => ms.toFixed(0)).join(', ')} ms (median ${msPerBatch.toFixed(0)}); CPU ${t.cpuMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+      measured.push({
+        model: name, shape: t.shape, variant: t.variant, layers: t.config.numHiddenLayers, hidden: t.config.hiddenSize, msPerBatch,
+        cpuMsPerBatch: median(t.cpuMs), textsPerSec: o.batch / (msPerBatch / 1000), modelMb: t.modelMb,
+      });
     }
   }
   const baseline = measured.find((r) => r.model === BASELINE && r.shape === '' && r.variant === 'fp32');
