@@ -8,6 +8,7 @@ import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
 import { exportCommand } from './export.ts';
 import { pruneCommand } from './prune.ts';
+import { trimVocabCommand } from './trim-vocab.ts';
 import { importCommand } from './import.ts';
 import { experimentCommand } from './experiment.ts';
 import { predictCommand } from './predict.ts';
@@ -30,6 +31,7 @@ const program = new Command('xlmt')
   .addCommand(baselineCommand())
   .addCommand(experimentCommand())
   .addCommand(pruneCommand())
+  .addCommand(trimVocabCommand())
   .addCommand(exportCommand())
   .addCommand(serveCommand())
   .addCommand(predictCommand())

@@ -25,6 +25,18 @@ export function isJsonLines(path: string): boolean {
  * JSON, no text field) a DataError naming file:line, what was expected and what was found.
  */
 export async function* readCorpusFiles(files: readonly string[], options: CorpusFileOptions = {}): AsyncGenerator<string> {
+  for await (const { text } of readCorpusLines(files, options)) yield text;
+}
+
+/** A corpus text and where it was read: its file and 1-based line. */
+export interface CorpusLine {
+  readonly text: string;
+  readonly file: string;
+  readonly line: number;
+}
+
+/** readCorpusFiles with each text's file and line, for commands whose errors name the text. */
+export async function* readCorpusLines(files: readonly string[], options: CorpusFileOptions = {}): AsyncGenerator<CorpusLine> {
   const field = options.textField ?? 'text';
   for (const file of files) {
     checkCorpusFile(file);
@@ -32,7 +44,7 @@ export async function* readCorpusFiles(files: readonly string[], options: Corpus
     for await (const { line, text: raw, invalid } of readTextLines(file)) {
       if (invalid !== null) throw new DataError([invalidUtf8Issue({ file, line }, invalid)]);
       const text = jsonLines ? jsonLineText(raw, field, { file, line }) : raw;
-      if (text.trim() !== '') yield text;
+      if (text.trim() !== '') yield { text, file, line };
     }
   }
 }

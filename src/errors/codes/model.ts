@@ -14,5 +14,6 @@ export const modelCodes = {
   ONNX_NOT_ENCODER: { kind: 'input', summary: 'an ONNX file\'s graph is not a BERT or XLM-R encoder xlmt can map; the message names what was found where' },
   IMPORT_CHECK_FAILED: { kind: 'internal', summary: 'an imported ONNX encoder\'s hidden states differ from the ONNX file\'s own beyond tolerance; the first differing layer is named, nothing was written' },
   PRUNE_CHECK_FAILED: { kind: 'internal', summary: 'a pruned model\'s logits differ from the masked model it was cut from beyond tolerance; nothing was written' },
+  TRIM_CHECK_FAILED: { kind: 'internal', summary: 'a vocabulary-trimmed model tokenizes a text whose pieces were all kept differently, or its probabilities differ from the original\'s beyond 1e-6; the text is named, nothing was written' },
   EXPORT_CHECK_FAILED: { kind: 'internal', summary: 'an exported graph\'s probabilities differ from the trained model\'s beyond tolerance, or are NaN or infinite; nothing was written' },
 } as const satisfies CodeTable;

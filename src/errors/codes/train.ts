@@ -4,6 +4,7 @@ import type { CodeTable } from '../types.ts';
 export const trainCodes = {
   TOKENIZER_INVALID: { kind: 'input', summary: 'a tokenizer.json is not JSON, not a tokenizer, or the tokenizers library cannot load or run it; `where.file` names it' },
   TOKENIZER_MISSING_SPECIAL_TOKEN: { kind: 'input', summary: 'a tokenizer lacks a special token (pad, mask, cls…) that the model or the command needs' },
+  TOKENIZER_UNSUPPORTED: { kind: 'input', summary: 'a tokenizer.json whose model a command cannot rewrite (vocabulary trimming: Unigram, WordPiece and BPE without dropout); `where.field` names the field' },
   TOKENIZER_MISMATCH: { kind: 'input', summary: 'a tokenizer does not fit the model: more tokens than embeddings, another pad id, a model type character n-grams cannot use' },
   SEQUENCE_TOO_LONG: { kind: 'usage', summary: 'a text has more tokens than maxLength while truncation is off' },
   TOKENIZER_TRAINING_FAILED: { kind: 'internal', summary: 'the tokenizers library failed while training a tokenizer; the message gives its reason' },
