@@ -1,28 +1,22 @@
 // Everything a pretraining run needs before its first step: the corpus and its held-out slice, the tokenizer, the
-// encoder config, the masked-LM graphs (training and evaluation) and the initial weights.
+// encoder config, the masked-LM graphs (mlm-graph.ts) and the initial weights.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { trainingGraph, type TrainingGraph } from '../autodiff/training-graph.ts';
-import { GraphBuilder } from '../builder/builder.ts';
+import type { TrainingGraph } from '../autodiff/training-graph.ts';
 import { formatKeyReport, type HfModelConfig, type KeyReport, loadHfModel, mapCheckpoint, maxSequenceLength } from '../checkpoint/index.ts';
-import type { Graph, Value } from '../ir/graph.ts';
+import type { Graph } from '../ir/graph.ts';
 import type { Parameter } from '../ir/params.ts';
-import type { EncoderConfig } from '../models/config.ts';
-import { encoder } from '../models/encoder.ts';
 import { resolveShape, scratchConfig } from '../train/encoder-shape.ts';
 import { initParams } from '../models/init.ts';
-import { MLM_LABELS, maskedLm } from '../models/mlm.ts';
-import { encoderInputs } from '../models/multitask.ts';
 import { positionsOf, TextTokenizer, type PositionConvention } from '../tokenize/index.ts';
 import { mixSeed } from '../util/random.ts';
 import { PRETRAIN_SHAPE, type PretrainConfig } from './config.ts';
 import { epochOrder, readUnlabeledCorpus, type UnlabeledCorpus } from './corpus.ts';
 import { PretrainError } from './errors.ts';
 import { maskingVocab } from './masking.ts';
+import { mlmGraphs } from './mlm-graph.ts';
 
-/** Graph output: how many masked tokens the model ranks first (float32 scalar), for masked-token accuracy. */
-export const MLM_CORRECT = 'mlm_correct';
 /** Seed stream of the held-out split, apart from the epoch orders and masks of the same seed. */
 const HOLD_OUT_STREAM = 0x401d;
 
@@ -56,13 +50,7 @@ export async function setupPretraining(config: PretrainConfig, log: (line: strin
   log(`corpus: ${corpus.texts.length} texts from ${config.corpus.join(', ')}${corpus.blank > 0 ? ` (${corpus.blank} blank lines skipped)` : ''}` +
     `${heldOut ? `; ${heldOut.texts.length} held out for evaluation` : ''}`);
 
-  const g = new GraphBuilder('pretrain');
-  const { loss, correct } = mlmGraph(g, hf.encoder, true);
-  const training = trainingGraph(g, { loss, outputs: { [MLM_CORRECT]: correct } });
-  const e = new GraphBuilder('pretrain-eval');
-  const evaluated = mlmGraph(e, hf.encoder, false);
-  e.output('loss', evaluated.loss);
-  e.output(MLM_CORRECT, evaluated.correct);
+  const { training, evaluation } = mlmGraphs(hf.encoder);
 
   const params = initParams(training.graph, config.seed);
   let initReport: KeyReport | null = null;
@@ -79,7 +67,7 @@ export async function setupPretraining(config: PretrainConfig, log: (line: strin
   }
   return {
     train, heldOut, corpusHash: corpusHash(corpus), tokenizer, hf, positions: positionsOf(hf),
-    training, evaluation: e.build(), params, initReport,
+    training, evaluation, params, initReport,
   };
 }
 
@@ -142,17 +130,4 @@ function corpusHash(corpus: UnlabeledCorpus): string {
   const hash = createHash('sha256');
   for (const text of corpus.texts) hash.update(text).update('\0');
   return hash.digest('hex').slice(0, 16);
-}
-
-/** The encoder with its masked-LM head: mean loss over masked tokens, and how many of them the model ranks first. */
-function mlmGraph(g: GraphBuilder, c: EncoderConfig, training: boolean): { loss: Value; correct: Value } {
-  const { op } = g;
-  const hidden = encoder(g, c, encoderInputs(g), { training });
-  const { loss, logits } = maskedLm(g, c, hidden); // logits: [masked, vocab]
-  const labels = g.build().inputs.find((v) => v.name === MLM_LABELS); // [masked]
-  if (!labels) throw new Error('masked-LM graph: no mlm_labels input; models/mlm.ts changed its graph');
-  const target = op.Squeeze(op.GatherElements(logits, op.Unsqueeze(labels, [1]), 1), [1]); // [masked]
-  const best = op.ReduceMax(logits, [1], { keepdims: false }); // [masked]
-  const correct = op.ReduceSum(op.Cast(op.GreaterOrEqual(target, best), 'float32'), undefined, { keepdims: false });
-  return { loss, correct };
 }

@@ -1,10 +1,11 @@
 // `xlmt pretrain --objective skipgram`: tokenize the corpus, train skip-gram vectors for every token id, and save a
 // freshly initialized encoder whose word-embedding table holds them, as a Hugging Face directory for
-// `xlmt train --init`. Runs in minutes, so it is not resumable: a killed run starts again.
+// `xlmt train --init`. Runs in minutes, so it is not resumable: a killed run starts again. It is no objective of
+// the training loop (train/loop/): it trains no graph and takes no optimizer steps (skipgram.ts updates vectors in
+// place), and its run directory holds config.json and model/ only; it shares the output and model/ with masked-LM.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GraphBuilder } from '../builder/builder.ts';
-import { saveHfModel } from '../checkpoint/index.ts';
 import type { Parameter } from '../ir/params.ts';
 import type { EncoderConfig } from '../models/config.ts';
 import { encoder } from '../models/encoder.ts';
@@ -12,9 +13,10 @@ import { initParams } from '../models/init.ts';
 import { encoderInputs } from '../models/multitask.ts';
 import { TextTokenizer } from '../tokenize/index.ts';
 import { resolveShape, scratchConfig } from '../train/encoder-shape.ts';
-import { checkOutputDir, claimOutputDir, replaceDir } from '../util/output-dir.ts';
+import { checkOutputDir, claimOutputDir } from '../util/output-dir.ts';
 import { PRETRAIN_SHAPE, type PretrainConfig } from './config.ts';
 import { readUnlabeledCorpus } from './corpus.ts';
+import { savePretrainedModel } from './model-dir.ts';
 import { pretrainOutput } from './run.ts';
 import { checkFit, tokenizerPath } from './setup.ts';
 import { SKIPGRAM_DEFAULTS, type SkipGramProgress, trainSkipGram } from './skipgram.ts';
@@ -69,10 +71,7 @@ export async function runSkipGramPretraining(config: PretrainConfig, events: Ski
   const modelDir = join(config.out, 'model');
   await claimOutputDir(output);
   writeFileSync(join(config.out, 'config.json'), `${JSON.stringify({ ...config, epochs }, null, 2)}\n`);
-  await replaceDir(modelDir, 'pretrain', async (tmp) => {
-    await saveHfModel(tmp, { config: hf, params, metadata: { producer: 'xlmt pretrain --objective skipgram' } });
-    tokenizer.save(join(tmp, 'tokenizer.json'));
-  });
+  await savePretrainedModel(modelDir, { hf, params, tokenizer, metadata: { producer: 'xlmt pretrain --objective skipgram' } });
   let tokens = 0;
   for (const c of trained.counts) tokens += c;
   return {

@@ -1,21 +1,21 @@
-// Everything a run needs before its first step: data, tokenizer, encoder config, graph and initial weights.
+// Everything a classifier run needs before its first step: data, tokenizer, encoder config, the training graph its
+// objective builds (graph.ts) and the initial weights, from scratch or mapped from --init.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { trainingGraph, type TrainingGraph } from '../autodiff/training-graph.ts';
-import { GraphBuilder } from '../builder/builder.ts';
+import type { TrainingGraph } from '../autodiff/training-graph.ts';
 import { formatKeyReport, type HfModelConfig, loadHfModel, mapCheckpoint, maxSequenceLength } from '../checkpoint/index.ts';
 import { type CsvOptions, type Dataset, loadDataset, type LoadOptions, loadTaskSchema, type TaskSchema } from '../data/index.ts';
 import type { Parameter } from '../ir/params.ts';
 import { XlmtError } from '../errors/index.ts';
 import { transformersHead } from '../models/heads.ts';
-import { CHAR_NGRAM_PARAM, charNgramInputs, type CharNgramTable } from '../models/char-ngrams.ts';
+import { CHAR_NGRAM_PARAM, type CharNgramTable } from '../models/char-ngrams.ts';
 import { initParams } from '../models/init.ts';
-import { encoderInputs, multiTaskClassifier, multiTaskLoss } from '../models/multitask.ts';
 import { positionsOf, TextTokenizer } from '../tokenize/index.ts';
 import { charNgramTableOf } from './char-ngrams.ts';
 import { describeTeacher, loadTeachers, type TeacherRow, withoutGoldTasks } from './teacher.ts';
 import { TRAIN_SHAPE, type TrainConfig } from './config.ts';
 import { resolveShape, scratchConfig } from './encoder-shape.ts';
+import { classificationGraph, type ClassifierGraph } from './graph.ts';
 import type { Positions } from './feeds.ts';
 
 export interface RunSetup {
@@ -77,7 +77,8 @@ async function teacherRows(files: readonly string[], schema: TaskSchema, train: 
   return rows;
 }
 
-export async function setupRun(config: TrainConfig, log: (line: string) => void): Promise<RunSetup> {
+/** `graph` builds the training graph (default: the multi-task classification loss); its parameters are initialized here. */
+export async function setupRun(config: TrainConfig, log: (line: string) => void, graph: ClassifierGraph = classificationGraph): Promise<RunSetup> {
   const givenSchema = config.tasks ? await loadTaskSchema(config.tasks) : undefined;
   const reading = readingOptions(config);
   const train = await loadDataset(config.train, { ...reading, ...(givenSchema ? { schema: givenSchema } : {}) });
@@ -114,10 +115,7 @@ export async function setupRun(config: TrainConfig, log: (line: string) => void)
   const charNgrams = config.charNgrams ? charNgramTableOf(tokenizer, hf.encoder.vocabSize, config.charNgrams) : null;
   if (charNgrams) log(`character ${config.charNgrams?.min}-${config.charNgrams?.max}-grams: ${charNgrams.size} shared by two or more of the ${hf.encoder.vocabSize} tokens`);
 
-  const g = new GraphBuilder('train');
-  const inputs = { ...encoderInputs(g), ...(charNgrams ? { charNgrams: charNgramInputs(g, charNgrams) } : {}) };
-  const logits = multiTaskClassifier(g, hf.encoder, schema.tasks, { training: true, pooling: config.pooling, headStyle: config.headStyle, inputs });
-  const training = trainingGraph(g, { loss: multiTaskLoss(g, schema.tasks, logits) });
+  const training = graph({ hf, tasks: schema.tasks, config, charNgrams });
   const params = initParams(training.graph, config.seed);
   // The n-gram rows start at zero: at step 0 every token's vector is its word embedding alone, from scratch or --init.
   params.get(CHAR_NGRAM_PARAM)?.data.fill(0);

@@ -1,21 +1,26 @@
-// The resumable state of a training run: parameters, optimizer buffers and progress, written atomically.
-import { existsSync, readFileSync } from 'node:fs';
+// The resumable state of a training run (checkpoints/last): parameters, optimizer buffers and progress, written
+// atomically.
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { float32Tensor, readSafetensors, toFloat32, writeSafetensors } from '../checkpoint/index.ts';
-import type { Parameter } from '../ir/params.ts';
-import type { OptimizerState } from '../optim/index.ts';
-import { recoverDir, replaceDir, type OutputCommand } from '../util/output-dir.ts';
-import { XlmtError } from '../errors/index.ts';
+import { float32Tensor, readSafetensors, toFloat32, writeSafetensors } from '../../checkpoint/index.ts';
+import type { Parameter } from '../../ir/params.ts';
+import type { OptimizerState } from '../../optim/index.ts';
+import { recoverDir, replaceDir, type OutputCommand } from '../../util/output-dir.ts';
+import { XlmtError } from '../../errors/index.ts';
 
 const ProgressSchema = z.strictObject({
   /** The epoch being trained (0-based) and the index of its next batch. */
   epoch: z.number().int().min(0),
   batch: z.number().int().min(0),
-  /** Optimizer steps taken. */
+  /** Steps taken: optimizer updates in a run sized in epochs, batches consumed in one sized in steps (objective.ts). */
   step: z.number().int().min(0),
-  /** Best mean dev macro-F1 so far and the epoch that reached it. */
+  /**
+   * The best evaluation score so far (the objective's; higher is better) and the run's `epoch` when it was reached
+   * (at an epoch's end: the epochs completed); null until then, and always for an objective that keeps its latest
+   * model.
+   */
   best: z.strictObject({ score: z.number(), epoch: z.number().int() }).nullable(),
   /** Evaluations since the best one (early stopping). */
   stale: z.number().int().min(0),
@@ -33,7 +38,7 @@ const PARAMS_FILE = 'params.safetensors';
 const OPTIMIZER_FILE = 'optimizer.safetensors';
 const PROGRESS_FILE = 'progress.json';
 
-/** `command`: the run's command (train or pretrain), whose run directory holds `dir`. */
+/** `command`: the run's command (train, pretrain), whose run directory holds `dir`. */
 export async function saveRunState(dir: string, params: ReadonlyMap<string, Parameter>, optimizer: OptimizerState, progress: RunProgress, command: OutputCommand): Promise<void> {
   await replaceDir(dir, command, async (tmp) => {
     await mkdir(tmp, { recursive: true });
@@ -80,18 +85,4 @@ export async function loadRunState(dir: string): Promise<LoadedRunState | null> 
   const step = Number(optimizer.metadata.step);
   if (!kind || !Number.isInteger(step)) throw new XlmtError({ code: 'BAD_RUN_STATE', message: 'the metadata must carry the optimizer kind and step', where: { file: join(dir, OPTIMIZER_FILE) } });
   return { params: params.tensors, optimizer: { kind, step, buffers: optimizer.tensors }, progress: parsed.data };
-}
-
-/**
- * A run directory's config.json validated by this version's schema, so settings added since the run began take
- * their defaults; null when it is missing, unreadable or no longer valid. A run begun by an earlier version
- * resumes when this matches the current configuration, although its saved fingerprint (taken over the fields that
- * version had) differs.
- */
-export function readSavedConfig<T>(file: string, parse: (input: unknown, where: string) => T): T | null {
-  try {
-    return parse(JSON.parse(readFileSync(file, 'utf8')), file);
-  } catch {
-    return null;
-  }
 }

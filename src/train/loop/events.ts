@@ -1,4 +1,4 @@
-// What a training loop (pretraining or task training) reports to its caller as it runs.
+// What the training loop reports to its caller as it runs, whatever the objective (pretraining or task training).
 
 export interface LoopStart {
   readonly totalSteps: number;
