@@ -79,7 +79,7 @@ export interface InferBenchRow {
   readonly paperSpeedup: number | null;
   /** For a pruned or trimmed row: the same preset's unpruned fp32 median time over this one, same run. */
   readonly speedupOverUnpruned: number | null;
-  /** Size of the serialized model. */
+  /** Size of the weights and constants in MB (10⁶ bytes), as `xlmt export` reports sizes. */
   readonly modelMb: number;
 }
 
@@ -158,7 +158,7 @@ function* variants(config: EncoderConfig, name: PresetName, o: InferBenchOptions
 function serializedMb(graph: Graph, params: ParamStore): number {
   const floats = graph.params.reduce((n, p) => n + (params.get(p.name)?.data.byteLength ?? 0), 0);
   const constants = graph.constants.reduce((n, c) => n + (c.data?.data.byteLength ?? 0), 0);
-  return (floats + constants) / 2 ** 20;
+  return (floats + constants) / 1e6;
 }
 
 export async function benchInfer(o: InferBenchOptions, log: (line: string) => void = () => {}): Promise<InferBenchResult> {
