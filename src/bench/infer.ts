@@ -2,7 +2,9 @@
 // targets, random weights, one 3-class head, CLS pooling, batches of 32 texts of 128 tokens, fp32 and dynamic int8,
 // each as a speedup over xlm-roberta-base fp32 measured in the same run on the same threads.
 import { maxSequenceLength } from '../checkpoint/hf-config.ts';
-import { type PresetName, preset } from '../checkpoint/presets.ts';
+import type { HfModelConfig } from '../checkpoint/hf-config.ts';
+import { isPresetName, type PresetName, preset } from '../checkpoint/presets.ts';
+import { dirModel } from './model-dir-shapes.ts';
 import { XlmtError } from '../errors/index.ts';
 import { DEFAULT_EPILOGUES, type EpilogueKind, fusedInferenceGraph } from '../export/fused.ts';
 import { referenceInferenceGraph } from '../export/graph.ts';
@@ -41,6 +43,8 @@ export interface InferBenchOptions {
   readonly compareEmbeddings: boolean;
   /** Also time each model pruned or trimmed this way, against itself unpruned in the same run. */
   readonly shape?: ShapeChange;
+  /** Model directories to time (their shapes, random weights), each beside the model its passes began from. */
+  readonly dirs?: readonly string[];
 }
 
 export const INFER_BENCH_DEFAULTS: InferBenchOptions = {
@@ -57,9 +61,12 @@ export const PAPER_SPEEDUPS: Readonly<Partial<Record<PresetName, Partial<Record<
 };
 
 export interface InferBenchRow {
-  readonly model: PresetName;
-  /** What pruning or trimming left of the preset ('' for the preset as it is). */
+  /** A preset's name, or a model directory. */
+  readonly model: string;
+  /** What pruning or trimming left of the preset ('' for the preset as it is, or a directory's origin). */
   readonly shape: string;
+  /** The row's name in tables. */
+  readonly label: string;
   readonly variant: InferVariant;
   readonly layers: number;
   readonly hidden: number;
@@ -137,15 +144,31 @@ async function timeInterleaved(timed: readonly Timed[], feeds: Feeds, o: InferBe
   }
 }
 
-function positionsOf(name: PresetName): Positions {
-  const hf = preset(name).config;
+function positionsOf(hf: HfModelConfig): Positions {
   return hf.positions === 'roberta' ? { convention: 'roberta', paddingIdx: hf.padTokenId } : { convention: 'bert' };
 }
 
+/** What one block of the benchmark times: a model's shapes, the first the reference of the others. */
+interface BenchModel {
+  readonly name: string;
+  /** How the reference shape ('') is named in tables, when not by `name`. */
+  readonly referenceLabel?: string;
+  readonly hf: HfModelConfig;
+  /** [label, config]: '' for the model itself, else what pruning or trimming left of it. */
+  readonly shapes: readonly (readonly [string, EncoderConfig])[];
+}
+
+function presetModel(name: PresetName, o: InferBenchOptions): BenchModel {
+  const hf = preset(name).config;
+  const shapes: [string, EncoderConfig][] = [['', hf.encoder]];
+  if (o.shape && hasShapeChange(o.shape)) shapes.push([describeShape(o.shape), applyShape(hf.encoder, o.shape, name)]);
+  return { name, hf, shapes };
+}
+
 /** The graphs of one model: built one after the other, each handed to its session before the next is made. */
-function* variants(config: EncoderConfig, name: PresetName, o: InferBenchOptions, params: ParamStore): Generator<[InferVariant, Graph, ParamStore]> {
+function* variants(config: EncoderConfig, hf: HfModelConfig, o: InferBenchOptions, params: ParamStore): Generator<[InferVariant, Graph, ParamStore]> {
   const tasks = [syntheticTask('task', 3)];
-  const options = { pooling: 'cls' as const, headStyle: 'linear' as const, positions: positionsOf(name) };
+  const options = { pooling: 'cls' as const, headStyle: 'linear' as const, positions: positionsOf(hf) };
   if (o.includeReference) yield ['fp32-reference', referenceInferenceGraph(config, tasks, options), params];
   const fused = fusedInferenceGraph(config, tasks, { ...options, epilogues: o.epilogues }, params);
   yield ['fp32', fused.graph, fused.params];
@@ -163,22 +186,20 @@ function serializedMb(graph: Graph, params: ParamStore): number {
 
 export async function benchInfer(o: InferBenchOptions, log: (line: string) => void = () => {}): Promise<InferBenchResult> {
   const measured: Omit<InferBenchRow, 'speedup' | 'cpuSpeedup' | 'paperSpeedup' | 'speedupOverUnpruned'>[] = [];
-  for (const name of o.models) {
-    const hf = preset(name).config;
+  const models = [...o.models.map((name) => presetModel(name, o)), ...(await Promise.all((o.dirs ?? []).map(dirModel)))];
+  for (const { name, hf, shapes, referenceLabel } of models) {
+    const labelOf = (shape: string): string => (shape === '' ? (referenceLabel ?? name) : `${name} (${shape})`);
     if (o.seq > maxSequenceLength(hf)) {
       throw new XlmtError({ code: 'BAD_OPTION', message: `longer than ${name} takes`, where: { field: '--seq' }, expected: `at most ${maxSequenceLength(hf)} tokens`, received: String(o.seq) });
     }
-    const shapes: [string, EncoderConfig][] = [['', hf.encoder]];
-    if (o.shape && hasShapeChange(o.shape)) shapes.push([describeShape(o.shape), applyShape(hf.encoder, o.shape, name)]);
     // Every shape's variants are timed in one interleaved loop, so the pruned and the unpruned share the load.
     const timed: (Timed & { shape: string; config: EncoderConfig })[] = [];
     try {
       for (const [shape, config] of shapes) {
-        const label = shape === '' ? name : `${name} (${shape})`;
-        log(`${label}: random weights and graphs…`);
+        log(`${labelOf(shape)}: random weights and graphs…`);
         const tasks = [syntheticTask('task', 3)];
-        const params = initParams(referenceInferenceGraph(config, tasks, { pooling: 'cls', headStyle: 'linear', positions: positionsOf(name) }), 1);
-        for (const [variant, graph, store] of variants(config, name, o, params)) {
+        const params = initParams(referenceInferenceGraph(config, tasks, { pooling: 'cls', headStyle: 'linear', positions: positionsOf(hf) }), 1);
+        for (const [variant, graph, store] of variants(config, hf, o, params)) {
           const session = await Session.create(graph, { params: store, threads: o.threads });
           timed.push({ variant, session, modelMb: serializedMb(graph, store), wallMs: [], cpuMs: [], shape, config });
         }
@@ -190,10 +211,10 @@ export async function benchInfer(o: InferBenchOptions, log: (line: string) => vo
     }
     for (const t of timed) {
       const msPerBatch = median(t.wallMs);
-      const label = t.shape === '' ? name : `${name} (${t.shape})`;
+      const label = labelOf(t.shape);
       log(`${label} ${t.variant}: ${t.wallMs.map((ms) => ms.toFixed(0)).join(', ')} ms (median ${msPerBatch.toFixed(0)}); CPU ${t.cpuMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
       measured.push({
-        model: name, shape: t.shape, variant: t.variant, layers: t.config.numHiddenLayers, hidden: t.config.hiddenSize, msPerBatch,
+        model: name, shape: t.shape, label, variant: t.variant, layers: t.config.numHiddenLayers, hidden: t.config.hiddenSize, msPerBatch,
         cpuMsPerBatch: median(t.cpuMs), textsPerSec: o.batch / (msPerBatch / 1000), modelMb: t.modelMb,
       });
     }
@@ -205,7 +226,7 @@ export async function benchInfer(o: InferBenchOptions, log: (line: string) => vo
       ...r,
       speedup: baseline ? baseline.msPerBatch / r.msPerBatch : null,
       cpuSpeedup: baseline ? baseline.cpuMsPerBatch / r.cpuMsPerBatch : null,
-      paperSpeedup: r.shape === '' ? (PAPER_SPEEDUPS[r.model]?.[r.variant] ?? null) : null,
+      paperSpeedup: r.shape === '' && isPresetName(r.model) ? (PAPER_SPEEDUPS[r.model]?.[r.variant] ?? null) : null,
       speedupOverUnpruned: unpruned ? unpruned.msPerBatch / r.msPerBatch : null,
     };
   });

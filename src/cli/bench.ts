@@ -5,7 +5,7 @@ import { benchTrain, TRAIN_BENCH_DEFAULTS, type TrainBenchResult } from '../benc
 import { isPresetName, PRESET_NAMES, type PresetName } from '../checkpoint/presets.ts';
 import { XlmtError } from '../errors/index.ts';
 import type { EpilogueKind } from '../export/fused.ts';
-import { nonNegativeInt, positiveInt, probability } from './options.ts';
+import { collect, nonNegativeInt, positiveInt, probability } from './options.ts';
 import { benchCompareCommand } from './bench-compare.ts';
 import { benchLoadCommand } from './bench-load.ts';
 
@@ -40,8 +40,7 @@ export function inferTable(r: InferBenchResult): string {
     '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of r.rows) {
-    const model = row.shape === '' ? row.model : `${row.model} (${row.shape})`;
-    lines.push(`| ${model} | ${row.layers} × ${row.hidden} | ${row.variant} | ${row.msPerBatch.toFixed(0)} | ${row.cpuMsPerBatch.toFixed(0)} | ${row.textsPerSec.toFixed(1)} | ${times(row.speedup)} | ${times(row.cpuSpeedup)} | ${times(row.speedupOverUnpruned)} | ${times(row.paperSpeedup)} | ${row.modelMb.toFixed(0)} |`);
+    lines.push(`| ${row.label} | ${row.layers} × ${row.hidden} | ${row.variant} | ${row.msPerBatch.toFixed(0)} | ${row.cpuMsPerBatch.toFixed(0)} | ${row.textsPerSec.toFixed(1)} | ${times(row.speedup)} | ${times(row.cpuSpeedup)} | ${times(row.speedupOverUnpruned)} | ${times(row.paperSpeedup)} | ${row.modelMb.toFixed(0)} |`);
   }
   lines.push('', 'Medians of the timed runs. speedup: over xlm-roberta-base fp32 (fused) of this run, by wall time (CPU speedup: by CPU time);',
     'over unpruned: a pruned or trimmed row against the same model\'s unpruned fp32 of this run (wall time);',
@@ -111,15 +110,17 @@ export function benchCommand(): Command {
     .option('--prune-heads <n>', 'also time each model with N heads in every layer', positiveInt('--prune-heads'))
     .option('--prune-ffn <n>', 'also time each model with N FFN neurons in every layer', positiveInt('--prune-ffn'))
     .option('--trim-vocab <n>', 'also time each model with N embedding rows (its sizes are the trimmed model\'s)', positiveInt('--trim-vocab'))
+    .option('--model <dir>', 'time a model directory\'s shape (random weights) beside the model its compression passes began from; repeatable; presets only with --models', collect)
     .option('--json', 'print one JSON object', false)
-    .action(async (o: Omit<typeof i, 'perChannel'> & { perTensor: boolean; json: boolean; pruneLayers?: number; pruneHeads?: number; pruneFfn?: number; trimVocab?: number }) => {
+    .action(async (o: Omit<typeof i, 'perChannel'> & { perTensor: boolean; json: boolean; model?: string[]; pruneLayers?: number; pruneHeads?: number; pruneFfn?: number; trimVocab?: number }, command: Command) => {
       const shape = {
         ...(o.pruneLayers !== undefined ? { layers: o.pruneLayers } : {}),
         ...(o.pruneHeads !== undefined ? { heads: o.pruneHeads } : {}),
         ...(o.pruneFfn !== undefined ? { ffn: o.pruneFfn } : {}),
         ...(o.trimVocab !== undefined ? { vocab: o.trimVocab } : {}),
       };
-      const result = await benchInfer({ ...o, perChannel: !o.perTensor, shape }, (line) => process.stderr.write(`${line}\n`));
+      const presets = o.model && command.getOptionValueSource('models') === 'default' ? [] : o.models;
+      const result = await benchInfer({ ...o, models: presets, perChannel: !o.perTensor, shape, ...(o.model ? { dirs: o.model } : {}) }, (line) => process.stderr.write(`${line}\n`));
       console.log(o.json ? JSON.stringify(result, null, 2) : inferTable(result));
     });
   return bench;

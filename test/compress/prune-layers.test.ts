@@ -3,6 +3,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { benchInfer, INFER_BENCH_DEFAULTS } from '../../src/bench/infer.ts';
+import { dirModel } from '../../src/bench/model-dir-shapes.ts';
 import { layersToKeep, pruneLayers } from '../../src/compress/prune/layers.ts';
 import { exportModel } from '../../src/export/export.ts';
 import { OnnxClassifier } from '../../src/infer/onnx-classifier.ts';
@@ -94,4 +96,18 @@ describe('prune layers', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/BAD_OPTION: --keep: expects comma-separated integers/);
   });
+
+  it('bench infer --model times the pruned shape beside the shape it began from', async () => {
+    const out = join(data.dir, 'pruned-bench');
+    await pruneLayers(run, out, { keep: [0] });
+    const model = await dirModel(out);
+    expect(model.shapes.map(([label, c]) => [label, c.numHiddenLayers])).toEqual([['', 3], ['after prune layers', 1]]);
+    expect(model.referenceLabel).toBe(`${join(run, 'best')} (its origin)`);
+    const r = await benchInfer({ ...INFER_BENCH_DEFAULTS, models: [], dirs: [out], batch: 2, seq: 8, iterations: 1, warmup: 0, threads: 1 });
+    expect(r.rows.map((row) => [row.label, row.variant, row.layers])).toEqual([
+      [`${join(run, 'best')} (its origin)`, 'fp32', 3], [`${join(run, 'best')} (its origin)`, 'int8', 3],
+      [`${out} (after prune layers)`, 'fp32', 1], [`${out} (after prune layers)`, 'int8', 1],
+    ]);
+    expect(r.rows[2]?.speedupOverUnpruned).toBeGreaterThan(0);
+  }, 30_000);
 });
