@@ -108,6 +108,10 @@ describe('prune heads-ffn', () => {
     expect(layerShapes(model.hf.encoder).map((s) => s.heads.length)).toEqual(report.headsPerLayer);
     expect(model.meta.info['compression']).toEqual([expect.objectContaining({ command: 'prune heads-ffn', method: 'importance', rounds: 2 })]);
     await exportModel(out, join(data.dir, 'pruned-export'), { quantization: 'int8-per-channel', checkSample: 10, threads: 1, checkData: data.dev });
+    // …and trains on with its uneven shapes (train --init), which the retrained model keeps.
+    const retrained = join(data.dir, 'pruned-retrained');
+    await runTraining(parseTrainConfig({ train: data.train, dev: data.dev, tasks: data.tasks, init: out, out: retrained, maxLength: 16, batchSize: 8, epochs: 1, threads: 1 }, 'test'), { log: () => {} });
+    expect((await loadModelDir(join(retrained, 'best'))).hf.encoder).toEqual(model.hf.encoder);
   }, 60_000);
 
   it('--even keeps the same count in every layer; --method random keeps the budget too', async () => {
