@@ -15,7 +15,7 @@ import { parseTrainConfig } from '../../src/train/config.ts';
 import { loadModelDir, type TrainedModel, writeModelFiles } from '../../src/train/model-dir.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { runXlmt } from '../helpers/cli.ts';
-import { runFixture, type RunFixture } from '../train/fixtures.ts';
+import { runFixture, type RunFixture, trainedRun } from '../train/fixtures.ts';
 
 let data: RunFixture;
 let run: string;
@@ -23,11 +23,7 @@ const OPTIONS: HeadsFfnOptions = { data: '', iterations: 2, even: false, method:
 
 beforeAll(async () => {
   data = await runFixture(48, 12);
-  run = join(data.dir, 'run');
-  await runTraining(parseTrainConfig({
-    train: data.train, dev: data.dev, tasks: data.tasks, tokenizer: data.tokenizer, out: run,
-    encoder: { layers: 2, hidden: 16, heads: 4, ffn: 24, maxPositions: 40 }, maxLength: 16, batchSize: 8, epochs: 2, threads: 1,
-  }, 'test'), { log: () => {} });
+  run = await trainedRun(data, { layers: 2, heads: 4, ffn: 24, epochs: 2 });
 }, 90_000);
 
 /** The model with the listed columns of a matrix zeroed: the units feeding them no longer matter. */

@@ -12,18 +12,14 @@ import { parseTrainConfig } from '../../src/train/config.ts';
 import { loadModelDir } from '../../src/train/model-dir.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { runXlmt } from '../helpers/cli.ts';
-import { runFixture, type RunFixture } from '../train/fixtures.ts';
+import { runFixture, type RunFixture, trainedRun } from '../train/fixtures.ts';
 
 let data: RunFixture;
 let run: string;
 
 beforeAll(async () => {
   data = await runFixture(40, 12);
-  run = join(data.dir, 'run');
-  await runTraining(parseTrainConfig({
-    train: data.train, dev: data.dev, tasks: data.tasks, tokenizer: data.tokenizer, out: run,
-    encoder: { layers: 3, hidden: 16, heads: 2, ffn: 32, maxPositions: 40 }, maxLength: 16, batchSize: 8, epochs: 1, threads: 1,
-  }, 'test'), { log: () => {} });
+  run = await trainedRun(data, { layers: 3 });
 }, 60_000);
 
 describe('layersToKeep', () => {

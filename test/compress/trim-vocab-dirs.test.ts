@@ -8,13 +8,11 @@ import { trimVocab, type TrimReport } from '../../src/compress/trim-vocab/index.
 import { findVocabTables, readOnnxModel } from '../../src/compress/trim-vocab/onnx-tables.ts';
 import { exportModel } from '../../src/export/export.ts';
 import { OnnxClassifier } from '../../src/infer/onnx-classifier.ts';
-import { parseTrainConfig } from '../../src/train/config.ts';
 import { evaluateModel } from '../../src/train/assess.ts';
 import { loadModelDir } from '../../src/train/model-dir.ts';
-import { runTraining } from '../../src/train/run.ts';
 import { readManifest } from '../../src/util/output-kinds.ts';
 import { runXlmt } from '../helpers/cli.ts';
-import { runFixture, type RunFixture } from '../train/fixtures.ts';
+import { runFixture, type RunFixture, trainedRun } from '../train/fixtures.ts';
 import { rowsOf } from './trim-vocab-fixtures.ts';
 
 const TOLERANCE = 1e-6;
@@ -48,11 +46,7 @@ async function largestDifference(a: string, b: string, input: readonly string[])
 
 beforeAll(async () => {
   data = await runFixture(60, 20);
-  run = join(data.dir, 'run');
-  await runTraining(parseTrainConfig({
-    train: data.train, dev: data.dev, tasks: data.tasks, tokenizer: data.tokenizer, out: run,
-    encoder: { layers: 1, hidden: 16, heads: 2, ffn: 32, maxPositions: 40 }, maxLength: 16, batchSize: 8, epochs: 2, lr: 3e-3, threads: 1,
-  }, 'test'), { log: () => {} });
+  run = await trainedRun(data, { epochs: 2, lr: 3e-3 });
   exported = join(data.dir, 'export');
   await exportModel(run, exported, { quantization: 'none', checkSample: 10, threads: 1 });
   corpus = rowsOf(data.train, 'en', join(data.dir, 'train-en.jsonl'));

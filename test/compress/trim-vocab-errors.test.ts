@@ -12,10 +12,8 @@ import { readTokenizerVocab } from '../../src/compress/trim-vocab/tokenizer-json
 import { exportModel } from '../../src/export/export.ts';
 import { TextTokenizer } from '../../src/tokenize/index.ts';
 import type { CorpusLine } from '../../src/tokenize/corpus.ts';
-import { parseTrainConfig } from '../../src/train/config.ts';
-import { runTraining } from '../../src/train/run.ts';
 import { runXlmt } from '../helpers/cli.ts';
-import { runFixture, type RunFixture } from '../train/fixtures.ts';
+import { runFixture, type RunFixture, trainedRun } from '../train/fixtures.ts';
 import { bpeJson, craftedExport, rowsOf } from './trim-vocab-fixtures.ts';
 
 let data: RunFixture;
@@ -23,11 +21,7 @@ let run: string;
 
 beforeAll(async () => {
   data = await runFixture(40, 12);
-  run = join(data.dir, 'run');
-  await runTraining(parseTrainConfig({
-    train: data.train, dev: data.dev, tasks: data.tasks, tokenizer: data.tokenizer, out: run,
-    encoder: { layers: 1, hidden: 16, heads: 2, ffn: 32, maxPositions: 40 }, maxLength: 16, batchSize: 8, epochs: 1, threads: 1,
-  }, 'test'), { log: () => {} });
+  run = await trainedRun(data);
 }, 60_000);
 
 /** Nothing at `out`, and no temporary or set-aside sibling of it. */

@@ -4,10 +4,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportModel, type ExportOptions } from '../../src/export/export.ts';
-import { parseTrainConfig } from '../../src/train/config.ts';
-import { runTraining } from '../../src/train/run.ts';
 import { MANIFEST_FILE, readManifest } from '../../src/util/output-kinds.ts';
-import { runFixture, type RunFixture } from '../train/fixtures.ts';
+import { runFixture, type RunFixture, trainedRun } from '../train/fixtures.ts';
 
 const OPTIONS: ExportOptions = { quantization: 'none', checkSample: 10, threads: 1 };
 
@@ -16,11 +14,7 @@ let run: string;
 
 beforeAll(async () => {
   data = await runFixture(40, 12);
-  run = join(data.dir, 'run');
-  await runTraining(parseTrainConfig({
-    train: data.train, dev: data.dev, tasks: data.tasks, tokenizer: data.tokenizer, out: run,
-    encoder: { layers: 1, hidden: 16, heads: 2, ffn: 32, maxPositions: 40 }, maxLength: 16, batchSize: 8, epochs: 1, threads: 1,
-  }, 'test'), { log: () => {} });
+  run = await trainedRun(data);
 }, 60_000);
 
 /** The run's own files, which no refused export may touch. */

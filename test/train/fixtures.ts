@@ -2,6 +2,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseTrainConfig } from '../../src/train/config.ts';
+import { runTraining } from '../../src/train/run.ts';
 import { Random } from '../../src/util/random.ts';
 
 const WORDS = {
@@ -84,3 +86,27 @@ export function wordPieceJson(size: number): string {
     model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
   });
 }
+
+/** What `trainedRun` may change about the tiny run: the encoder's shape and the training settings. */
+export interface TinyRunOptions {
+  readonly layers?: number;
+  readonly heads?: number;
+  readonly ffn?: number;
+  readonly epochs?: number;
+  readonly lr?: number;
+}
+
+/**
+ * A fixture's data trained into `<dir>/run` with a tiny encoder (hidden 16), for tests of what reads a run:
+ * export, the compression passes. Returns the run directory.
+ */
+export async function trainedRun(data: RunFixture, o: TinyRunOptions = {}): Promise<string> {
+  const run = join(data.dir, 'run');
+  await runTraining(parseTrainConfig({
+    train: data.train, dev: data.dev, tasks: data.tasks, tokenizer: data.tokenizer, out: run,
+    encoder: { layers: o.layers ?? 1, hidden: 16, heads: o.heads ?? 2, ffn: o.ffn ?? 32, maxPositions: 40 },
+    maxLength: 16, batchSize: 8, epochs: o.epochs ?? 1, threads: 1, ...(o.lr !== undefined ? { lr: o.lr } : {}),
+  }, 'test'), { log: () => {} });
+  return run;
+}
+
