@@ -62,33 +62,47 @@ function embeddings(g: GraphBuilder, c: EncoderConfig, inputs: EncoderInputs, op
   });
 }
 
-/** Attention over the heads the layer keeps; returns the context [batch*seq, heads·headDim] and the probabilities. */
-function selfAttention(g: GraphBuilder, c: EncoderConfig, shape: LayerShape, x: Value, mask: Value, batchSeq: Value, options: EncoderOptions): { context: Value; probs: Value } {
+/** A layer's query, key and value projections before the split into heads, [batch*seq, heads·headDim] each. */
+export interface AttentionProjections {
+  readonly query: Value;
+  readonly key: Value;
+  readonly value: Value;
+}
+
+/**
+ * Attention over the heads the layer keeps; returns the context [batch*seq, heads·headDim], the probabilities and
+ * the query, key and value projections.
+ */
+function selfAttention(g: GraphBuilder, c: EncoderConfig, shape: LayerShape, x: Value, mask: Value, batchSeq: Value, options: EncoderOptions): { context: Value; probs: Value; projections: AttentionProjections } {
   const { op } = g;
   const heads = shape.heads.length;
   const headDim = shape.headSize;
-  const project = (name: string): Value => {
+  const project = (name: string): { flat: Value; split: Value } => {
     const flat = linear(g, name, x, c.hiddenSize, shape.attentionSize); // [batch*seq, heads·headDim]
-    return op.Reshape(flat, op.Concat([batchSeq, g.ints([heads, headDim])], 0)); // [batch, seq, heads, headDim]
+    return { flat, split: op.Reshape(flat, op.Concat([batchSeq, g.ints([heads, headDim])], 0)) }; // split: [batch, seq, heads, headDim]
   };
+  const query = project('query');
   // Scaling q by 1/√headDim before the product touches seq·headDim values per head instead of seq².
-  const q = op.Transpose(op.Mul(project('query'), 1 / Math.sqrt(headDim)), [0, 2, 1, 3]); // [batch, heads, seq, headDim]
-  const k = op.Transpose(project('key'), [0, 2, 3, 1]); // [batch, heads, headDim, seq]
-  const v = op.Transpose(project('value'), [0, 2, 1, 3]); // [batch, heads, seq, headDim]
+  const q = op.Transpose(op.Mul(query.split, 1 / Math.sqrt(headDim)), [0, 2, 1, 3]); // [batch, heads, seq, headDim]
+  const key = project('key');
+  const k = op.Transpose(key.split, [0, 2, 3, 1]); // [batch, heads, headDim, seq]
+  const value = project('value');
+  const v = op.Transpose(value.split, [0, 2, 1, 3]); // [batch, heads, seq, headDim]
   const scores = op.Add(op.MatMul(q, k), mask); // [batch, heads, seq, seq]
   const probs = op.Softmax(scores, { axis: -1 });
   const attended = dropoutWhenTraining(g, probs, c.attentionProbsDropoutProb, options);
   const perHead = op.MatMul(attended, v); // [batch, heads, seq, headDim]
   const masked = options.unitMasks ? maskHeads(g, perHead, g.param('head_mask', [heads])) : perHead;
   const context = op.Transpose(masked, [0, 2, 1, 3]); // [batch, seq, heads, headDim]
-  return { context: op.Reshape(context, [-1, shape.attentionSize]), probs }; // [batch*seq, heads·headDim]
+  const projections = { query: query.flat, key: key.flat, value: value.flat };
+  return { context: op.Reshape(context, [-1, shape.attentionSize]), probs, projections }; // context: [batch*seq, heads·headDim]
 }
 
-function layer(g: GraphBuilder, c: EncoderConfig, i: number, x: Value, mask: Value, batchSeq: Value, options: EncoderOptions): { hidden: Value; probs: Value } {
+function layer(g: GraphBuilder, c: EncoderConfig, i: number, x: Value, mask: Value, batchSeq: Value, options: EncoderOptions): { hidden: Value; probs: Value; projections: AttentionProjections } {
   const shape = layerShape(c, i);
   return g.scope(`layer.${i}`, () => {
     const { op } = g;
-    const { context, probs } = g.scope('attention.self', () => selfAttention(g, c, shape, x, mask, batchSeq, options));
+    const { context, probs, projections } = g.scope('attention.self', () => selfAttention(g, c, shape, x, mask, batchSeq, options));
     const attended = g.scope('attention.output', () => {
       const projected = dropoutWhenTraining(g, linear(g, 'dense', context, shape.attentionSize, c.hiddenSize), c.hiddenDropoutProb, options);
       return layerNorm(g, 'LayerNorm', op.Add(projected, x), c.hiddenSize, c.layerNormEps);
@@ -101,7 +115,7 @@ function layer(g: GraphBuilder, c: EncoderConfig, i: number, x: Value, mask: Val
       const projected = dropoutWhenTraining(g, linear(g, 'dense', inner, shape.intermediateSize, c.hiddenSize), c.hiddenDropoutProb, options);
       return layerNorm(g, 'LayerNorm', op.Add(projected, attended), c.hiddenSize, c.layerNormEps);
     });
-    return { hidden, probs };
+    return { hidden, probs, projections };
   });
 }
 
@@ -113,6 +127,8 @@ export interface EncoderStates {
   readonly hiddenStates: readonly Value[];
   /** Each layer's attention probabilities before dropout, [batch, heads kept, seq, seq]. */
   readonly attentions: readonly Value[];
+  /** Each layer's query, key and value projections, [batch*seq, heads kept·headDim] each (MiniLMv2's relations). */
+  readonly projections: readonly AttentionProjections[];
 }
 
 /** Runs the encoder; returns the last hidden states, [batch*seq, hidden]. */
@@ -129,12 +145,14 @@ export function encoderStates(g: GraphBuilder, c: EncoderConfig, inputs: Encoder
   const mask = op.Unsqueeze(blocked, [1, 2]);
   const hiddenStates = [embeddings(g, c, inputs, options)];
   const attentions: Value[] = [];
+  const projections: AttentionProjections[] = [];
   g.scope('encoder', () => {
     for (let i = 0; i < c.numHiddenLayers; i++) {
       const out = layer(g, c, i, hiddenStates[i] as Value, mask, batchSeq, options);
       hiddenStates.push(out.hidden);
       attentions.push(out.probs);
+      projections.push(out.projections);
     }
   });
-  return { last: hiddenStates[c.numHiddenLayers] as Value, hiddenStates, attentions };
+  return { last: hiddenStates[c.numHiddenLayers] as Value, hiddenStates, attentions, projections };
 }

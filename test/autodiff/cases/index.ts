@@ -1,5 +1,6 @@
 // Every gradient-check table, by op family, and the checks that cannot use finite differences.
 import type { ExactCheck, GradCase } from '../gradcheck.ts';
+import { distillCases } from './distill.ts';
 import { elementwiseCases } from './elementwise.ts';
 import { layoutCases } from './layout.ts';
 import { linalgCases } from './linalg.ts';
@@ -16,6 +17,7 @@ export const caseTables: Readonly<Record<string, readonly GradCase[]>> = {
   layout: layoutCases,
   microsoft: microsoftCases,
   masks: maskCases,
+  distill: distillCases,
 };
 
 export const exactChecks: readonly ExactCheck[] = [...nnExactChecks];
