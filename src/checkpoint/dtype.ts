@@ -54,6 +54,37 @@ export function halfToFloat(bits: number): number {
   return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
+const float32Word = new Float32Array(1);
+const float32Bits = new Uint32Array(float32Word.buffer);
+
+/**
+ * A number's float32 rounding to IEEE 754 binary16 bits, rounded to nearest, ties to even (numpy's
+ * npy_floatbits_to_halfbits). Beyond ±65504 (rounding included) gives ±Inf; NaN stays NaN.
+ */
+export function floatToHalf(value: number): number {
+  float32Word[0] = value;
+  const f = float32Bits[0] as number;
+  const sign = (f >>> 16) & 0x8000;
+  const exponent = f & 0x7f800000;
+  const significand = f & 0x007fffff;
+  if (exponent >= 0x47800000) {
+    if (exponent === 0x7f800000 && significand !== 0) return sign | 0x7e00; // NaN
+    return sign | 0x7c00; // Inf, or too large for a half
+  }
+  if (exponent <= 0x38000000) {
+    if (exponent < 0x33000000) return sign; // below half the smallest subnormal: signed zero
+    const e = exponent >>> 23;
+    let sig = (0x00800000 + significand) >>> (113 - e);
+    // Round half to even: the shift may have dropped up to 11 bits of the original, so those count too.
+    if ((sig & 0x3fff) !== 0x1000 || (f & 0x7ff) !== 0) sig += 0x1000;
+    return sign + (sig >>> 13); // a carry into the exponent gives the smallest normal, correctly
+  }
+  let sig = significand;
+  if ((sig & 0x3fff) !== 0x1000) sig += 0x1000;
+  // A carry out of the significand increments the exponent (up to Inf), which is the right rounding.
+  return sign + (((exponent - 0x38000000) >>> 13) + (sig >>> 13));
+}
+
 // A table of all 65,536 halves turns conversion into one lookup per element; built on first use (256 KB).
 let halfTable: Float32Array | undefined;
 

@@ -1,6 +1,6 @@
 // The checkpoint API: safetensors files, Hugging Face config.json and model directories, key mapping, presets.
 export { CheckpointError, type CheckpointErrorCode, type CheckpointErrorDetails } from './errors.ts';
-export { DTYPE_SIZE, FLOAT_DTYPES, SAFETENSORS_DTYPES, type SafetensorsDType, bfloat16ToFloat, halfToFloat, toFloat32, type Float32Conversion } from './dtype.ts';
+export { DTYPE_SIZE, FLOAT_DTYPES, SAFETENSORS_DTYPES, type SafetensorsDType, bfloat16ToFloat, floatToHalf, halfToFloat, toFloat32, type Float32Conversion } from './dtype.ts';
 export { MAX_HEADER_BYTES } from './safetensors-header.ts';
 export {
   float32Tensor,

@@ -12,6 +12,7 @@ const TITLES: Readonly<Record<keyof typeof CODE_TABLES, string>> = {
   data: 'Data files and configurations',
   model: 'Model files: checkpoints, model directories, import, export, inference',
   train: 'Training, pretraining, tokenizers, models, graphs and autodiff',
+  distill: 'Distillation: online teachers, teacher maps and caches',
   evaluate: 'Metrics, optimizers, the TF-IDF baseline, experiments and batch prediction',
   serve: 'The HTTP service',
 };

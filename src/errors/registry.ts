@@ -2,6 +2,7 @@
 // for codes a request can meet, the HTTP status. Tables live per area in codes/; a code appears in one table only.
 import { commonCodes } from './codes/common.ts';
 import { dataCodes } from './codes/data.ts';
+import { distillCodes } from './codes/distill.ts';
 import { evaluateCodes } from './codes/evaluate.ts';
 import { modelCodes } from './codes/model.ts';
 import { serveCodes } from './codes/serve.ts';
@@ -14,6 +15,7 @@ export const CODE_TABLES = {
   data: dataCodes,
   model: modelCodes,
   train: trainCodes,
+  distill: distillCodes,
   evaluate: evaluateCodes,
   serve: serveCodes,
 } as const satisfies Record<string, CodeTable>;
@@ -23,6 +25,7 @@ export const CODES = {
   ...dataCodes,
   ...modelCodes,
   ...trainCodes,
+  ...distillCodes,
   ...evaluateCodes,
   ...serveCodes,
 } as const satisfies CodeTable;

@@ -36,8 +36,8 @@ export function encoderInputs(g: GraphBuilder): EncoderInputs {
   };
 }
 
-/** [batch*seq, hidden] → [batch, hidden] */
-function pool(g: GraphBuilder, hidden: Value, inputs: EncoderInputs, hiddenSize: number, pooling: Pooling): Value {
+/** The sentence vector: [batch*seq, hidden] → [batch, hidden] */
+export function pool(g: GraphBuilder, hidden: Value, inputs: EncoderInputs, hiddenSize: number, pooling: Pooling): Value {
   const { op } = g;
   const perSequence = op.Reshape(hidden, op.Concat([op.Shape(inputs.inputIds), g.ints([hiddenSize])], 0)); // [batch, seq, hidden]
   if (pooling === 'cls') return op.Squeeze(op.Slice(perSequence, [0], [1], [1]), [1]);

@@ -41,7 +41,7 @@ export function resolveModelDir(path: string, flag = '--model'): string {
 }
 
 /** What xlmt export writes: xlmt.json beside onnx/model.onnx, and no trainable weights. */
-function isExport(dir: string): boolean {
+export function isExport(dir: string): boolean {
   return existsSync(join(dir, ONNX_DIR, ONNX_FILE)) && !existsSync(join(dir, WEIGHTS_FILE)) && !existsSync(join(dir, WEIGHTS_INDEX_FILE));
 }
 
