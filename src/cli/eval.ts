@@ -45,7 +45,7 @@ function acrossText(scores: readonly ScoreAcrossRuns[]): string {
   const lines = ['| task | language | runs | macro-F1 mean ± 95% CI | Δ% vs reference |', '|---|---|---|---|---|'];
   for (const s of scores) {
     const ci = s.summary.ci ? ` ± ${formatScore(s.summary.ci.halfWidth)}` : '';
-    const d = s.degradation ? `${s.degradation.estimate.toFixed(1)}${s.degradation.ci ? ` ± ${s.degradation.ci.halfWidth.toFixed(1)}` : ''}` : '';
+    const d = s.degradation ? `${s.degradation.estimate.toFixed(1)}${s.degradation.ci ? ` ± ${s.degradation.ci.halfWidth.toFixed(1)}` : ''}` : s.reference === 0 ? 'undefined (reference 0)' : '';
     lines.push(`| ${s.task} | ${s.lang ?? 'all'} | ${s.runs.length} | ${formatScore(s.summary.mean)}${ci} | ${d} |`);
   }
   return lines.join('\n');

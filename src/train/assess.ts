@@ -95,8 +95,13 @@ export interface ScoreAcrossRuns {
   readonly lang: string | null;
   readonly runs: number[];
   readonly summary: RunSummary;
-  /** Against the reference runs, when given and the cell exists there. */
+  /**
+   * Against the reference runs, when given and the cell exists there; null too where the reference scores 0 in
+   * every run (a relative change from 0 is undefined).
+   */
   readonly degradation: Degradation | null;
+  /** The reference runs' mean for this cell, when given and the cell exists there. */
+  readonly reference: number | null;
 }
 
 function cells(evaluations: readonly ModelEvaluation[]): Map<string, number[]> {
@@ -125,7 +130,8 @@ export function acrossRuns(evaluations: readonly ModelEvaluation[], reference: r
       lang: lang === '' ? null : lang,
       runs,
       summary: summarizeRuns(runs),
-      degradation: ref ? degradation(ref, runs) : null,
+      degradation: ref && ref.some((x) => x !== 0) ? degradation(ref, runs) : null,
+      reference: ref ? ref.reduce((a, b) => a + b, 0) / ref.length : null,
     };
   });
 }

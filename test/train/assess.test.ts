@@ -47,6 +47,17 @@ describe('xlmt eval', () => {
     expect(scores.some((s) => s.task === 'topics' && s.lang === 'de')).toBe(true);
   });
 
+  it('leaves the degradation undefined, not an error, where the reference scores 0', async () => {
+    const evaluations = await Promise.all(runs.slice(0, 2).map((r) => evaluateModel(r, fixture.dev, 1)));
+    const zero = structuredClone(evaluations[1]) as NonNullable<(typeof evaluations)[number]>;
+    (zero.reports[0] as { macroF1: number }).macroF1 = 0;
+    const scores = acrossRuns(evaluations.slice(0, 1), [zero]);
+    const sentiment = scores.find((s) => s.task === 'sentiment' && s.lang === null);
+    expect(sentiment?.reference).toBe(0);
+    expect(sentiment?.degradation).toBeNull();
+    expect(scores.find((s) => s.task === 'topics' && s.lang === null)?.degradation).not.toBeNull();
+  });
+
   it('prints JSON and names a directory that holds no model', async () => {
     const out: string[] = [];
     const log = console.log;
