@@ -25,7 +25,7 @@ THREADS=${THREADS:-2}
 SAMPLES=${SAMPLES:-1000}
 ITERATIONS=${ITERATIONS:-4}
 RETRAIN_EPOCHS=${RETRAIN_EPOCHS:-1}
-read -r -a XLMT <<< "${XLMT:-npx xlmt}"
+read -r -a CLI <<< "${XLMT:-npx xlmt}" # XLMT itself stays a string, for the teacher script
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TRAIN=$XM/train.jsonl
 DEV=$XM/dev.jsonl
@@ -41,12 +41,12 @@ stage() { # stage NAME DONE_PATH COMMAND…: runs COMMAND unless DONE_PATH exist
   time "$@"
 }
 retrain() { # retrain FROM RUN
-  "${XLMT[@]}" train --train "$TRAIN" --dev "$DEV" --tasks "$XM/tasks.json" --init "$1" --out "$2" \
+  "${CLI[@]}" train --train "$TRAIN" --dev "$DEV" --tasks "$XM/tasks.json" --init "$1" --out "$2" \
     --epochs "$RETRAIN_EPOCHS" --batch-size 32 --max-length 128 --lr 5e-5 --warmup-ratio 0.1 --schedule linear \
     --pooling mean --sampling temperature --temperature 2 --patience 0 --checkpoint-every 500 --threads "$THREADS"
 }
 report() { # report MODEL FILE: dev scores against the teacher
-  "${XLMT[@]}" eval --model "$1" --reference "$TEACHER" --data "$DEV" --threads "$THREADS" > "$2.part"
+  "${CLI[@]}" eval --model "$1" --reference "$TEACHER" --data "$DEV" --threads "$THREADS" > "$2.part"
   mv "$2.part" "$2"
   head -n 12 "$2"
 }
@@ -60,12 +60,12 @@ fi
 TEACHER=$OUT/train
 
 stage "prune layers: keep 6 of 12 (top strategy)" "$OUT/layers6/config.json" \
-  "${XLMT[@]}" prune layers --model "$TEACHER" --keep-count 6 --out "$OUT/layers6"
+  "${CLI[@]}" prune layers --model "$TEACHER" --keep-count 6 --out "$OUT/layers6"
 stage "prune heads-ffn by importance: 6 heads, FFN 768" "$OUT/heads6-ffn768/config.json" \
-  "${XLMT[@]}" prune heads-ffn --model "$TEACHER" --data "$TRAIN" --tasks "$XM/tasks.json" --heads 6 --ffn 768 \
+  "${CLI[@]}" prune heads-ffn --model "$TEACHER" --data "$TRAIN" --tasks "$XM/tasks.json" --heads 6 --ffn 768 \
   --iterations "$ITERATIONS" --samples "$SAMPLES" --threads "$THREADS" --out "$OUT/heads6-ffn768"
 stage "prune heads-ffn at random: 6 heads, FFN 768" "$OUT/heads6-ffn768-random/config.json" \
-  "${XLMT[@]}" prune heads-ffn --model "$TEACHER" --data "$TRAIN" --tasks "$XM/tasks.json" --heads 6 --ffn 768 \
+  "${CLI[@]}" prune heads-ffn --model "$TEACHER" --data "$TRAIN" --tasks "$XM/tasks.json" --heads 6 --ffn 768 \
   --method random --samples "$SAMPLES" --threads "$THREADS" --out "$OUT/heads6-ffn768-random"
 
 for variant in layers6 heads6-ffn768 heads6-ffn768-random; do
