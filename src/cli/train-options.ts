@@ -7,7 +7,7 @@ import { collect, intRange, nonNegativeInt, number, positiveInt } from './option
 
 export interface TrainFlags {
   config?: string;
-  train?: string; dev?: string; teacher?: string[]; tasks?: string; tokenizer?: string; init?: string; out?: string;
+  train?: string; dev?: string; teacher?: string[]; teacherModel?: string[]; kdTemperature?: number; kdAlpha?: number; tasks?: string; tokenizer?: string; init?: string; out?: string;
   pooling?: string; charNgrams?: { min: number; max: number }; headStyle?: string; maxLength?: number; batchSize?: number; accumulation?: number; epochs?: number;
   lr?: number; schedule?: string; warmupRatio?: number; weightDecay?: number; sampling?: string; temperature?: number; groupWindow?: number;
   patience?: number; checkpointEvery?: number; seed?: number; threads?: number;
@@ -26,6 +26,9 @@ const FLAGS: Record<ConfigFlag | EncoderFlag, () => Option> = {
   train: () => new Option('--train <file>', 'labeled training data (JSONL, CSV, TSV)'),
   dev: () => new Option('--dev <file>', 'labeled dev data, evaluated every epoch'),
   teacher: () => new Option('--teacher <file>', 'a teacher\'s predictions (xlmt predict JSONL, text kept): its label probabilities train as soft targets; repeat for an ensemble').argParser(collect),
+  teacherModel: () => new Option('--teacher-model <dir>', 'an online teacher run beside the student (a run, model or export directory; TASK[,TASK…]=DIR for some tasks): the loss becomes Eq. 2; repeat for several teachers').argParser(collect),
+  kdTemperature: () => new Option('--kd-temperature <F>', 'temperature F softening teacher and student in Eq. 2').argParser(number('--kd-temperature')),
+  kdAlpha: () => new Option('--kd-alpha <α>', 'weight α of the teachers\' term in Eq. 2 (0: gold labels alone)').argParser(number('--kd-alpha')),
   tasks: () => new Option('--tasks <file>', 'task schema (tasks.json); inferred from the data when omitted'),
   tokenizer: () => new Option('--tokenizer <file>', 'tokenizer.json (default: the one in --init)'),
   init: () => new Option('--init <dir>', 'Hugging Face checkpoint directory to start from'),

@@ -1,5 +1,6 @@
 // `xlmt train`: multi-task training from a config file and/or flags, with a progress bar.
 import { Command } from 'commander';
+import { runOnlineDistillation } from '../compress/distill/online-run.ts';
 import { type EvalEvent, runTraining, type RunEvents } from '../train/run.ts';
 import { progress } from './progress.ts';
 import { addTrainOptions, ALL_TRAIN_FLAGS, resolveConfig, type TrainFlags } from './train-options.ts';
@@ -43,7 +44,8 @@ export function trainCommand(): Command {
     .option('--quiet', 'print only the final summary', false)
     .action(async (flags: TrainFlags & { quiet?: boolean }) => {
       const config = resolveConfig(flags);
-      const result = await runTraining(config, progressEvents(flags.quiet ?? false));
+      const events = progressEvents(flags.quiet ?? false);
+      const result = config.teacherModel === undefined ? await runTraining(config, events) : await runOnlineDistillation(config, events);
       const best = result.best ? `best dev mean macro-F1 ${(100 * result.best.score).toFixed(1)} at epoch ${result.best.epoch}` : 'no dev set: the last epoch is kept';
       console.log(`${result.out}: ${result.steps} steps, ${result.epochs} epochs${result.stoppedEarly ? ' (stopped early)' : ''}; ${best}; model in ${result.out}/best`);
     });

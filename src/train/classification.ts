@@ -1,10 +1,13 @@
 // The multi-task classification objective of `xlmt train`: epochs of task-sampled batches of gold labels (and a
 // teacher file's soft targets), evaluated on dev at every epoch's end, where "best" is the highest mean macro-F1
-// and the best model is written to best/ with the multilabel thresholds tuned there.
+// and the best model is written to best/ with the multilabel thresholds tuned there. Distillation from online
+// teachers (compress/distill/online-objective.ts) is this objective with another loss and a teacher's inputs
+// added to each batch (BatchInputs).
 import { join } from 'node:path';
 import type { LabelValue } from '../data/index.ts';
 import { XlmtError } from '../errors/index.ts';
 import type { ParamStore } from '../ir/params.ts';
+import type { Feeds } from '../runtime/session.ts';
 import { foldedParams } from './char-ngrams.ts';
 import { parseTrainConfig, type TrainConfig } from './config.ts';
 import { evaluateDataset, type DatasetEvaluation, type DataFingerprint, fingerprintFile } from './evaluate.ts';
@@ -41,9 +44,24 @@ export interface RunEvents extends LoopEvents {
 }
 
 /** What a planned step notes of its batch. */
-interface ClassifierBatch {
+export interface ClassifierBatch {
   readonly examples: number;
 }
+
+/** A micro-batch's training rows as the student reads them, in the batch's order. */
+export interface RowBatch {
+  readonly texts: readonly string[];
+  /** The student's token ids (special tokens included) of each text. */
+  readonly ids: readonly Int32Array[];
+  /** The length the student cut its texts to. */
+  readonly maxLength: number;
+}
+
+/**
+ * Graph inputs that no dataset holds, computed for each micro-batch as it is planned (an online teacher's logits,
+ * in a session of its own): an objective with such inputs passes this to classificationObjective.
+ */
+export type BatchInputs = (batch: RowBatch) => Promise<Feeds>;
 
 const NO_LABELS: ReadonlyMap<string, LabelValue> = new Map();
 
@@ -60,7 +78,9 @@ function identityOf(config: TrainConfig): RunIdentity<TrainConfig> {
   };
 }
 
-export function classificationObjective(config: TrainConfig, setup: RunSetup, events: RunEvents): Objective<TrainConfig, DatasetEvaluation, ClassifierBatch> {
+export function classificationObjective(
+  config: TrainConfig, setup: RunSetup, events: RunEvents, batchInputs?: BatchInputs,
+): Objective<TrainConfig, DatasetEvaluation, ClassifierBatch> {
   const members = taskMembers(setup.train.examples, setup.teacher, setup.schema.tasks);
   const sampler: SamplerOptions = { batchSize: config.batchSize, sampling: config.sampling, temperature: config.temperature, seed: config.seed };
   const stepsPerEpoch = Math.ceil(planEpoch(members, 0, sampler).length / config.accumulation);
@@ -71,30 +91,39 @@ export function classificationObjective(config: TrainConfig, setup: RunSetup, ev
     params: setup.params,
     modelAt: 'epoch-end',
     finished: async (progress) => events.log(`${config.out} has finished already (step ${progress.step}); the best model is in ${join(config.out, 'best')}`),
-    start: () => startClassification(config, setup, events, members, sampler),
+    start: () => startClassification(config, setup, events, members, sampler, batchInputs),
   };
 }
 
 async function startClassification(
-  config: TrainConfig, setup: RunSetup, events: RunEvents, members: TaskMembers, sampler: SamplerOptions,
+  config: TrainConfig, setup: RunSetup, events: RunEvents, members: TaskMembers, sampler: SamplerOptions, batchInputs?: BatchInputs,
 ): Promise<ObjectiveRun<DatasetEvaluation, ClassifierBatch>> {
   const { train, dev, params } = setup;
   const tasks = setup.schema.tasks;
   const teacherRows = setup.teacher.length > 0 ? ` and ${setup.teacher.length} teacher` : '';
   events.log(`tokenizing ${train.examples.length} training${teacherRows}${dev ? ` and ${dev.examples.length} dev` : ''} examples (max length ${config.maxLength})`);
-  const encoded = await encodeExamples(setup.tokenizer, { examples: [...train.examples, ...setup.teacher] }, config.maxLength);
+  const texted = [...train.examples, ...setup.teacher];
+  const texts = texted.map((row) => row.text);
+  const encoded = await encodeExamples(setup.tokenizer, { examples: texted }, config.maxLength);
   if (encoded.truncated > 0) events.log(`${encoded.truncated} training texts were cut to ${config.maxLength} tokens`);
   const rows: readonly TrainingTargets[] = [...train.examples, ...setup.teacher.map((r) => ({ labels: NO_LABELS, soft: r.soft }))];
   const grouped: SamplerOptions = { ...sampler, lengths: encoded.ids.map((ids) => ids.length), groupWindow: config.groupWindow };
   const batchOptions = { padId: setup.padId, positions: setup.positions, charNgrams: setup.charNgrams }; // the predictor's graph has no n-gram inputs
   const evaluation = await devEvaluation(config, setup);
+  const feedsOf = async (indices: readonly number[]): Promise<Feeds> => {
+    const feeds = trainingFeeds(rows, encoded, indices, tasks, batchOptions);
+    if (!batchInputs) return feeds;
+    const extra = await batchInputs({ texts: indices.map((i) => texts[i] as string), ids: indices.map((i) => encoded.ids[i] as Int32Array), maxLength: config.maxLength });
+    return { ...feeds, ...extra };
+  };
 
   async function* plan(from: RunProgress): AsyncGenerator<PlanItem<ClassifierBatch>> {
     for (let epoch = from.epoch; epoch < config.epochs; epoch++) {
       const batches = planEpoch(members, epoch, grouped);
       for (let b = epoch === from.epoch ? from.batch : 0; b < batches.length; b += config.accumulation) {
         const group = batches.slice(b, b + config.accumulation);
-        const feeds = group.map((batch) => trainingFeeds(rows, encoded, batch.examples, tasks, batchOptions));
+        const feeds: Feeds[] = [];
+        for (const batch of group) feeds.push(await feedsOf(batch.examples));
         const examples = group.reduce((s, batch) => s + batch.examples.length, 0);
         yield { kind: 'step', epoch, next: { epoch, batch: b + group.length }, feeds, batch: { examples }, last: false };
       }

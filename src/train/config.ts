@@ -12,6 +12,9 @@ export { ConfigError, type ConfigOrigin } from './config-errors.ts';
 
 const positiveInt = z.number().int().positive();
 
+/** Eq. 2's temperature F and weight α when online teachers are given without them (see the fields below). */
+export const KD_DEFAULTS = { temperature: 4, alpha: 1 } as const;
+
 /**
  * The encoder built when training from scratch (ignored with `init`): MiniLM-L6-H384's shape unless a preset or
  * sizes are given. 514 positions as XLM-R.
@@ -40,6 +43,24 @@ export const TrainConfigSchema = z.strictObject({
    * make an ensemble (their probabilities averaged). See teacher.ts.
    */
   teacher: z.union([z.string().min(1).transform((file) => [file]), z.array(z.string().min(1)).min(1)]).optional(),
+  /**
+   * Online teachers run beside the student on every batch (`--teacher-model`, repeatable): `DIR` teaches every task
+   * of the student that DIR has, `TASK[,TASK…]=DIR` the tasks named (compress/distill/teacher-map.ts). With them the
+   * loss is Eq. 2 (gold cross-entropy + α·F²·KL against the teachers' softened outputs). Combines with `teacher`:
+   * a teacher file's rows keep their soft targets in the gold term, and the online teachers score them too.
+   */
+  teacherModel: z.union([z.string().min(1).transform((value) => [value]), z.array(z.string().min(1)).min(1)]).optional(),
+  /**
+   * F of Eq. 2, read only with `teacherModel`. 4 is TextBrewer's default; as F grows the F²-scaled KL tends to
+   * regressing the teacher's logits, which is what XtremeDistil's logit stage does (MSE, no temperature).
+   */
+  kdTemperature: z.number().positive().default(KD_DEFAULTS.temperature),
+  /**
+   * α of Eq. 2, the weight of the teachers' term, read only with `teacherModel`. 1 is TextBrewer's KD weight and
+   * gives the teachers' term (on the gold term's gradient scale through F²) as much say as the gold labels; 0 is
+   * training without a teacher (the teachers are then checked but never run).
+   */
+  kdAlpha: z.number().min(0).default(KD_DEFAULTS.alpha),
   /** The language of rows that carry none (a CSV without a language column, say). */
   defaultLang: z.string().min(1).optional(),
   /** Task schema (tasks.json); inferred from the training data when omitted. */
@@ -93,6 +114,13 @@ export const TrainConfigSchema = z.strictObject({
   threads: positiveInt.default(2),
   /** Examples per inference batch when evaluating. */
   evalBatchSize: positiveInt.default(64),
+}).superRefine((config, ctx) => {
+  // Distillation settings without a teacher would change nothing: a value other than the default is refused.
+  if (config.teacherModel !== undefined) return;
+  for (const field of ['kdTemperature', 'kdAlpha'] as const) {
+    const fallback = field === 'kdTemperature' ? KD_DEFAULTS.temperature : KD_DEFAULTS.alpha;
+    if (config[field] !== fallback) ctx.addIssue({ code: 'custom', path: [field], message: 'read only with online teachers (teacherModel, --teacher-model)' });
+  }
 });
 
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;

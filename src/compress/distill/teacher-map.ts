@@ -104,7 +104,7 @@ export function assignTeachers<T extends { readonly tasks: readonly TaskHead[] }
       message: `no teacher covers task${uncovered.length > 1 ? 's' : ''} ${uncovered.map((n) => JSON.stringify(n)).join(', ')} of the student`,
       expected: 'a teacher for every task of the student',
       received: assignments.length === 0 ? 'no teacher' : assignments.map((a) => a.value).join(', '),
-      hint: `add ${flag} ${uncovered.join(',')}=DIR, or let ${uncovered.length > 1 ? 'these tasks' : 'it'} learn from gold labels alone`,
+      hint: `add ${flag} ${uncovered.join(',')}=DIR with a teacher that has ${uncovered.length > 1 ? 'these tasks' : 'it'}`,
     });
   }
   return new Map(student.flatMap((t) => (byTask.has(t.name) ? [[t.name, byTask.get(t.name) as T[]] as const] : [])));

@@ -27,6 +27,12 @@ export function fingerprintOf<C>(identity: RunIdentity<C>, config: C): string {
   return identity.data === undefined ? settings : `${settings}:${identity.data}`;
 }
 
+/** The data hash a fingerprint ends with; undefined when the run had no data hash. */
+function dataPart(fingerprint: string): string | undefined {
+  const at = fingerprint.indexOf(':');
+  return at < 0 ? undefined : fingerprint.slice(at + 1);
+}
+
 /**
  * config.json read by this version's schema, so settings added since the run began take their defaults; null when
  * it is missing, unreadable or no longer valid. A run begun by an earlier version resumes when this matches the
@@ -66,7 +72,9 @@ export async function resumeOrBegin<C>(
   }
   if (saved.progress.fingerprint !== fingerprint) {
     const before = readSavedConfig(dir.config, identity.parse);
-    if (!before || fingerprintOf(identity, before) !== fingerprint) throw identity.refusal(before, saved.progress.fingerprint, fingerprint);
+    // config.json re-read explains a changed settings hash (fields added since); the data's hash must still agree.
+    const sameData = dataPart(saved.progress.fingerprint) === identity.data;
+    if (!before || !sameData || fingerprintOf(identity, before) !== fingerprint) throw identity.refusal(before, saved.progress.fingerprint, fingerprint);
     writeConfig(dir, identity.config); // with the fields added since
   }
   for (const [name, p] of params) {
