@@ -9,6 +9,7 @@ import { evalCommand } from './eval.ts';
 import { exportCommand } from './export.ts';
 import { pruneCommand } from './prune.ts';
 import { trimVocabCommand } from './trim-vocab.ts';
+import { initStudentCommand } from './init-student.ts';
 import { importCommand } from './import.ts';
 import { experimentCommand } from './experiment.ts';
 import { predictCommand } from './predict.ts';
@@ -32,6 +33,7 @@ const program = new Command('xlmt')
   .addCommand(experimentCommand())
   .addCommand(pruneCommand())
   .addCommand(trimVocabCommand())
+  .addCommand(initStudentCommand())
   .addCommand(exportCommand())
   .addCommand(serveCommand())
   .addCommand(predictCommand())
