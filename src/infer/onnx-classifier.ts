@@ -1,14 +1,10 @@
 // The classifier behind `xlmt serve` and `xlmt predict`: an exported model directory (Hugging Face layout with
 // onnx/model.onnx, see contract.ts) run by ONNX Runtime. Texts are tokenized once, sorted by length and
 // cut into batches, each padded only to its own longest text, so short texts do not pay for long ones.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadTaskSchema } from '../data/index.ts';
-import { XlmtError } from '../errors/index.ts';
-import { ONNX_DIR, ONNX_FILE, probsOutput } from './contract.ts';
-import { ModelFile } from '../runtime/model-file.ts';
-import { readModelMeta, TASKS_FILE, TOKENIZER_FILE, type ModelMeta } from '../model-dir/index.ts';
-import { encodeIds, TextTokenizer } from '../tokenize/index.ts';
+import { openExportDir } from './export-dir.ts';
+import type { ModelFile } from '../runtime/model-file.ts';
+import type { ModelMeta } from '../model-dir/index.ts';
+import { encodeIds, type TextTokenizer } from '../tokenize/index.ts';
 import { batchedProbabilities } from './batching.ts';
 import { decide, selectTasks, type Classifier, type TaskInfo, type TextPrediction } from './types.ts';
 
@@ -34,35 +30,14 @@ export class OnnxClassifier implements Classifier {
   }
 
   static async load(dir: string, options: OnnxClassifierOptions = {}): Promise<OnnxClassifier> {
-    const onnxPath = join(dir, ONNX_DIR, ONNX_FILE);
-    if (!existsSync(onnxPath)) {
-      throw new XlmtError({
-        code: existsSync(dir) ? 'NOT_A_MODEL' : 'FILE_NOT_FOUND',
-        where: { file: dir },
-        message: existsSync(dir) ? `no ${ONNX_DIR}/${ONNX_FILE}: not an export directory` : 'no such directory',
-        hint: `serving and prediction take a directory written by xlmt export; make one from a run or model directory with: xlmt export --model ${dir} --out ${dir}-export`,
-      });
-    }
-    const meta = await readModelMeta(dir);
-    const schema = await loadTaskSchema(join(dir, TASKS_FILE));
-    const tasks: TaskInfo[] = schema.tasks.map((t) => {
+    const { meta, tasks: schemaTasks, tokenizer, model } = await openExportDir(dir, {
+      ...(options.threads ? { threads: options.threads } : {}),
+      notAnExportHint: `serving and prediction take a directory written by xlmt export; make one from a run or model directory with: xlmt export --model ${dir} --out ${dir}-export`,
+    });
+    const tasks: TaskInfo[] = schemaTasks.map((t) => {
       const thresholds = meta.thresholds[t.name];
       return { name: t.name, type: t.type, labels: t.labels, ...(t.type === 'multilabel' && thresholds ? { thresholds } : {}) };
     });
-    const tokenizer = TextTokenizer.fromFile(join(dir, TOKENIZER_FILE));
-    const model = await ModelFile.load(onnxPath, options.threads ? { threads: options.threads } : {});
-    const missing = tasks.find((t) => !model.outputNames.includes(probsOutput(t.name)));
-    if (missing) {
-      await model.release();
-      throw new XlmtError({
-        code: 'BAD_MODEL',
-        where: { file: onnxPath, task: missing.name },
-        message: `the graph has no output ${probsOutput(missing.name)} for this task of ${TASKS_FILE}`,
-        expected: `outputs ${tasks.map((t) => probsOutput(t.name)).join(', ')}`,
-        received: model.outputNames.join(', '),
-        hint: 'the directory mixes files of different exports: export again',
-      });
-    }
     return new OnnxClassifier(dir, tasks, meta, tokenizer, model, options.batchSize ?? 32);
   }
 

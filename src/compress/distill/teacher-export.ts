@@ -2,37 +2,15 @@
 // are recovered from them (teacher-logits.ts: log p for softmax tasks, exact up to a constant per row, which is all
 // the KL term needs; logit(p) for sigmoid tasks, clamped where float32 saturates). A single-task export also
 // outputs its `logits`, which are taken as they are. Hidden states are not outputs of an export.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadTaskSchema } from '../../data/index.ts';
 import { XlmtError } from '../../errors/index.ts';
-import { LOGITS, ONNX_DIR, ONNX_FILE, probsOutput } from '../../infer/contract.ts';
+import { LOGITS, probsOutput } from '../../infer/contract.ts';
+import { openExportDir } from '../../infer/export-dir.ts';
 import type { TensorData } from '../../ir/tensor.ts';
-import { readModelMeta, TASKS_FILE, TOKENIZER_FILE } from '../../model-dir/index.ts';
-import { ModelFile } from '../../runtime/model-file.ts';
-import { TextTokenizer } from '../../tokenize/index.ts';
 import { logitsFromProbabilities } from './teacher-logits.ts';
 import type { OpenedTeacher, RunnerOptions, RunnerOutputs, TeacherRunner } from './teacher-runner.ts';
 
 export async function openExportTeacher(dir: string, options: RunnerOptions): Promise<OpenedTeacher> {
-  const onnxPath = join(dir, ONNX_DIR, ONNX_FILE);
-  if (!existsSync(onnxPath)) throw new XlmtError({ code: 'NOT_A_MODEL', where: { file: dir }, message: `no ${ONNX_DIR}/${ONNX_FILE}: not an export directory` });
-  const meta = await readModelMeta(dir);
-  const tasks = (await loadTaskSchema(join(dir, TASKS_FILE))).tasks;
-  const tokenizer = TextTokenizer.fromFile(join(dir, TOKENIZER_FILE));
-  const model = await ModelFile.load(onnxPath, options.threads ? { threads: options.threads } : {});
-  const missing = tasks.find((t) => !model.outputNames.includes(probsOutput(t.name)));
-  if (missing) {
-    await model.release();
-    throw new XlmtError({
-      code: 'BAD_MODEL',
-      where: { file: onnxPath, task: missing.name },
-      message: `the graph has no output ${probsOutput(missing.name)} for this task of ${TASKS_FILE}`,
-      expected: `outputs ${tasks.map((t) => probsOutput(t.name)).join(', ')}`,
-      received: model.outputNames.join(', '),
-      hint: 'the directory mixes files of different exports: export again',
-    });
-  }
+  const { onnxPath, meta, tasks, tokenizer, model } = await openExportDir(dir, options.threads ? { threads: options.threads } : {});
   const [single] = tasks;
   const direct = tasks.length === 1 && model.outputNames.includes(LOGITS);
   const fetch = direct ? [LOGITS] : tasks.map((t) => probsOutput(t.name));
