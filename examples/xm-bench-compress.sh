@@ -29,17 +29,8 @@ read -r -a CLI <<< "${XLMT:-npx xlmt}" # XLMT itself stays a string, for the tea
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TRAIN=$XM/train.jsonl
 DEV=$XM/dev.jsonl
-TIMEFORMAT='  %R s wall, %U s user + %S s sys CPU'
-stage() { # stage NAME DONE_PATH COMMAND…: runs COMMAND unless DONE_PATH exists, timing it
-  local name=$1 done=$2
-  shift 2
-  if [ -e "$done" ]; then
-    echo "== $name: skipped, $done exists"
-    return
-  fi
-  echo "== $name"
-  time "$@"
-}
+# shellcheck source=stage.sh
+source "$HERE/examples/stage.sh"
 retrain() { # retrain FROM RUN
   "${CLI[@]}" train --train "$TRAIN" --dev "$DEV" --tasks "$XM/tasks.json" --init "$1" --out "$2" \
     --epochs "$RETRAIN_EPOCHS" --batch-size 32 --max-length 128 --lr 5e-5 --warmup-ratio 0.1 --schedule linear \

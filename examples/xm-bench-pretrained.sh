@@ -39,18 +39,8 @@ if [ -n "${SMOKE:-}" ]; then
 fi
 MODEL=$OUT/me5-small
 mkdir -p "$OUT"
-TIMEFORMAT='  %R s wall, %U s user + %S s sys CPU'
-
-stage() { # stage NAME DONE_PATH COMMAND…: runs COMMAND unless DONE_PATH exists, timing it
-  local name=$1 done=$2
-  shift 2
-  if [ -e "$done" ]; then
-    echo "== $name: skipped, $done exists"
-    return
-  fi
-  echo "== $name"
-  time "$@"
-}
+# shellcheck source=stage.sh
+source "$HERE/examples/stage.sh"
 
 convert() ( # a subshell: its EXIT trap removes the downloads and the venv however it ends
   tmp=$(mktemp -d)
