@@ -7,7 +7,7 @@ import { collect, intRange, nonNegativeInt, number, positiveInt } from './option
 
 export interface TrainFlags {
   config?: string;
-  train?: string; dev?: string; teacher?: string[]; teacherModel?: string[]; kdTemperature?: number; kdAlpha?: number; tasks?: string; tokenizer?: string; init?: string; out?: string;
+  train?: string; dev?: string; teacher?: string[]; teacherModel?: string[]; kdTemperature?: number; kdAlpha?: number; match?: string; hiddenWeight?: number; relationWeight?: number; relationHeads?: number; tasks?: string; tokenizer?: string; init?: string; out?: string;
   pooling?: string; charNgrams?: { min: number; max: number }; headStyle?: string; maxLength?: number; batchSize?: number; accumulation?: number; epochs?: number;
   lr?: number; schedule?: string; warmupRatio?: number; weightDecay?: number; sampling?: string; temperature?: number; groupWindow?: number;
   patience?: number; checkpointEvery?: number; seed?: number; threads?: number;
@@ -29,6 +29,10 @@ const FLAGS: Record<ConfigFlag | EncoderFlag, () => Option> = {
   teacherModel: () => new Option('--teacher-model <dir>', 'an online teacher run beside the student (a run, model or export directory; TASK[,TASK…]=DIR for some tasks): the loss becomes Eq. 2; repeat for several teachers').argParser(collect),
   kdTemperature: () => new Option('--kd-temperature <F>', 'temperature F softening teacher and student in Eq. 2').argParser(number('--kd-temperature')),
   kdAlpha: () => new Option('--kd-alpha <α>', 'weight α of the teachers\' term in Eq. 2 (0: gold labels alone)').argParser(number('--kd-alpha')),
+  match: () => new Option('--match <pairs>', 'intermediate-layer transfer: student:teacher layers, e.g. 1:4,2:8,3:12 (0: embeddings; default: student i ↦ teacher round(i·Lt/Ls))'),
+  hiddenWeight: () => new Option('--hidden-weight <w>', 'weight of the hidden-state MSE through a learned projection, added to Eq. 2 (0: off)').argParser(number('--hidden-weight')),
+  relationWeight: () => new Option('--relation-weight <w>', 'weight of MiniLMv2\'s query/key/value attention relation KL, added to Eq. 2 (0: off)').argParser(number('--relation-weight')),
+  relationHeads: () => new Option('--relation-heads <R>', 'relation heads of the relation KL (default: the teacher\'s attention heads)').argParser(positiveInt('--relation-heads')),
   tasks: () => new Option('--tasks <file>', 'task schema (tasks.json); inferred from the data when omitted'),
   tokenizer: () => new Option('--tokenizer <file>', 'tokenizer.json (default: the one in --init)'),
   init: () => new Option('--init <dir>', 'Hugging Face checkpoint directory to start from'),

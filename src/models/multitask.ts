@@ -5,7 +5,7 @@ import type { GraphBuilder } from '../builder/builder.ts';
 import type { Value } from '../ir/graph.ts';
 import type { HeadStyle } from '../model-dir/index.ts';
 import type { EncoderConfig } from './config.ts';
-import { dropoutWhenTraining, encoder, type EncoderInputs, linear } from './encoder.ts';
+import { dropoutWhenTraining, type EncoderInputs, encoderStates, type EncoderStates, linear } from './encoder.ts';
 import { sigmoidCrossEntropyPerExample, softTargetCrossEntropyPerExample, TASK_NAME, type TaskHead, taskLogits } from './heads.ts';
 
 export type Pooling = 'cls' | 'mean';
@@ -48,6 +48,18 @@ export function pool(g: GraphBuilder, hidden: Value, inputs: EncoderInputs, hidd
 
 /** Builds the model: logits per task, [batch, labels], keyed by task name. */
 export function multiTaskClassifier(g: GraphBuilder, c: EncoderConfig, tasks: readonly TaskHead[], options: MultiTaskOptions): ReadonlyMap<string, Value> {
+  return multiTaskForward(g, c, tasks, options).logits;
+}
+
+/** The classifier's forward pass with what a distillation loss reads beside the logits: the encoder's inputs and states. */
+export interface MultiTaskForward {
+  readonly logits: ReadonlyMap<string, Value>;
+  readonly inputs: EncoderInputs;
+  readonly states: EncoderStates;
+}
+
+/** multiTaskClassifier, keeping the encoder's inputs and every layer's states (the same nodes: it adds none). */
+export function multiTaskForward(g: GraphBuilder, c: EncoderConfig, tasks: readonly TaskHead[], options: MultiTaskOptions): MultiTaskForward {
   if (tasks.length === 0) throw new XlmtError({ code: 'BAD_ARGUMENT', message: 'no task to classify', where: { api: 'multiTaskClassifier' }, expected: 'at least one task' });
   for (const t of tasks) {
     if (!TASK_NAME.test(t.name)) {
@@ -60,11 +72,12 @@ export function multiTaskClassifier(g: GraphBuilder, c: EncoderConfig, tasks: re
     }
   }
   const inputs = options.inputs ?? encoderInputs(g);
-  const hidden = encoder(g, c, inputs, options);
-  return taskLogits(g, options.headStyle, pool(g, hidden, inputs, c.hiddenSize, options.pooling), c.hiddenSize, tasks, {
+  const states = encoderStates(g, c, inputs, options);
+  const logits = taskLogits(g, options.headStyle, pool(g, states.last, inputs, c.hiddenSize, options.pooling), c.hiddenSize, tasks, {
     dense: (name, x, inFeatures, outFeatures) => linear(g, name, x, inFeatures, outFeatures),
     dropout: (x) => dropoutWhenTraining(g, x, c.hiddenDropoutProb, options),
   });
+  return { logits, inputs, states };
 }
 
 /**

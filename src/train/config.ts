@@ -61,6 +61,24 @@ export const TrainConfigSchema = z.strictObject({
    * training without a teacher (the teachers are then checked but never run).
    */
   kdAlpha: z.number().min(0).default(KD_DEFAULTS.alpha),
+  /**
+   * Intermediate-layer transfer (`--match`), read only with `teacherModel` and a weight below: `S:T,…` pairs of a
+   * student layer and the teacher layer it learns from, numbered as transformers' hidden_states (0 the embeddings'
+   * output). Default: student layer i ↦ teacher layer round(i·L_t/L_s) for every student layer.
+   */
+  match: z.string().min(1).optional(),
+  /**
+   * Weight of the hidden-state MSE (through a learned projection to the teacher's hidden size, dropped from the
+   * saved model) added to Eq. 2. 0, the default, adds nothing to the graph.
+   */
+  hiddenWeight: z.number().min(0).default(0),
+  /** Weight of MiniLMv2's query/key/value self-attention relation KL added to Eq. 2. 0, the default, adds nothing. */
+  relationWeight: z.number().min(0).default(0),
+  /**
+   * Relation heads R of the relation KL (both sides' vectors are split into R heads, so head counts may differ).
+   * Default: the teacher's number of attention heads. Read only with `relationWeight` > 0.
+   */
+  relationHeads: positiveInt.optional(),
   /** The language of rows that carry none (a CSV without a language column, say). */
   defaultLang: z.string().min(1).optional(),
   /** Task schema (tasks.json); inferred from the training data when omitted. */
@@ -115,11 +133,18 @@ export const TrainConfigSchema = z.strictObject({
   /** Examples per inference batch when evaluating. */
   evalBatchSize: positiveInt.default(64),
 }).superRefine((config, ctx) => {
-  // Distillation settings without a teacher would change nothing: a value other than the default is refused.
+  // Settings that would change nothing are refused: a layer mapping without a weight, relation heads without the
+  // relation term, and any distillation setting other than its default without a teacher.
+  const intermediate = config.hiddenWeight > 0 || config.relationWeight > 0;
+  if (config.match !== undefined && !intermediate) ctx.addIssue({ code: 'custom', path: ['match'], message: 'read only with hiddenWeight or relationWeight above 0 (--hidden-weight, --relation-weight)' });
+  if (config.relationHeads !== undefined && config.relationWeight === 0) ctx.addIssue({ code: 'custom', path: ['relationHeads'], message: 'read only with relationWeight above 0 (--relation-weight)' });
   if (config.teacherModel !== undefined) return;
   for (const field of ['kdTemperature', 'kdAlpha'] as const) {
     const fallback = field === 'kdTemperature' ? KD_DEFAULTS.temperature : KD_DEFAULTS.alpha;
     if (config[field] !== fallback) ctx.addIssue({ code: 'custom', path: [field], message: 'read only with online teachers (teacherModel, --teacher-model)' });
+  }
+  for (const field of ['hiddenWeight', 'relationWeight'] as const) {
+    if (config[field] !== 0) ctx.addIssue({ code: 'custom', path: [field], message: 'read only with online teachers (teacherModel, --teacher-model)' });
   }
 });
 

@@ -7,7 +7,7 @@ import type { HfModelConfig } from '../checkpoint/index.ts';
 import type { Task } from '../data/index.ts';
 import type { Value } from '../ir/graph.ts';
 import { charNgramInputs, type CharNgramTable } from '../models/char-ngrams.ts';
-import { encoderInputs, multiTaskClassifier, multiTaskLoss } from '../models/multitask.ts';
+import { encoderInputs, type MultiTaskForward, multiTaskForward, multiTaskLoss } from '../models/multitask.ts';
 import type { TrainConfig } from './config.ts';
 
 /** What a classifier's training graph is built from. */
@@ -24,9 +24,14 @@ export type ClassifierGraph = (parts: ClassifierParts) => TrainingGraph;
 
 /** The encoder's inputs and the per-task logits, with dropout: the forward half of every classifier objective. */
 export function classifierLogits(g: GraphBuilder, parts: ClassifierParts): ReadonlyMap<string, Value> {
+  return classifierForward(g, parts).logits;
+}
+
+/** classifierLogits with the encoder's inputs and every layer's states, for a loss on the student's internals. */
+export function classifierForward(g: GraphBuilder, parts: ClassifierParts): MultiTaskForward {
   const { hf, tasks, config, charNgrams } = parts;
   const inputs = { ...encoderInputs(g), ...(charNgrams ? { charNgrams: charNgramInputs(g, charNgrams) } : {}) };
-  return multiTaskClassifier(g, hf.encoder, tasks, { training: true, pooling: config.pooling, headStyle: config.headStyle, inputs });
+  return multiTaskForward(g, hf.encoder, tasks, { training: true, pooling: config.pooling, headStyle: config.headStyle, inputs });
 }
 
 /** Cross-entropy on gold labels or a teacher file's soft targets, masked per task (models/multitask.ts). */

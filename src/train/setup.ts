@@ -125,7 +125,8 @@ export async function setupRun(config: TrainConfig, log: (line: string) => void,
     const classifierTask = continuedClassifierTask(checkpoint.config, schema, config);
     const mapped = mapCheckpoint(expected, checkpoint.tensors, {
       source: config.init ?? '',
-      allowMissing: [/^heads\./, /^pooler\./],
+      // distill.*: what an objective trains beside the model (compress/distill/names.ts), never in a checkpoint.
+      allowMissing: [/^heads\./, /^pooler\./, /^distill\./],
       ...(classifierTask ? { classifierTask } : {}),
     });
     for (const [name, p] of mapped.params) params.get(name)?.data.set(p.data);

@@ -9,7 +9,14 @@ import { XlmtError } from '../../errors/index.ts';
 import type { DistillationOptions } from './kd-loss.ts';
 import { distillationGraph, onlineObjective } from './online-objective.ts';
 import { describeStepCost, TeacherStepMeter } from './teacher-cost.ts';
-import { type LoadedTeacherMap, loadTeacherMap, parseTeacherFlags, TEACHER_FLAG } from './teacher-map.ts';
+import { type LoadedTeacherMap, loadTeacherMap, parseTeacherFlags, TEACHER_FLAG, type TeacherAssignment } from './teacher-map.ts';
+import { join } from 'node:path';
+import { readHfConfig } from '../../checkpoint/index.ts';
+import type { EncoderConfig } from '../../models/config.ts';
+import { describeIntermediate, intermediateFlags, type IntermediatePlan, planIntermediate, usesIntermediate } from './intermediate.ts';
+import type { Teacher } from './teacher.ts';
+import { tokenizerHash } from './teacher-encoding.ts';
+import { locateTeacher } from './teacher-source.ts';
 
 /** One line on who teaches what, and how. */
 function describeTeachers(map: LoadedTeacherMap, options: DistillationOptions): string {
@@ -18,6 +25,61 @@ function describeTeachers(map: LoadedTeacherMap, options: DistillationOptions): 
     ? 'α = 0: the teachers are checked but not run, the loss is the gold labels\' alone'
     : `Eq. 2 with F = ${options.temperature}, α = ${options.alpha}`;
   return `teachers: ${tasks.join('; ')}; ${how}`;
+}
+
+/**
+ * The encoder of the one teacher of intermediate-layer transfer, read before the student's graph is built (its
+ * sizes shape the graph). Refused: several teachers, and an export (it gives logits only).
+ */
+async function intermediateTeacherEncoder(config: TrainConfig, assignments: readonly TeacherAssignment[]): Promise<EncoderConfig> {
+  const flags = intermediateFlags(config);
+  const sources = [...new Map(assignments.map((a) => {
+    const source = locateTeacher(a.path, `${TEACHER_FLAG} ${a.value}`);
+    return [source.dir, { ...source, path: a.path }] as const;
+  })).values()];
+  const [source, ...others] = sources;
+  if (source === undefined || others.length > 0) {
+    throw new XlmtError({
+      code: 'BAD_OPTION',
+      where: { field: TEACHER_FLAG },
+      message: `${flags} take one teacher, and ${sources.length} are given`,
+      expected: 'one --teacher-model directory: its layers are the ones the student\'s are matched to',
+      received: sources.map((s) => s.path).join(', '),
+      hint: 'distil the intermediate layers from one teacher, or drop the intermediate weights',
+    });
+  }
+  if (source.kind === 'export') {
+    throw new XlmtError({
+      code: 'TEACHER_NO_STATES',
+      where: { file: source.path, field: flags },
+      message: 'intermediate-layer transfer was asked of an export, which gives logits only',
+      expected: 'a run or model directory as the teacher of intermediate-layer transfer',
+      hint: 'give the run or model directory the export was made from',
+    });
+  }
+  return (await readHfConfig(join(source.dir, 'config.json'))).config.encoder;
+}
+
+/** The teacher must read the student's ids as they are: the same tokenizer, texts cut at the same length. */
+function checkSameEncoding(config: TrainConfig, teacher: Teacher, studentTokenizer: string): void {
+  if (teacher.tokenizerHash !== studentTokenizer) {
+    throw new XlmtError({
+      code: 'TOKENIZER_MISMATCH',
+      where: { file: teacher.path, field: intermediateFlags(config) },
+      message: 'the teacher\'s tokenizer is not the student\'s: their tokens, and so their hidden states, cannot be aligned',
+      expected: 'the student trained with the teacher\'s tokenizer.json',
+      hint: 'give --tokenizer the teacher\'s tokenizer.json (or --init a checkpoint that has it), or drop the intermediate weights',
+    });
+  }
+  if (teacher.maxLength < config.maxLength) {
+    throw new XlmtError({
+      code: 'BAD_OPTION',
+      where: { field: '--max-length' },
+      message: `the teacher reads at most ${teacher.maxLength} tokens, fewer than the student's ${config.maxLength}: longer texts would not line up`,
+      expected: `at most ${teacher.maxLength}`,
+      received: String(config.maxLength),
+    });
+  }
 }
 
 export async function runOnlineDistillation(config: TrainConfig, events: RunEvents): Promise<RunResult> {
@@ -32,10 +94,22 @@ export async function runOnlineDistillation(config: TrainConfig, events: RunEven
   const meter = new TeacherStepMeter();
   const loaded: { map?: LoadedTeacherMap } = {};
   const setup = async (): Promise<ClassifierObjective> => {
-    const run = await setupRun(config, events.log, distillationGraph(options));
+    const teacherEncoder = usesIntermediate(config) ? await intermediateTeacherEncoder(config, assignments) : null;
+    const plans: IntermediatePlan[] = [];
+    const graph = teacherEncoder === null ? distillationGraph(options) : distillationGraph(options, (student) => {
+      const plan = planIntermediate(config, student, teacherEncoder);
+      plans.push(plan);
+      return plan;
+    });
+    const run = await setupRun(config, events.log, graph);
     loaded.map = await loadTeacherMap(values, run.schema.tasks, { threads: config.threads, maxLength: config.maxLength });
     events.log(describeTeachers(loaded.map, options));
-    return onlineObjective(config, run, { map: loaded.map, fingerprints: loaded.map.teachers, meter }, events);
+    const plan = plans[0];
+    const teacher = loaded.map.teachers[0];
+    if (plan === undefined || teacher === undefined) return onlineObjective(config, run, { map: loaded.map, fingerprints: loaded.map.teachers, meter }, events);
+    checkSameEncoding(config, teacher, tokenizerHash(run.tokenizer));
+    events.log(describeIntermediate(plan));
+    return onlineObjective(config, run, { map: loaded.map, fingerprints: loaded.map.teachers, meter, intermediate: { teacher, plan } }, events);
   };
   try {
     const result = await trainClassifier(config, output, setup, events);
