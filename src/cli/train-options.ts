@@ -7,7 +7,7 @@ import { collect, intRange, nonNegativeInt, number, positiveInt } from './option
 
 export interface TrainFlags {
   config?: string;
-  train?: string; dev?: string; teacher?: string[]; teacherModel?: string[]; kdTemperature?: number; kdAlpha?: number; match?: string; hiddenWeight?: number; relationWeight?: number; relationHeads?: number; tasks?: string; tokenizer?: string; init?: string; out?: string;
+  train?: string; dev?: string; teacher?: string[]; teacherModel?: string[]; kdTemperature?: number; kdAlpha?: number; match?: string; hiddenWeight?: number; relationWeight?: number; relationHeads?: number; tasks?: string; tokenizer?: string; init?: string; trainable?: string[]; out?: string;
   pooling?: string; charNgrams?: { min: number; max: number }; headStyle?: string; maxLength?: number; batchSize?: number; accumulation?: number; epochs?: number;
   lr?: number; schedule?: string; warmupRatio?: number; weightDecay?: number; sampling?: string; temperature?: number; groupWindow?: number;
   patience?: number; checkpointEvery?: number; seed?: number; threads?: number;
@@ -36,6 +36,7 @@ const FLAGS: Record<ConfigFlag | EncoderFlag, () => Option> = {
   tasks: () => new Option('--tasks <file>', 'task schema (tasks.json); inferred from the data when omitted'),
   tokenizer: () => new Option('--tokenizer <file>', 'tokenizer.json (default: the one in --init)'),
   init: () => new Option('--init <dir>', 'Hugging Face checkpoint directory to start from'),
+  trainable: () => new Option('--trainable <patterns>', 'train only the parameters these comma-separated globs match, e.g. heads.*,encoder.layer.11.*,pooler.* (default: all)').argParser(patternList),
   out: () => new Option('--out <dir>', 'run directory'),
   pooling: () => new Option('--pooling <kind>', 'sentence vector').choices(['cls', 'mean']),
   charNgrams: () => new Option('--char-ngrams <min-max>', 'train with character n-gram embeddings of these lengths (e.g. 3-5), folded into the word embeddings when saved').argParser(intRange('--char-ngrams')),
@@ -61,6 +62,11 @@ const FLAGS: Record<ConfigFlag | EncoderFlag, () => Option> = {
   heads: () => new Option('--heads <n>', 'attention heads (from scratch)').argParser(positiveInt('--heads')),
   ffn: () => new Option('--ffn <n>', 'feed-forward size (from scratch)').argParser(positiveInt('--ffn')),
 };
+
+/** `heads.*, pooler.*` → ['heads.*', 'pooler.*']: empty items dropped, so the schema refuses a list of none. */
+function patternList(value: string): string[] {
+  return value.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+}
 
 export type TrainFlagName = keyof typeof FLAGS;
 export const ALL_TRAIN_FLAGS = Object.keys(FLAGS) as TrainFlagName[];

@@ -87,6 +87,11 @@ export const TrainConfigSchema = z.strictObject({
   tokenizer: z.string().min(1).optional(),
   /** A Hugging Face checkpoint directory (config.json + model.safetensors) to start from; heads are new. */
   init: z.string().min(1).optional(),
+  /**
+   * Train only the parameters these globs match (Hugging Face names, `*` any characters: `heads.*`,
+   * `encoder.layer.11.*`); the others stay as they started (train/trainable.ts). Default: every parameter.
+   */
+  trainable: z.array(z.string().min(1)).min(1).optional(),
   /** Encoder shape for training from scratch: `preset` and/or sizes (see encoder-shape.ts). */
   encoder: EncoderShapeSchema.default({}),
   /** Run directory: resolved config, metrics.jsonl, checkpoints. */

@@ -9,6 +9,7 @@ import type { Value } from '../ir/graph.ts';
 import { charNgramInputs, type CharNgramTable } from '../models/char-ngrams.ts';
 import { encoderInputs, type MultiTaskForward, multiTaskForward, multiTaskLoss } from '../models/multitask.ts';
 import type { TrainConfig } from './config.ts';
+import { trainableParams } from './trainable.ts';
 
 /** What a classifier's training graph is built from. */
 export interface ClassifierParts {
@@ -17,6 +18,8 @@ export interface ClassifierParts {
   readonly config: Pick<TrainConfig, 'pooling' | 'headStyle'>;
   /** The n-gram table whose rows the graph's n-gram inputs index; null without character n-grams. */
   readonly charNgrams: CharNgramTable | null;
+  /** Globs of the parameters to train (train/trainable.ts); undefined: all of them. */
+  readonly trainable?: readonly string[];
 }
 
 /** Builds the training graph of a run (its loss over the logits of every task). */
@@ -38,5 +41,5 @@ export function classifierForward(g: GraphBuilder, parts: ClassifierParts): Mult
 export const classificationGraph: ClassifierGraph = (parts) => {
   const g = new GraphBuilder('train');
   const logits = classifierLogits(g, parts);
-  return trainingGraph(g, { loss: multiTaskLoss(g, parts.tasks, logits) });
+  return trainingGraph(g, { loss: multiTaskLoss(g, parts.tasks, logits), params: trainableParams(g, parts.trainable) });
 };

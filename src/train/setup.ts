@@ -115,7 +115,7 @@ export async function setupRun(config: TrainConfig, log: (line: string) => void,
   const charNgrams = config.charNgrams ? charNgramTableOf(tokenizer, hf.encoder.vocabSize, config.charNgrams) : null;
   if (charNgrams) log(`character ${config.charNgrams?.min}-${config.charNgrams?.max}-grams: ${charNgrams.size} shared by two or more of the ${hf.encoder.vocabSize} tokens`);
 
-  const training = graph({ hf, tasks: schema.tasks, config, charNgrams });
+  const training = graph({ hf, tasks: schema.tasks, config, charNgrams, ...(config.trainable ? { trainable: config.trainable } : {}) });
   const params = initParams(training.graph, config.seed);
   // The n-gram rows start at zero: at step 0 every token's vector is its word embedding alone, from scratch or --init.
   params.get(CHAR_NGRAM_PARAM)?.data.fill(0);

@@ -21,6 +21,7 @@ import type { Teacher } from './teacher.ts';
 import type { RunIdentity } from '../../train/loop/index.ts';
 import type { ClassifierObjective } from '../../train/run.ts';
 import type { RunSetup } from '../../train/setup.ts';
+import { trainableParams } from '../../train/trainable.ts';
 import { distillationLoss, type DistillationOptions } from './kd-loss.ts';
 import type { TeacherStepMeter } from './teacher-cost.ts';
 import { tokenizerHash } from './teacher-encoding.ts';
@@ -35,12 +36,18 @@ import type { TeacherMap } from './teacher-map.ts';
 export function distillationGraph(options: DistillationOptions, intermediate?: (student: EncoderConfig) => IntermediatePlan): ClassifierGraph {
   return (parts) => {
     const g = new GraphBuilder('train');
-    if (!intermediate) return trainingGraph(g, { loss: distillationLoss(g, parts.tasks, classifierLogits(g, parts), options) });
+    if (!intermediate) {
+      const loss = distillationLoss(g, parts.tasks, classifierLogits(g, parts), options);
+      return trainingGraph(g, { loss, params: trainableParams(g, parts.trainable) });
+    }
     const forward = classifierForward(g, parts);
     const eq2 = distillationLoss(g, parts.tasks, forward.logits, options);
     const plan = intermediate(parts.hf.encoder);
     const terms = intermediateTerms(g, { config: parts.hf.encoder, states: forward.states }, forward.inputs.attentionMask, plan);
-    return trainingGraph(g, { loss: g.op.Add(eq2, terms.loss), outputs: terms.outputs });
+    // The projections serve the training only: they train whatever `trainable` freezes of the model.
+    const trained = trainableParams(g, parts.trainable);
+    const projections = g.build().params.filter((v) => isDistillationParam(v.name) && !trained.includes(v));
+    return trainingGraph(g, { loss: g.op.Add(eq2, terms.loss), outputs: terms.outputs, params: [...trained, ...projections] });
   };
 }
 
