@@ -14,6 +14,7 @@ import { layerShapes } from '../../models/config.ts';
 import { encoderInputs, multiTaskClassifier } from '../../models/multitask.ts';
 import { Session, type Feeds, type Results } from '../../runtime/session.ts';
 import { encodeExamples } from '../../train/examples.ts';
+import type { TrainedModel } from '../../train/model-dir.ts';
 import { Random } from '../../util/random.ts';
 import { readForCompression, writeCompressed } from '../model-io.ts';
 import { type CutModel, cutHeadsAndNeurons, type LayerCut } from './cut.ts';
@@ -114,7 +115,7 @@ export async function pruneHeadsFfn(modelPath: string, out: string, o: HeadsFfnO
       log(`round ${round}/${rounds} (${((Date.now() - started) / 1000).toFixed(1)} s): heads ${alive(masks.heads).join(' ')}; FFN ${alive(masks.neurons).join(' ')}`);
     }
     const cut = cutModel(model.hf.encoder, model.params, masks);
-    const checkMaxDiff = await checkCut(probe, masks, cut, model, batches);
+    const checkMaxDiff = await checkCut(probe, masks, cut, model, dir, batches);
     const survival = model.schema.tasks.map((t, i) => ({
       task: t.name,
       examples: (batches[i] as TaskBatches).feeds.reduce((n, f) => n + ((f['input_ids']?.shape[0] ?? 0) as number), 0),
@@ -199,7 +200,7 @@ function cutModel(config: CutModel['config'], params: ParamStore, masks: UnitMas
 }
 
 /** The cut model's logits against the masked model's, on the first batches of each task. */
-async function checkCut(probe: ImportanceProbe, masks: UnitMasks, cut: CutModel, model: Parameters<typeof ImportanceProbe.create>[0], batches: readonly TaskBatches[]): Promise<number> {
+async function checkCut(probe: ImportanceProbe, masks: UnitMasks, cut: CutModel, model: TrainedModel, dir: string, batches: readonly TaskBatches[]): Promise<number> {
   const g = new GraphBuilder('cut');
   const inputs = encoderInputs(g);
   const logits = multiTaskClassifier(g, cut.config, model.schema.tasks, { training: false, pooling: model.meta.pooling, headStyle: model.meta.headStyle, inputs });
@@ -223,7 +224,7 @@ async function checkCut(probe: ImportanceProbe, masks: UnitMasks, cut: CutModel,
     await session.release();
   }
   if (!(worst <= CHECK_TOLERANCE)) {
-    throw new XlmtError({ code: 'PRUNE_CHECK_FAILED', where: { file: model.meta.info['run'] as string | undefined ?? '' }, message: 'the cut model\'s logits differ from the masked model\'s; nothing was written', expected: `at most ${CHECK_TOLERANCE}`, received: String(worst) });
+    throw new XlmtError({ code: 'PRUNE_CHECK_FAILED', where: { file: dir }, message: 'the cut model\'s logits differ from the masked model\'s; nothing was written', expected: `at most ${CHECK_TOLERANCE}`, received: String(worst) });
   }
   return worst;
 }
