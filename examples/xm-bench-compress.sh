@@ -59,7 +59,7 @@ stage "prune heads-ffn at random: 6 heads, FFN 768" "$OUT/heads6-ffn768-random/c
   "${CLI[@]}" prune heads-ffn --model "$TEACHER" --data "$TRAIN" --tasks "$XM/tasks.json" --heads 6 --ffn 768 \
   --method random --samples "$SAMPLES" --threads "$THREADS" --out "$OUT/heads6-ffn768-random"
 
-for variant in layers6 heads6-ffn768 heads6-ffn768-random; do
+for variant in heads6-ffn768 heads6-ffn768-random layers6; do # the importance-vs-random pair first
   stage "$variant before retraining: dev against the teacher" "$OUT/$variant-dev.md" report "$OUT/$variant" "$OUT/$variant-dev.md"
   echo "== $variant: retrain $RETRAIN_EPOCHS epoch(s) (resumes)"
   time retrain "$OUT/$variant" "$OUT/$variant-train"

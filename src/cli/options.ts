@@ -36,6 +36,14 @@ export function number(flag: string): (value: string) => number {
   };
 }
 
+/** `on` or `off` as a boolean. */
+export function onOff(flag: string): (value: string) => boolean {
+  return (value) => {
+    if (value !== 'on' && value !== 'off') throw new InvalidArgumentError(`${flag} expects on or off, got "${value}"`);
+    return value === 'on';
+  };
+}
+
 /** `MIN-MAX` (or one length N, meaning N-N) as { min, max }, both positive integers with min ≤ max. */
 export function intRange(flag: string): (value: string) => { min: number; max: number } {
   return (value) => {

@@ -3,11 +3,11 @@ import { type Command, Option } from 'commander';
 import { PRESET_NAMES } from '../checkpoint/index.ts';
 import { HEAD_STYLES } from '../model-dir/index.ts';
 import { parseTrainConfig, readConfigFile, TRAIN_SHAPE, TrainConfigSchema, type ConfigOrigin, type TrainConfig } from '../train/config.ts';
-import { collect, intRange, nonNegativeInt, number, positiveInt } from './options.ts';
+import { collect, intRange, nonNegativeInt, number, onOff, positiveInt } from './options.ts';
 
 export interface TrainFlags {
   config?: string;
-  train?: string; dev?: string; teacher?: string[]; teacherModel?: string[]; kdTemperature?: number; kdAlpha?: number; match?: string; hiddenWeight?: number; relationWeight?: number; relationHeads?: number; tasks?: string; tokenizer?: string; init?: string; trainable?: string[]; out?: string;
+  train?: string; dev?: string; teacher?: string[]; teacherModel?: string[]; kdTemperature?: number; kdAlpha?: number; transfer?: string[]; goldLabels?: boolean; match?: string; hiddenWeight?: number; relationWeight?: number; relationHeads?: number; tasks?: string; tokenizer?: string; init?: string; trainable?: string[]; out?: string;
   pooling?: string; charNgrams?: { min: number; max: number }; headStyle?: string; maxLength?: number; batchSize?: number; accumulation?: number; epochs?: number;
   lr?: number; schedule?: string; warmupRatio?: number; weightDecay?: number; sampling?: string; temperature?: number; groupWindow?: number;
   patience?: number; checkpointEvery?: number; seed?: number; threads?: number;
@@ -29,6 +29,8 @@ const FLAGS: Record<ConfigFlag | EncoderFlag, () => Option> = {
   teacherModel: () => new Option('--teacher-model <dir>', 'an online teacher run beside the student (a run, model or export directory; TASK[,TASK…]=DIR for some tasks): the loss becomes Eq. 2; repeat for several teachers').argParser(collect),
   kdTemperature: () => new Option('--kd-temperature <F>', 'temperature F softening teacher and student in Eq. 2').argParser(number('--kd-temperature')),
   kdAlpha: () => new Option('--kd-alpha <α>', 'weight α of the teachers\' term in Eq. 2 (0: gold labels alone)').argParser(number('--kd-alpha')),
+  transfer: () => new Option('--transfer <file>', 'unlabeled texts (JSONL with "text", or one per line) the online teachers label for the student; repeat for several files').argParser(collect),
+  goldLabels: () => new Option('--gold-labels <on|off>', 'off: leave the training data\'s labels unused, its texts labeled by the online teachers alone (default: on)').argParser(onOff('--gold-labels')),
   match: () => new Option('--match <pairs>', 'intermediate-layer transfer: student:teacher layers, e.g. 1:4,2:8,3:12 (0: embeddings; default: student i ↦ teacher round(i·Lt/Ls))'),
   hiddenWeight: () => new Option('--hidden-weight <w>', 'weight of the hidden-state MSE through a learned projection, added to Eq. 2 (0: off)').argParser(number('--hidden-weight')),
   relationWeight: () => new Option('--relation-weight <w>', 'weight of MiniLMv2\'s query/key/value attention relation KL, added to Eq. 2 (0: off)').argParser(number('--relation-weight')),

@@ -78,10 +78,21 @@ function identityOf(config: TrainConfig): RunIdentity<TrainConfig> {
   };
 }
 
+/** What online teachers add to a run: their inputs on each micro-batch, and the tasks they cover. */
+export interface OnlineTeaching {
+  readonly inputs?: BatchInputs;
+  /** The tasks the transfer rows (`setup.transfer`) are drawn for. */
+  readonly tasks: readonly string[];
+}
+
+/** The examples whose gold labels train: none with `goldLabels` off (their texts are then transfer rows). */
+const goldExamples = (config: TrainConfig, setup: RunSetup): RunSetup['train']['examples'] => (config.goldLabels ? setup.train.examples : []);
+
 export function classificationObjective(
-  config: TrainConfig, setup: RunSetup, events: RunEvents, batchInputs?: BatchInputs,
+  config: TrainConfig, setup: RunSetup, events: RunEvents, teaching?: OnlineTeaching,
 ): Objective<TrainConfig, DatasetEvaluation, ClassifierBatch> {
-  const members = taskMembers(setup.train.examples, setup.teacher, setup.schema.tasks);
+  const transfer = { count: setup.transfer.length, tasks: teaching?.tasks ?? [] };
+  const members = taskMembers(goldExamples(config, setup), setup.teacher, setup.schema.tasks, transfer);
   const sampler: SamplerOptions = { batchSize: config.batchSize, sampling: config.sampling, temperature: config.temperature, seed: config.seed };
   const stepsPerEpoch = Math.ceil(planEpoch(members, 0, sampler).length / config.accumulation);
   return {
@@ -91,22 +102,24 @@ export function classificationObjective(
     params: setup.params,
     modelAt: 'epoch-end',
     finished: async (progress) => events.log(`${config.out} has finished already (step ${progress.step}); the best model is in ${join(config.out, 'best')}`),
-    start: () => startClassification(config, setup, events, members, sampler, batchInputs),
+    start: () => startClassification(config, setup, events, members, sampler, teaching?.inputs),
   };
 }
 
 async function startClassification(
   config: TrainConfig, setup: RunSetup, events: RunEvents, members: TaskMembers, sampler: SamplerOptions, batchInputs?: BatchInputs,
 ): Promise<ObjectiveRun<DatasetEvaluation, ClassifierBatch>> {
-  const { train, dev, params } = setup;
+  const { dev, params } = setup;
+  const gold = goldExamples(config, setup);
   const tasks = setup.schema.tasks;
   const teacherRows = setup.teacher.length > 0 ? ` and ${setup.teacher.length} teacher` : '';
-  events.log(`tokenizing ${train.examples.length} training${teacherRows}${dev ? ` and ${dev.examples.length} dev` : ''} examples (max length ${config.maxLength})`);
-  const texted = [...train.examples, ...setup.teacher];
-  const texts = texted.map((row) => row.text);
-  const encoded = await encodeExamples(setup.tokenizer, { examples: texted }, config.maxLength);
+  const transferRows = setup.transfer.length > 0 ? ` and ${setup.transfer.length} transfer` : '';
+  events.log(`tokenizing ${gold.length} training${teacherRows}${transferRows}${dev ? ` and ${dev.examples.length} dev` : ''} examples (max length ${config.maxLength})`);
+  const texts = [...gold.map((e) => e.text), ...setup.teacher.map((r) => r.text), ...setup.transfer];
+  const encoded = await encodeExamples(setup.tokenizer, { examples: texts.map((text) => ({ text })) }, config.maxLength);
   if (encoded.truncated > 0) events.log(`${encoded.truncated} training texts were cut to ${config.maxLength} tokens`);
-  const rows: readonly TrainingTargets[] = [...train.examples, ...setup.teacher.map((r) => ({ labels: NO_LABELS, soft: r.soft }))];
+  const unlabeled = { labels: NO_LABELS };
+  const rows: readonly TrainingTargets[] = [...gold, ...setup.teacher.map((r) => ({ labels: NO_LABELS, soft: r.soft })), ...setup.transfer.map(() => unlabeled)];
   const grouped: SamplerOptions = { ...sampler, lengths: encoded.ids.map((ids) => ids.length), groupWindow: config.groupWindow };
   const batchOptions = { padId: setup.padId, positions: setup.positions, charNgrams: setup.charNgrams }; // the predictor's graph has no n-gram inputs
   const evaluation = await devEvaluation(config, setup);

@@ -56,6 +56,18 @@ export const TrainConfigSchema = z.strictObject({
    */
   kdTemperature: z.number().positive().default(KD_DEFAULTS.temperature),
   /**
+   * Unlabeled texts the online teachers label (`--transfer`, repeatable): JSONL with a `text` field, or plain text
+   * one per line. Each row joins training with no gold label and is drawn for the tasks the teachers cover, in
+   * turn, so the student learns from the teachers alone on it: XtremeDistil's transfer set. Read only with
+   * `teacherModel`.
+   */
+  transfer: z.union([z.string().min(1).transform((file) => [file]), z.array(z.string().min(1)).min(1)]).optional(),
+  /**
+   * false: the training data's labels are left unused and its texts join the transfer set, so the loss is the
+   * teachers' alone (XtremeDistil's stages before fine-tuning). Read only with `teacherModel`. Default true.
+   */
+  goldLabels: z.boolean().default(true),
+  /**
    * α of Eq. 2, the weight of the teachers' term, read only with `teacherModel`. 1 is TextBrewer's KD weight and
    * gives the teachers' term (on the gold term's gradient scale through F²) as much say as the gold labels; 0 is
    * training without a teacher (the teachers are then checked but never run).
@@ -143,7 +155,12 @@ export const TrainConfigSchema = z.strictObject({
   const intermediate = config.hiddenWeight > 0 || config.relationWeight > 0;
   if (config.match !== undefined && !intermediate) ctx.addIssue({ code: 'custom', path: ['match'], message: 'read only with hiddenWeight or relationWeight above 0 (--hidden-weight, --relation-weight)' });
   if (config.relationHeads !== undefined && config.relationWeight === 0) ctx.addIssue({ code: 'custom', path: ['relationHeads'], message: 'read only with relationWeight above 0 (--relation-weight)' });
+  const teachesNothing = config.kdAlpha === 0 && !intermediate;
+  if (config.transfer !== undefined && teachesNothing) ctx.addIssue({ code: 'custom', path: ['transfer'], message: 'the transfer texts have no gold labels and would teach nothing with kdAlpha 0 and no intermediate weight' });
+  if (!config.goldLabels && teachesNothing) ctx.addIssue({ code: 'custom', path: ['goldLabels'], message: 'without gold labels, kdAlpha 0 and no intermediate weight there is nothing to learn from' });
   if (config.teacherModel !== undefined) return;
+  if (config.transfer !== undefined) ctx.addIssue({ code: 'custom', path: ['transfer'], message: 'read only with online teachers (teacherModel, --teacher-model): they label its texts' });
+  if (!config.goldLabels) ctx.addIssue({ code: 'custom', path: ['goldLabels'], message: 'read only with online teachers (teacherModel, --teacher-model): without gold labels they are the only targets' });
   for (const field of ['kdTemperature', 'kdAlpha'] as const) {
     const fallback = field === 'kdTemperature' ? KD_DEFAULTS.temperature : KD_DEFAULTS.alpha;
     if (config[field] !== fallback) ctx.addIssue({ code: 'custom', path: [field], message: 'read only with online teachers (teacherModel, --teacher-model)' });

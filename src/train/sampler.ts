@@ -30,19 +30,37 @@ export interface PlannedBatch {
 /** Each task's examples: those labeled for it. */
 export type TaskMembers = ReadonlyMap<string, readonly number[]>;
 
+/** Rows only online teachers label: how many, and the tasks the teachers cover, which the rows are drawn for. */
+export interface TransferRows {
+  readonly count: number;
+  readonly tasks: readonly string[];
+}
+
 /**
  * The queues a run draws from: each gold example in the queue of every task it is labeled for; after them
  * (indices from `gold.length` on), each teacher row in the queue of one of the tasks it has scores for, taking
- * them in turn, so a row scored for every task is drawn about once an epoch rather than once per task. A batch
- * trains every task its rows have targets for, whichever queue it was drawn from.
+ * them in turn, so a row scored for every task is drawn about once an epoch rather than once per task; after
+ * those, each transfer row in the queue of one of `transfer.tasks`, in turn likewise. A batch trains every task
+ * its rows have targets for, whichever queue it was drawn from.
  */
-export function taskMembers(gold: readonly { readonly labels: ReadonlyMap<string, unknown> }[], teacher: readonly { readonly soft: ReadonlyMap<string, unknown> }[], tasks: readonly { readonly name: string }[]): TaskMembers {
+export function taskMembers(
+  gold: readonly { readonly labels: ReadonlyMap<string, unknown> }[],
+  teacher: readonly { readonly soft: ReadonlyMap<string, unknown> }[],
+  tasks: readonly { readonly name: string }[],
+  transfer: TransferRows = { count: 0, tasks: [] },
+): TaskMembers {
   const members = new Map(tasks.map((t) => [t.name, gold.flatMap((e, i) => (e.labels.has(t.name) ? [i] : []))]));
   teacher.forEach((row, j) => {
     const scored = tasks.filter((t) => row.soft.has(t.name));
     const task = scored[j % scored.length];
     if (task) members.get(task.name)?.push(gold.length + j);
   });
+  const taught = tasks.filter((t) => transfer.tasks.includes(t.name));
+  if (transfer.count > 0 && taught.length === 0) {
+    throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'taskMembers', field: 'transfer' }, message: 'transfer rows with no task to draw them for', expected: 'the tasks online teachers cover', received: transfer.tasks.join(', ') || 'none' });
+  }
+  const first = gold.length + teacher.length;
+  for (let k = 0; k < transfer.count; k++) members.get((taught[k % taught.length] as { name: string }).name)?.push(first + k);
   return members;
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { TrainingGraph } from '../autodiff/training-graph.ts';
 import { formatKeyReport, type HfModelConfig, loadHfModel, mapCheckpoint, maxSequenceLength } from '../checkpoint/index.ts';
 import { type CsvOptions, type Dataset, loadDataset, type LoadOptions, loadTaskSchema, type TaskSchema } from '../data/index.ts';
+import { readUnlabeledTexts } from '../data/unlabeled.ts';
 import type { Parameter } from '../ir/params.ts';
 import { XlmtError } from '../errors/index.ts';
 import { transformersHead } from '../models/heads.ts';
@@ -32,6 +33,11 @@ export interface RunSetup {
   readonly charNgrams: CharNgramTable | null;
   /** With `teacher`: the teacher's rows, soft targets for training beside `train`. */
   readonly teacher: readonly TeacherRow[];
+  /**
+   * Texts only online teachers label: the `transfer` files' and, with `goldLabels` off, the training data's
+   * (first, in file order).
+   */
+  readonly transfer: readonly string[];
 }
 
 function tokenizerPath(config: TrainConfig): string {
@@ -77,6 +83,22 @@ async function teacherRows(files: readonly string[], schema: TaskSchema, train: 
   return rows;
 }
 
+/** The texts only online teachers label (`transfer` files, and the training data's without `goldLabels`). */
+async function transferTexts(config: TrainConfig, train: Dataset, log: (line: string) => void): Promise<string[]> {
+  const texts: string[] = [];
+  if (!config.goldLabels) {
+    texts.push(...train.examples.map((e) => e.text));
+    log(`gold labels off: the ${train.examples.length} texts of ${train.file} are labeled by the online teachers alone`);
+  }
+  if (config.transfer) {
+    const corpus = await readUnlabeledTexts(config.transfer, { purpose: 'distil on', flag: '--transfer' });
+    texts.push(...corpus.texts);
+    const blank = corpus.blank > 0 ? ` (${corpus.blank} blank lines skipped)` : '';
+    log(`transfer: ${corpus.texts.length} unlabeled texts from ${config.transfer.join(', ')}${blank}, labeled by the online teachers`);
+  }
+  return texts;
+}
+
 /** `graph` builds the training graph (default: the multi-task classification loss); its parameters are initialized here. */
 export async function setupRun(config: TrainConfig, log: (line: string) => void, graph: ClassifierGraph = classificationGraph): Promise<RunSetup> {
   const givenSchema = config.tasks ? await loadTaskSchema(config.tasks) : undefined;
@@ -85,7 +107,8 @@ export async function setupRun(config: TrainConfig, log: (line: string) => void,
   const schema = train.schema;
   if (!givenSchema) log(`tasks inferred from ${config.train}: ${schema.tasks.map((t) => `${t.name} (${t.type}, ${t.labels.length} labels)`).join(', ')}`);
   const dev = config.dev ? await loadDataset(config.dev, { ...reading, schema }) : null;
-  const teacher = await teacherRows(config.teacher ?? [], schema, train, log);
+  const teacher = await teacherRows(config.teacher ?? [], schema, config.goldLabels ? train : { ...train, examples: [] }, log);
+  const transfer = await transferTexts(config, train, log);
   const tokenizer = TextTokenizer.fromFile(tokenizerPath(config));
   const checkpoint = config.init ? await loadHfModel(config.init) : null;
   const hf = checkpoint ? checkpoint.config : scratchConfig(resolveShape(config.encoder, TRAIN_SHAPE), tokenizer, 'training');
@@ -133,5 +156,5 @@ export async function setupRun(config: TrainConfig, log: (line: string) => void,
     log(`initialized from ${config.init}:\n${formatKeyReport(mapped.report)}`);
   }
   if (!existsSync(config.out)) log(`run directory: ${config.out}`);
-  return { schema, train, dev, tokenizer, hf, positions, padId, training, params, charNgrams, teacher };
+  return { schema, train, dev, tokenizer, hf, positions, padId, training, params, charNgrams, teacher, transfer };
 }

@@ -129,7 +129,8 @@ export function onlineObjective(config: TrainConfig, setup: RunSetup, teachers: 
       return { ...kd, ...taught.feeds };
     })
     : logitFeeds;
-  const base = classificationObjective(config, setup, events, inputs);
+  const taught = tasks.filter((t) => teachers.map.byTask.has(t.name)).map((t) => t.name);
+  const base = classificationObjective(config, setup, events, { ...(inputs ? { inputs } : {}), tasks: taught });
   return {
     ...base,
     identity: identityWithTeachers(base.identity, teachersFingerprint(teachers.fingerprints)),

@@ -123,6 +123,49 @@ describe('training with online teachers', () => {
   });
 });
 
+describe('transfer texts and gold labels off', () => {
+  it('learns from the teachers alone: --transfer texts and the training texts without their labels', async () => {
+    // The texts dropped from the student's data, as plain text: no labels at all.
+    const rows = readFileSync(data.train, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { text: string; labels: Record<string, unknown> });
+    const file = join(data.dir, 'transfer.txt');
+    writeFileSync(file, `${rows.filter((r) => r.labels.sentiment === undefined).map((r) => r.text).join('\n')}\n\n`);
+    const run = recorder();
+    const result = await runOnlineDistillation(student('teacher-only', { teacherModel: teacher, goldLabels: false, transfer: file }), run.events);
+    // 80 training texts and 40 transfer texts, all drawn in turn for the two tasks the teacher covers.
+    expect(result.steps).toBe(4 * Math.ceil(120 / 8));
+    expect(run.lines).toContain(`gold labels off: the 80 texts of ${sentimentOnly} are labeled by the online teachers alone`);
+    expect(run.lines).toContain(`transfer: 40 unlabeled texts from ${file} (1 blank lines skipped), labeled by the online teachers`);
+    expect(run.f1.at(-1)?.topics).toBeGreaterThan(0.8);
+  });
+
+  it('refuses transfer texts or gold labels off with nothing to learn from them', () => {
+    const refused = (overrides: Record<string, unknown>, field: string): void => {
+      let error: unknown;
+      try {
+        student('never', overrides);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, field).toMatchObject({ code: 'CONFIG_INVALID', where: { field } });
+    };
+    refused({ transfer: 'x.txt' }, 'transfer');
+    refused({ goldLabels: false }, 'goldLabels');
+    refused({ teacherModel: teacher, kdAlpha: 0, transfer: 'x.txt' }, 'transfer');
+    refused({ teacherModel: teacher, kdAlpha: 0, goldLabels: false }, 'goldLabels');
+  });
+
+  it('names a transfer file that is missing or empty', async () => {
+    const empty = join(data.dir, 'empty-transfer.txt');
+    writeFileSync(empty, '\n \n');
+    await expect(runOnlineDistillation(student('empty-transfer', { teacherModel: teacher, transfer: empty }), recorder().events))
+      .rejects.toMatchObject({ code: 'CORPUS_EMPTY', where: { file: empty }, problem: 'no non-blank text to distil on (2 blank lines)' });
+    const missing = join(data.dir, 'no-transfer.txt');
+    await expect(runOnlineDistillation(student('missing-transfer', { teacherModel: teacher, transfer: missing }), recorder().events))
+      .rejects.toMatchObject({ code: 'FILE_NOT_FOUND', where: { file: missing } });
+    expect(existsSync(student('empty-transfer').out)).toBe(false);
+  });
+});
+
 describe('resuming a run with online teachers', () => {
   it('refuses other teacher settings and other teachers at the same path, and resumes to an unbroken run\'s weights', async () => {
     const copy = join(data.dir, 'teacher-copy');
