@@ -48,6 +48,13 @@ export class Ops {
   Relu = (x: Value): Value => this.unary('Relu', x);
   Softplus = (x: Value): Value => this.unary('Softplus', x);
   Identity = (x: Value): Value => this.unary('Identity', x);
+  /** Round half to even (the spec's rounding, like numpy's). */
+  Round = (x: Value): Value => this.unary('Round', x);
+  /** min(max(x, min), max); the bounds are 0-D, numbers become constants of x's type. */
+  Clip = (x: Value, min: Operand, max: Operand): Value => {
+    const lift = (b: Operand): Value => (typeof b === 'number' ? this.g.scalar(b, x.dtype) : b);
+    return this.g.node1('Clip', [x, lift(min), lift(max)]);
+  };
 
   /** ONNX Runtime's exact (erf) GELU, com.microsoft domain. */
   Gelu = (x: Value): Value => this.g.node1('Gelu', [x], {}, { domain: 'com.microsoft' });

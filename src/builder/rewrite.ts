@@ -35,9 +35,11 @@ export class Rewriter {
     this.values.set(source, by);
   }
 
-  /** Copy a node as it is: same op, attributes and names. */
-  copy(node: Node): void {
-    const inputs = node.inputs.map((v) => (v ? this.value(v) : null));
+  /**
+   * Copy a node as it is: same op, attributes and names. `inputs`, when given, stand in for the copies of its inputs
+   * (a pass that puts fake quantization between a weight and its MatMul).
+   */
+  copy(node: Node, inputs: readonly (Value | null)[] = node.inputs.map((v) => (v ? this.value(v) : null))): void {
     const outputs = this.g.node(node.opType, inputs, node.attributes, {
       domain: node.domain,
       name: node.name,
@@ -59,6 +61,15 @@ export class Rewriter {
  * returns true, or returns false to have it copied. Graph inputs and outputs keep their names.
  */
 export function rewriteGraph(graph: Graph, visit: (node: Node, r: Rewriter) => boolean): Graph {
+  return rewriteInto(graph, visit).g.build();
+}
+
+/**
+ * rewriteGraph without the final build: hands back the Rewriter, whose builder (`r.g`) holds the rewritten graph and
+ * whose `value` maps a source value to its copy. A pass over a training graph's forward half uses it, so that its
+ * caller can go on building on the copy (autodiff from the loss's copy, `r.value(loss)`).
+ */
+export function rewriteInto(graph: Graph, visit: (node: Node, r: Rewriter) => boolean): Rewriter {
   const r = new Rewriter(graph);
   for (const node of graph.nodes) if (!visit(node, r)) r.copy(node);
   for (const out of graph.outputs) {
@@ -66,5 +77,5 @@ export function rewriteGraph(graph: Graph, visit: (node: Node, r: Rewriter) => b
     if (v.name === out.name) r.g.markOutput(v);
     else r.g.output(out.name, v);
   }
-  return r.g.build();
+  return r;
 }

@@ -6,6 +6,7 @@
 // table in int8 rows for size), LayerNorm, softmax, GELU, task heads.
 // Error choices are in int8.ts.
 import { XlmtError } from '../errors/index.ts';
+import { denseWeight } from '../builder/dense-layer.ts';
 import { type Rewriter, rewriteGraph } from '../builder/rewrite.ts';
 import type { Graph, Node, Value } from '../ir/graph.ts';
 import type { Parameter, ParamStore } from '../ir/params.ts';
@@ -59,9 +60,12 @@ export function floatMatrix(v: Value | null | undefined, params: ParamStore): Pa
 }
 
 function matchWeightMatMul(graph: Graph, node: Node, params: ParamStore, consumers: ReadonlyMap<Value, readonly Node[]>): Match<WeightMatMul> {
-  if (node.opType !== 'MatMul' || node.domain !== '') return undefined;
-  const weight = floatMatrix(node.inputs[1], params);
-  if (weight === undefined) return undefined; // activation × activation: nothing to quantize ahead of time
+  if (node.opType !== 'MatMul') return undefined; // the heads' Gemms stay fp32 (fused.ts)
+  const dense = denseWeight(node);
+  if (dense === undefined) return undefined; // activation × activation: nothing to quantize ahead of time
+  if (typeof dense === 'string') return { reason: dense };
+  const weight = floatMatrix(dense.weight, params);
+  if (weight === undefined) return undefined;
   if (typeof weight === 'string') return { reason: weight };
   if (node.inputs[0]?.dtype !== 'float32') return { reason: `input A is ${node.inputs[0]?.dtype}, DynamicQuantizeMatMul takes float32` };
   const product = node.outputs[0] as Value;

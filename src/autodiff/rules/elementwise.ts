@@ -31,8 +31,27 @@ export const elementwiseGradients = {
   Max: (ctx) => routeToExtremum(ctx),
   Min: (ctx) => routeToExtremum(ctx),
   Where: ({ op, dy, x }) => [null, op.Where(x(0), dy, 0), op.Where(x(0), 0, dy)],
+  Clip: (ctx) => clipGradients(ctx),
+  // NOTE: Round has no rule on purpose. Its derivative is 0 wherever it exists, so a rule would quietly stop
+  // training; fake quantization passes gradients around it (straight through) with a stop-gradient instead.
   Cast: linear(({ op, dy, x }) => op.Cast(dy, x(0).dtype)),
 } satisfies GradientRules;
+
+/**
+ * Clip: dy goes to x inside [min, max], bounds included (PyTorch's clamp does the same), to min below it and to max
+ * above it. The straight-through estimator of fake quantization (compress/quantize/fake-quant.ts) is built on this.
+ */
+function clipGradients({ op, dy, x, node, needs }: GradientContext): (Value | null)[] {
+  const [, min, max] = node.inputs;
+  const below = min ? op.Less(x(0), min) : null;
+  const above = max ? op.Greater(x(0), max) : null;
+  const outside = below && above ? op.Or(below, above) : (below ?? above);
+  return [
+    needs(0) ? (outside ? op.Where(outside, 0, dy) : dy) : null,
+    below && needs(1) ? op.Where(below, dy, 0) : null,
+    above && needs(2) ? op.Where(above, dy, 0) : null,
+  ];
+}
 
 /**
  * Max/Min of any number of inputs: dy goes to the input that equals the result, the first one on ties (PyTorch's

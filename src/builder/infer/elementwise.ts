@@ -55,6 +55,18 @@ export const elementwiseShapes: InferTable = {
   Sigmoid: unaryFloat,
   Relu: unary,
   Softplus: unaryFloat,
+  Round: unaryFloat,
+  // min and max are optional 0-D inputs of x's type (opset 11 on).
+  Clip: (ctx) => {
+    const x = ctx.input(0);
+    for (const i of [1, 2]) {
+      const bound = ctx.optionalInput(i);
+      if (!bound) continue;
+      if (bound.dtype !== x.dtype) fail(`input ${i} (${i === 1 ? 'min' : 'max'}) is ${bound.dtype}, x is ${x.dtype}`);
+      if (bound.shape.length !== 0) fail(`input ${i} (${i === 1 ? 'min' : 'max'}) must be a scalar, got rank ${bound.shape.length}`);
+    }
+    return [{ dtype: x.dtype, shape: x.shape }];
+  },
   Not: (ctx) => {
     if (ctx.input(0).dtype !== 'bool') fail(`input must be bool, got ${ctx.input(0).dtype}`);
     return [{ dtype: 'bool', shape: ctx.input(0).shape }];

@@ -6,6 +6,8 @@ const s234 = { shape: [2, 3, 4] } as const;
 /** Inputs of Max/Min: `a` is ±[0.5, 1), `b` is in [-0.3, 0.3): never within 0.2 of each other, both win somewhere. */
 const wide: Gen = (rng, size) => awayFromZero(rng, size).map((v) => Math.sign(v) * (0.5 + Math.abs(v) / 2));
 const narrow: Gen = uniform(-0.3, 0.3);
+/** ±[0.05, 0.45) or ±[0.55, 0.95): inside and outside Clip's bounds ±0.5, never within 0.05 of them. */
+const offBounds: Gen = (rng, size) => Array.from({ length: size }, () => (rng() < 0.5 ? -1 : 1) * ((rng() < 0.5 ? 0.05 : 0.55) + 0.4 * rng()));
 
 
 /** The same binary op over the broadcasting shapes every binary rule must un-broadcast. */
@@ -149,6 +151,27 @@ export const elementwiseCases: GradCase[] = [
     dtype: 'float64',
     inputs: { c: { shape: [2, 3, 1], dtype: 'bool', values: [1, 0, 1, 0, 0, 1] }, a: s234, b: { shape: [4] } },
     build: (g, { c, a, b }) => g.op.Where(c, a, b),
+  }),
+  gradCase({
+    name: 'Clip with min and max inputs (x on both sides of each bound)',
+    ops: ['Clip'],
+    dtype: 'float64',
+    inputs: { x: { ...s234, gen: offBounds }, min: { shape: [], values: [-0.5] }, max: { shape: [], values: [0.5] } },
+    build: (g, { x, min, max }) => g.op.Clip(x, min, max),
+  }),
+  gradCase({
+    name: 'Clip with constant bounds',
+    ops: ['Clip'],
+    dtype: 'float64',
+    inputs: { x: { ...s234, gen: offBounds } },
+    build: (g, { x }) => g.op.Clip(x, -0.5, 0.5),
+  }),
+  gradCase({
+    name: 'Clip with min only (max omitted)',
+    ops: ['Clip'],
+    dtype: 'float64',
+    inputs: { x: { ...s234, gen: offBounds }, min: { shape: [], values: [-0.5] } },
+    build: (g, { x, min }) => g.node1('Clip', [x, min, null]),
   }),
   gradCase({
     name: 'Cast float64 → float32 → float64 round trip, times x',

@@ -7,6 +7,7 @@ import { linalgCases } from './linalg.ts';
 import { maskCases } from './masks.ts';
 import { microsoftCases } from './microsoft.ts';
 import { nnCases, nnExactChecks } from './nn.ts';
+import { quantizeExactChecks } from './quantize.ts';
 import { reduceCases } from './reduce.ts';
 
 export const caseTables: Readonly<Record<string, readonly GradCase[]>> = {
@@ -20,4 +21,4 @@ export const caseTables: Readonly<Record<string, readonly GradCase[]>> = {
   distill: distillCases,
 };
 
-export const exactChecks: readonly ExactCheck[] = [...nnExactChecks];
+export const exactChecks: readonly ExactCheck[] = [...nnExactChecks, ...quantizeExactChecks];
