@@ -10,6 +10,7 @@ import { exportCommand } from './export.ts';
 import { pruneCommand } from './prune.ts';
 import { trimVocabCommand } from './trim-vocab.ts';
 import { initStudentCommand } from './init-student.ts';
+import { distillCommand } from './distill.ts';
 import { importCommand } from './import.ts';
 import { experimentCommand } from './experiment.ts';
 import { predictCommand } from './predict.ts';
@@ -34,6 +35,7 @@ const program = new Command('xlmt')
   .addCommand(pruneCommand())
   .addCommand(trimVocabCommand())
   .addCommand(initStudentCommand())
+  .addCommand(distillCommand())
   .addCommand(exportCommand())
   .addCommand(serveCommand())
   .addCommand(predictCommand())

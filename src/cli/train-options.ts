@@ -7,7 +7,7 @@ import { collect, intRange, nonNegativeInt, number, onOff, positiveInt } from '.
 
 export interface TrainFlags {
   config?: string;
-  train?: string; dev?: string; teacher?: string[]; teacherModel?: string[]; kdTemperature?: number; kdAlpha?: number; transfer?: string[]; goldLabels?: boolean; match?: string; hiddenWeight?: number; relationWeight?: number; relationHeads?: number; tasks?: string; tokenizer?: string; init?: string; trainable?: string[]; out?: string;
+  train?: string; dev?: string; teacher?: string[]; teacherModel?: string[]; kdTemperature?: number; kdAlpha?: number; teacherCache?: string; transfer?: string[]; goldLabels?: boolean; match?: string; hiddenWeight?: number; relationWeight?: number; relationHeads?: number; tasks?: string; tokenizer?: string; init?: string; trainable?: string[]; out?: string;
   pooling?: string; charNgrams?: { min: number; max: number }; headStyle?: string; maxLength?: number; batchSize?: number; accumulation?: number; epochs?: number;
   lr?: number; schedule?: string; warmupRatio?: number; weightDecay?: number; sampling?: string; temperature?: number; groupWindow?: number;
   patience?: number; checkpointEvery?: number; seed?: number; threads?: number;
@@ -29,6 +29,7 @@ const FLAGS: Record<ConfigFlag | EncoderFlag, () => Option> = {
   teacherModel: () => new Option('--teacher-model <dir>', 'an online teacher run beside the student (a run, model or export directory; TASK[,TASK…]=DIR for some tasks): the loss becomes Eq. 2; repeat for several teachers').argParser(collect),
   kdTemperature: () => new Option('--kd-temperature <F>', 'temperature F softening teacher and student in Eq. 2').argParser(number('--kd-temperature')),
   kdAlpha: () => new Option('--kd-alpha <α>', 'weight α of the teachers\' term in Eq. 2 (0: gold labels alone)').argParser(number('--kd-alpha')),
+  teacherCache: () => new Option('--teacher-cache <dir>', 'keep the online teachers\' logits in this directory (float16, by teacher and text) and reuse them across epochs and runs'),
   transfer: () => new Option('--transfer <file>', 'unlabeled texts (JSONL with "text", or one per line) the online teachers label for the student; repeat for several files').argParser(collect),
   goldLabels: () => new Option('--gold-labels <on|off>', 'off: leave the training data\'s labels unused, its texts labeled by the online teachers alone (default: on)').argParser(onOff('--gold-labels')),
   match: () => new Option('--match <pairs>', 'intermediate-layer transfer: student:teacher layers, e.g. 1:4,2:8,3:12 (0: embeddings; default: student i ↦ teacher round(i·Lt/Ls))'),

@@ -28,7 +28,7 @@ function digitsApart(a: number, b: number): number {
   return digits;
 }
 
-function progressEvents(quiet: boolean): RunEvents {
+export function progressEvents(quiet: boolean): RunEvents {
   const p = progress(quiet, 'ex/s');
   return {
     log: p.note,

@@ -56,6 +56,13 @@ export const TrainConfigSchema = z.strictObject({
    */
   kdTemperature: z.number().positive().default(KD_DEFAULTS.temperature),
   /**
+   * A directory of the online teachers' logits (`--teacher-cache`): one file per teacher, float16, keyed by teacher
+   * and text (compress/distill/teacher-cache.ts). A text the cache holds is not run through the teacher again, in
+   * this run's later epochs or in any other run that gives the same directory. Read only with `teacherModel`, and
+   * not with intermediate weights (hidden states are not cached).
+   */
+  teacherCache: z.string().min(1).optional(),
+  /**
    * Unlabeled texts the online teachers label (`--transfer`, repeatable): JSONL with a `text` field, or plain text
    * one per line. Each row joins training with no gold label and is drawn for the tasks the teachers cover, in
    * turn, so the student learns from the teachers alone on it: XtremeDistil's transfer set. Read only with
@@ -158,7 +165,9 @@ export const TrainConfigSchema = z.strictObject({
   const teachesNothing = config.kdAlpha === 0 && !intermediate;
   if (config.transfer !== undefined && teachesNothing) ctx.addIssue({ code: 'custom', path: ['transfer'], message: 'the transfer texts have no gold labels and would teach nothing with kdAlpha 0 and no intermediate weight' });
   if (!config.goldLabels && teachesNothing) ctx.addIssue({ code: 'custom', path: ['goldLabels'], message: 'without gold labels, kdAlpha 0 and no intermediate weight there is nothing to learn from' });
+  if (config.teacherCache !== undefined && intermediate) ctx.addIssue({ code: 'custom', path: ['teacherCache'], message: 'caches logits only, and intermediate weights need the teacher\'s hidden states on every batch' });
   if (config.teacherModel !== undefined) return;
+  if (config.teacherCache !== undefined) ctx.addIssue({ code: 'custom', path: ['teacherCache'], message: 'read only with online teachers (teacherModel, --teacher-model)' });
   if (config.transfer !== undefined) ctx.addIssue({ code: 'custom', path: ['transfer'], message: 'read only with online teachers (teacherModel, --teacher-model): they label its texts' });
   if (!config.goldLabels) ctx.addIssue({ code: 'custom', path: ['goldLabels'], message: 'read only with online teachers (teacherModel, --teacher-model): without gold labels they are the only targets' });
   for (const field of ['kdTemperature', 'kdAlpha'] as const) {

@@ -107,6 +107,8 @@ export interface OnlineTeachers {
   readonly fingerprints: readonly { readonly fingerprint: string }[];
   /** Times their forward passes per step. */
   readonly meter: TeacherStepMeter;
+  /** Called at every epoch's end and when the run ends: saves what the teachers' caches learned. */
+  readonly flush?: () => Promise<void>;
 }
 
 /**
@@ -151,6 +153,17 @@ export function onlineObjective(config: TrainConfig, setup: RunSetup, teachers: 
         },
         // The projections serve the training only: the model evaluated and written has none.
         model: () => new Map([...run.model()].filter(([name]) => !isDistillationParam(name))),
+        reached: async (point) => {
+          await run.reached(point);
+          await teachers.flush?.();
+        },
+        release: async () => {
+          try {
+            await teachers.flush?.();
+          } finally {
+            await run.release();
+          }
+        },
       };
     },
   };

@@ -17,13 +17,17 @@ import { describeIntermediate, intermediateFlags, type IntermediatePlan, planInt
 import type { Teacher } from './teacher.ts';
 import { tokenizerHash } from './teacher-encoding.ts';
 import { locateTeacher } from './teacher-source.ts';
+import { type CachedTeacherMap, cachedTeacherMap } from './teacher-map-cached.ts';
 
 /** One line on who teaches what, and how. */
-function describeTeachers(map: LoadedTeacherMap, options: DistillationOptions): string {
+function describeTeachers(map: LoadedTeacherMap, options: DistillationOptions, intermediate: boolean): string {
   const tasks = [...map.byTask].map(([task, teachers]) => `${task} ← ${teachers.map((t) => t.path).join(' + ')}${teachers.length > 1 ? ' (mean)' : ''}`);
-  const how = options.alpha === 0
-    ? 'α = 0: the teachers are checked but not run, the loss is the gold labels\' alone'
-    : `Eq. 2 with F = ${options.temperature}, α = ${options.alpha}`;
+  let how = `Eq. 2 with F = ${options.temperature}, α = ${options.alpha}`;
+  if (options.alpha === 0) {
+    how = intermediate
+      ? 'α = 0: no logit term, the teacher runs for the intermediate layers\' terms beside the gold labels'
+      : 'α = 0: the teachers are checked but not run, the loss is the gold labels\' alone';
+  }
   return `teachers: ${tasks.join('; ')}; ${how}`;
 }
 
@@ -92,7 +96,7 @@ export async function runOnlineDistillation(config: TrainConfig, events: RunEven
   const output = runOutput(config, assignments.map((a) => ({ flag: TEACHER_FLAG, path: a.path })));
   const options: DistillationOptions = { temperature: config.kdTemperature, alpha: config.kdAlpha };
   const meter = new TeacherStepMeter();
-  const loaded: { map?: LoadedTeacherMap } = {};
+  const loaded: { map?: LoadedTeacherMap; cache?: CachedTeacherMap } = {};
   const setup = async (): Promise<ClassifierObjective> => {
     const teacherEncoder = usesIntermediate(config) ? await intermediateTeacherEncoder(config, assignments) : null;
     const plans: IntermediatePlan[] = [];
@@ -103,10 +107,15 @@ export async function runOnlineDistillation(config: TrainConfig, events: RunEven
     });
     const run = await setupRun(config, events.log, graph);
     loaded.map = await loadTeacherMap(values, run.schema.tasks, { threads: config.threads, maxLength: config.maxLength });
-    events.log(describeTeachers(loaded.map, options));
+    events.log(describeTeachers(loaded.map, options, teacherEncoder !== null));
     const plan = plans[0];
     const teacher = loaded.map.teachers[0];
-    if (plan === undefined || teacher === undefined) return onlineObjective(config, run, { map: loaded.map, fingerprints: loaded.map.teachers, meter }, events);
+    if (plan === undefined || teacher === undefined) {
+      if (config.teacherCache === undefined) return onlineObjective(config, run, { map: loaded.map, fingerprints: loaded.map.teachers, meter }, events);
+      const cached = await cachedTeacherMap(loaded.map, config.teacherCache);
+      loaded.cache = cached;
+      return onlineObjective(config, run, { map: cached.map, fingerprints: loaded.map.teachers, meter, flush: cached.save }, events);
+    }
     checkSameEncoding(config, teacher, tokenizerHash(run.tokenizer));
     events.log(describeIntermediate(plan));
     return onlineObjective(config, run, { map: loaded.map, fingerprints: loaded.map.teachers, meter, intermediate: { teacher, plan } }, events);
@@ -115,6 +124,8 @@ export async function runOnlineDistillation(config: TrainConfig, events: RunEven
     const result = await trainClassifier(config, output, setup, events);
     const cost = meter.summary();
     if (cost !== null && options.alpha > 0) events.log(describeStepCost(cost));
+    const cache = loaded.cache?.counts();
+    if (cache) events.log(`teacher cache: ${cache.hits} rows read from ${cache.files.join(', ')}, ${cache.computed} computed by the teachers and stored`);
     return result;
   } finally {
     await loaded.map?.release();

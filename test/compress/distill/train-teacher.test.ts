@@ -1,7 +1,7 @@
 // xlmt train --teacher-model: a tiny teacher trained on both fixture tasks teaches a student whose data has gold
 // labels for sentiment only; α = 0 trains as without a teacher; a resumed run refuses other teachers; every
 // task-to-teacher mapping error surfaces through training, before anything is written.
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../../src/checkpoint/index.ts';
@@ -163,6 +163,27 @@ describe('transfer texts and gold labels off', () => {
     await expect(runOnlineDistillation(student('missing-transfer', { teacherModel: teacher, transfer: missing }), recorder().events))
       .rejects.toMatchObject({ code: 'FILE_NOT_FOUND', where: { file: missing } });
     expect(existsSync(student('empty-transfer').out)).toBe(false);
+  });
+});
+
+describe('a cache of the teachers\' logits', () => {
+  it('runs the teacher once per text: later epochs and a second run read the cache, and train alike', async () => {
+    const cache = join(data.dir, 'teacher-cache');
+    const first = recorder();
+    await runOnlineDistillation(student('cached-1', { epochs: 2, teacherModel: teacher, teacherCache: cache }), first.events);
+    // Each distinct text is scored once (the fixture repeats some); the second epoch reads all 80 rows.
+    const distinct = new Set(readFileSync(sentimentOnly, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { text: string }).text)).size;
+    expect(first.lines).toContain(`teacher cache: 80 rows read from ${join(cache, readdirSync(cache)[0] as string)}, ${distinct} computed by the teachers and stored`);
+    const second = recorder();
+    await runOnlineDistillation(student('cached-2', { epochs: 2, teacherModel: teacher, teacherCache: cache }), second.events);
+    expect(second.lines.find((l) => l.startsWith('teacher cache:'))).toMatch(/^teacher cache: 160 rows read from .*, 0 computed/);
+    expect(second.losses).toEqual(first.losses);
+    expect(await params(student('cached-2').out)).toEqual(await params(student('cached-1').out));
+  });
+
+  it('is refused with intermediate weights and without online teachers', () => {
+    expect(() => student('never', { teacherModel: teacher, teacherCache: 'c', hiddenWeight: 1 })).toThrow(/teacherCache/);
+    expect(() => student('never', { teacherCache: 'c' })).toThrow(/teacherCache/);
   });
 });
 
