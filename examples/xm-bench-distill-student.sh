@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Distillation figures on xm-bench: a student with half the teacher's layers and half its hidden size, taught by the
+# fine-tuned multilingual-e5-small (examples/xm-bench-pretrained.sh) in four ways. Usage:
+#   examples/xm-bench-distill-student.sh [XM_BENCH_DIR] [OUT_DIR]
+#
+#  1. the student: xlmt init-student --layers 6 --hidden 192 (6 heads and FFN 768: the teacher's head size and FFN
+#     ratio; word, position and type embeddings by truncated SVD of the teacher's, the layers initialized afresh);
+#  2. for each seed of SEEDS, one xlmt train run of EPOCHS epochs from that student, the same settings but the loss:
+#       none   the gold labels alone, no teacher;
+#       soft   the teacher's softened outputs alone (--gold-labels off: F²·KL at F = 4);
+#       eq2    Eq. 2: gold cross-entropy + α·F²·KL, α = 1, F = 4;
+#     soft and eq2 read the teacher's logits through one cache (--teacher-cache), so the teacher runs once per text;
+#  3. xlmt distill: XtremeDistil's stages (representation, logits, gradual unfreezing in groups of 2, fine-tuning with
+#     Eq. 2), STAGE_EPOCHS epochs each on the training texts (and TRANSFER_ROWS unlabeled texts, 0 by default), seed 1:
+#     multi-stage against eq2's single stage, with the time each took;
+#  4. xlmt eval of each way over its seeds against the teacher: mean macro-F1 ± 95% interval per task and language,
+#     and the relative change against the teacher (the target: at most 2.6% below it).
+# The learning rate (LR, 5e-4) suits the student's fresh layers; it is not tuned. Every stage is skipped when its
+# output exists and training resumes from its last checkpoint, so after a kill the same command continues. Each stage
+# prints its wall and CPU time.
+#
+# Environment: SEEDS (1 2 3), EPOCHS (3), STAGE_EPOCHS (1), TRANSFER_ROWS (0), LR (5e-4), THREADS (2),
+# TEACHER (OUT_DIR/../xm-pretrained/train), XLMT (`npx xlmt`), SMOKE=N: the first N training and N/4 dev rows, one
+# seed, one epoch, into OUT_DIR-smoke (a check that the path runs, not a result).
+set -euo pipefail
+XM=${1:-../shared/data/xm-bench}
+OUT=${2:-runs/xm-distill-student}
+SEEDS=${SEEDS:-1 2 3}
+EPOCHS=${EPOCHS:-3}
+STAGE_EPOCHS=${STAGE_EPOCHS:-1}
+TRANSFER_ROWS=${TRANSFER_ROWS:-0}
+LR=${LR:-5e-4}
+THREADS=${THREADS:-2}
+TEACHER=${TEACHER:-$(dirname "$OUT")/xm-pretrained/train}
+read -r -a CLI <<< "${XLMT:-npx xlmt}"
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TRAIN=$XM/train.jsonl
+DEV=$XM/dev.jsonl
+# shellcheck source=stage.sh
+source "$HERE/examples/stage.sh"
+if [ ! -e "$TEACHER/best/xlmt.json" ]; then
+  echo "no teacher at $TEACHER: run examples/xm-bench-pretrained.sh first, or set TEACHER" >&2
+  exit 2
+fi
+if [ -n "${SMOKE:-}" ]; then
+  OUT=$OUT-smoke
+  SEEDS=1
+  EPOCHS=1
+fi
+mkdir -p "$OUT"
+if [ -n "${SMOKE:-}" ]; then
+  head -n "$SMOKE" "$XM/train.jsonl" > "$OUT/train.jsonl"
+  head -n $((SMOKE / 4)) "$XM/dev.jsonl" > "$OUT/dev.jsonl"
+  TRAIN=$OUT/train.jsonl
+  DEV=$OUT/dev.jsonl
+fi
+STUDENT=$OUT/student
+CACHE=$OUT/teacher-cache
+COMMON=(--train "$TRAIN" --dev "$DEV" --tasks "$XM/tasks.json" --init "$STUDENT" --epochs "$EPOCHS" --batch-size 32
+  --max-length 128 --lr "$LR" --warmup-ratio 0.1 --schedule linear --pooling mean --sampling temperature --temperature 2
+  --patience 0 --checkpoint-every 500 --threads "$THREADS")
+
+way() { # way NAME SEED: one training run of that way
+  local name=$1 seed=$2
+  case $name in
+    none) "${CLI[@]}" train "${COMMON[@]}" --seed "$seed" --out "$OUT/$name-$seed" ;;
+    soft) "${CLI[@]}" train "${COMMON[@]}" --seed "$seed" --out "$OUT/$name-$seed" --teacher-model "$TEACHER" \
+      --teacher-cache "$CACHE" --gold-labels off --kd-alpha 1 --kd-temperature 4 ;;
+    eq2) "${CLI[@]}" train "${COMMON[@]}" --seed "$seed" --out "$OUT/$name-$seed" --teacher-model "$TEACHER" \
+      --teacher-cache "$CACHE" --kd-alpha 1 --kd-temperature 4 ;;
+  esac
+}
+
+report() { # report NAME: every seed of a way on dev, against the teacher
+  local name=$1 models=()
+  for seed in $SEEDS; do models+=(--model "$OUT/$name-$seed"); done
+  "${CLI[@]}" eval "${models[@]}" --reference "$TEACHER" --data "$DEV" --threads "$THREADS" > "$OUT/$name-dev.md.part"
+  mv "$OUT/$name-dev.md.part" "$OUT/$name-dev.md"
+  sed -n '/^## across/,$p' "$OUT/$name-dev.md" | head -n 8
+}
+
+distill() {
+  local transfer=()
+  if [ "$TRANSFER_ROWS" -gt 0 ]; then
+    head -n "$TRANSFER_ROWS" "$XM/unlabeled.jsonl" > "$OUT/transfer.jsonl"
+    transfer=(--transfer "$OUT/transfer.jsonl")
+  fi
+  "${CLI[@]}" distill --teacher-model "$TEACHER" --student "$STUDENT" --train "$TRAIN" --dev "$DEV" --tasks "$XM/tasks.json" \
+    "${transfer[@]}" --epochs "$STAGE_EPOCHS" --lr "$LR" --max-length 128 --seed 1 --checkpoint-every 500 --threads "$THREADS" \
+    --out "$OUT/stages" --quiet
+  cat "$OUT/stages/report.md"
+}
+
+stage "student: 6 layers, hidden 192, from $TEACHER" "$STUDENT/config.json" \
+  "${CLI[@]}" init-student --teacher "$TEACHER" --layers 6 --hidden 192 --out "$STUDENT"
+for seed in $SEEDS; do
+  for name in eq2 soft none; do
+    stage "$name, seed $seed ($EPOCHS epochs)" "$OUT/$name-$seed/best/xlmt.json" way "$name" "$seed"
+  done
+done
+for name in eq2 soft none; do
+  stage "$name: dev over seeds $SEEDS against the teacher" "$OUT/$name-dev.md" report "$name"
+done
+stage "multi-stage: xlmt distill, $STAGE_EPOCHS epoch(s) a stage" "$OUT/stages/report.md" distill
