@@ -28,7 +28,7 @@ export function initStudentText(r: InitStudentReport): string {
   const share = ((100 * r.parametersStudent) / r.parametersTeacher).toFixed(1);
   const list = (xs: readonly string[]): string => (xs.length === 0 ? 'nothing' : xs.join(', '));
   const lines = [
-    `wrote ${r.out}: ${s.shape.layers} layers, hidden ${s.shape.hidden}, heads ${uniform(s.shape.heads)}, FFN ${uniform(s.shape.ffn)}; ` +
+    `wrote ${r.out}: ${s.shape.layers} layer${s.shape.layers === 1 ? '' : 's'}, hidden ${s.shape.hidden}, heads ${uniform(s.shape.heads)}, FFN ${uniform(s.shape.ffn)}; ` +
       `${r.parametersStudent.toLocaleString('en')} parameters (${share}% of the teacher's ${r.parametersTeacher.toLocaleString('en')})`,
   ];
   if (s.layerMap) lines.push(`layers copied from teacher layers ${s.layerMap.join(', ')}${s.selection ? `; heads and FFN neurons kept by ${s.selection}` : ''}`);
