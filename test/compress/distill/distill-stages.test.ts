@@ -99,6 +99,18 @@ describe('the stages', () => {
 
     const final = result.stages.filter((s) => s.kept).at(-1);
     expect(await tensors(result.model)).toEqual(await tensors(final?.model as string));
+    // The logit stages share one cache of the teacher's logits: over all three, the teacher ran at most once per
+    // distinct text (160: the training texts and the transfer texts), while the stages read 800 rows.
+    expect(readdirSync(join(config.out, 'teacher-cache'))).toHaveLength(1);
+    const counts = events.lines.flatMap((l) => {
+      const m = /^teacher cache: (\d+) rows read from .*, (\d+) computed/.exec(l);
+      return m ? [{ read: Number(m[1]), computed: Number(m[2]) }] : [];
+    });
+    expect(counts).toHaveLength(3);
+    const computed = counts.reduce((s, c) => s + c.computed, 0);
+    expect(computed).toBeGreaterThan(100);
+    expect(computed).toBeLessThanOrEqual(160);
+    expect(counts.reduce((s, c) => s + c.read, 0)).toBeGreaterThan(2 * computed);
     const summary = readFileSync(join(config.out, 'report.md'), 'utf8');
     for (const s of result.stages) expect(summary).toContain(`| ${s.name} | ${s.trains} |`);
     // The student learns both tasks from the stages (the teacher knows them; macro-F1 0.5 is chance here).

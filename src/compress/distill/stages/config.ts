@@ -3,6 +3,7 @@
 // those every stage shares (`common`, and the flags), those of one stage (its own section), over the stage's
 // defaults below. The fields that make a stage what it is (its data, its starting weights, what it trains, whether
 // gold labels count) are the command's to set and are refused in a section.
+import { join } from 'node:path';
 import { z } from 'zod';
 import { parseTrainConfig, TrainConfigSchema, type TrainConfig } from '../../../train/config.ts';
 import { XlmtError } from '../../../errors/index.ts';
@@ -26,6 +27,9 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, Readonly<Record<string, 
   unfreeze: { epochs: 3, patience: 2 },
   finetune: { epochs: 3, patience: 2 },
 };
+
+/** Where the logit stages keep the teachers' logits, in the output directory. */
+export const TEACHER_CACHE_DIR = 'teacher-cache';
 
 /** Layers unfrozen per sub-stage of `unfreeze` (XtremeDistil steps through a few groups, not single layers). */
 export const DEFAULT_UNFREEZE_GROUP = 2;
@@ -127,7 +131,11 @@ export function stageTrainConfig(
     ...(config.transfer && stage !== 'finetune' ? { transfer: config.transfer } : {}),
     ...(set.trainable ? { trainable: [...set.trainable] } : {}),
   };
-  const merged = { ...set.student, ...STAGE_DEFAULTS[stage], ...config.common, ...config[stage], ...controlled };
+  const merged: Record<string, unknown> = { ...set.student, ...STAGE_DEFAULTS[stage], ...config.common, ...config[stage], ...controlled };
+  // Stages without intermediate terms need the teachers' logits only: one cache serves them all, so a text costs
+  // one forward pass of the teachers over every logit stage and epoch.
+  const intermediate = Number(merged.hiddenWeight ?? 0) > 0 || Number(merged.relationWeight ?? 0) > 0;
+  if (!intermediate && merged.teacherCache === undefined) merged.teacherCache = join(config.out, TEACHER_CACHE_DIR);
   return parseTrainConfig(merged, `${origin} (stage ${stage})`);
 }
 
