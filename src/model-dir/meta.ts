@@ -27,6 +27,18 @@ const ModelMetaSchema = z.strictObject({
   ]),
   /** Multilabel decision thresholds per task, tuned on dev. */
   thresholds: z.record(z.string(), z.array(z.number())),
+  /**
+   * A model trained with quantization-aware training (`xlmt train --qat`): how it was fake-quantized, for a static
+   * int8 export. `inputRanges`: per activation quantizer, named by its dense layer (the weight's name without
+   * `.weight`; query, key and value share the query's), the range its input was quantized with, its int8 scale
+   * range/127. Weights need none: their scales are max|W|/127 per output channel of the weights as saved.
+   */
+  quantization: z.strictObject({
+    method: z.literal('qat'),
+    activations: z.enum(['ema', 'lsq']),
+    wordEmbeddings: z.boolean(),
+    inputRanges: z.record(z.string(), z.number().min(0)),
+  }).optional(),
   /** Free-form provenance: run, epoch, dev scores. */
   info: z.record(z.string(), z.unknown()).default({}),
 });

@@ -2,7 +2,9 @@
 // teacher file's soft targets), evaluated on dev at every epoch's end, where "best" is the highest mean macro-F1
 // and the best model is written to best/ with the multilabel thresholds tuned there. Distillation from online
 // teachers (compress/distill/online-objective.ts) is this objective with another loss and a teacher's inputs
-// added to each batch (BatchInputs).
+// added to each batch (BatchInputs). With `qat` (differentiate.ts) the 'ema' input ranges are fed with every
+// micro-batch and updated from every step's outputs, the 'lsq' steps are calibrated before a new run's first step,
+// dev scores the fake-quantized model, and best/ records the ranges (qat-state.ts).
 import { join } from 'node:path';
 import type { LabelValue } from '../data/index.ts';
 import { XlmtError } from '../errors/index.ts';
@@ -16,6 +18,8 @@ import { trainingFeeds, type TrainingTargets } from './feeds.ts';
 import type { Evaluation, LoopEvents, ModelPoint, Objective, ObjectiveRun, PlanItem, RunIdentity, RunProgress } from './loop/index.ts';
 import { saveModelDir } from './model-dir.ts';
 import { Predictor } from './predict.ts';
+import { CALIBRATION_BATCHES, calibrateSteps } from './qat-calibration.ts';
+import { qatCheckpointState, quantizationSection, withoutSteps } from './qat-state.ts';
 import { planEpoch, type SamplerOptions, type TaskMembers, taskMembers } from './sampler.ts';
 import type { RunSetup } from './setup.ts';
 
@@ -95,19 +99,21 @@ export function classificationObjective(
   const members = taskMembers(goldExamples(config, setup), setup.teacher, setup.schema.tasks, transfer);
   const sampler: SamplerOptions = { batchSize: config.batchSize, sampling: config.sampling, temperature: config.temperature, seed: config.seed };
   const stepsPerEpoch = Math.ceil(planEpoch(members, 0, sampler).length / config.accumulation);
+  const state = qatCheckpointState(setup.qat);
   return {
     identity: identityOf(config),
     size: { unit: 'epochs', totalSteps: stepsPerEpoch * config.epochs, stepsPerEpoch },
     training: setup.training,
     params: setup.params,
+    ...(state ? { state } : {}),
     modelAt: 'epoch-end',
     finished: async (progress) => events.log(`${config.out} has finished already (step ${progress.step}); the best model is in ${join(config.out, 'best')}`),
-    start: () => startClassification(config, setup, events, members, sampler, teaching?.inputs),
+    start: (progress) => startClassification(config, setup, events, members, sampler, progress, teaching?.inputs),
   };
 }
 
 async function startClassification(
-  config: TrainConfig, setup: RunSetup, events: RunEvents, members: TaskMembers, sampler: SamplerOptions, batchInputs?: BatchInputs,
+  config: TrainConfig, setup: RunSetup, events: RunEvents, members: TaskMembers, sampler: SamplerOptions, from: RunProgress, batchInputs?: BatchInputs,
 ): Promise<ObjectiveRun<DatasetEvaluation, ClassifierBatch>> {
   const { dev, params } = setup;
   const gold = goldExamples(config, setup);
@@ -123,12 +129,27 @@ async function startClassification(
   const grouped: SamplerOptions = { ...sampler, lengths: encoded.ids.map((ids) => ids.length), groupWindow: config.groupWindow };
   const batchOptions = { padId: setup.padId, positions: setup.positions, charNgrams: setup.charNgrams }; // the predictor's graph has no n-gram inputs
   const evaluation = await devEvaluation(config, setup);
+  const qat = setup.qat;
+  const ranges = qat?.ranges;
   const feedsOf = async (indices: readonly number[]): Promise<Feeds> => {
-    const feeds = trainingFeeds(rows, encoded, indices, tasks, batchOptions);
+    // Fed as the batch is planned, after the step before it was observed: the ranges of every step so far.
+    const feeds = { ...trainingFeeds(rows, encoded, indices, tasks, batchOptions), ...ranges?.feeds() };
     if (!batchInputs) return feeds;
     const extra = await batchInputs({ texts: indices.map((i) => texts[i] as string), ids: indices.map((i) => encoded.ids[i] as Int32Array), maxLength: config.maxLength });
     return { ...feeds, ...extra };
   };
+
+  // A new 'lsq' run's steps start from the first batches it will train on; a resumed run has them from its checkpoint.
+  const fresh = from.step === 0 && from.epoch === 0 && from.batch === 0;
+  if (qat?.calibration && fresh) {
+    const first = planEpoch(members, 0, grouped).slice(0, CALIBRATION_BATCHES);
+    const batches = (async function* () {
+      for (const batch of first) yield await feedsOf(batch.examples);
+    })();
+    const observed = await calibrateSteps(qat.calibration, qat.layers, params, batches, config.threads);
+    const spread = qat.layers.map((l) => observed.range(l) ?? 0);
+    events.log(`learned input steps set from max|x| over ${first.length} training batches: ranges ${Math.min(...spread).toPrecision(3)} to ${Math.max(...spread).toPrecision(3)}`);
+  }
 
   async function* plan(from: RunProgress): AsyncGenerator<PlanItem<ClassifierBatch>> {
     for (let epoch = from.epoch; epoch < config.epochs; epoch++) {
@@ -152,6 +173,8 @@ async function startClassification(
       if (report && !report.skipped) {
         lossSum += report.loss;
         lossSteps++;
+        // A skipped step changed no weight, and its maxima may not be finite: the ranges skip it too.
+        for (const outputs of report.outputs) ranges?.observeOutputs(outputs);
       }
       events.onStep?.({ epoch: planned.epoch, step, totalSteps, loss: report?.loss ?? Number.NaN, lr: report?.lr ?? 0, examples: planned.batch.examples });
       if (note) events.log(note);
@@ -186,8 +209,12 @@ async function devEvaluation(config: TrainConfig, setup: RunSetup): Promise<DevE
   const tasks = setup.schema.tasks;
   const encoded: EncodedExamples = await encodeExamples(setup.tokenizer, dev, config.maxLength);
   const devFingerprint = await fingerprintFile(dev.file);
+  // A QAT run scores the fake-quantized model, with the ranges of the moment: what int8 would serve.
+  const qat = setup.qat;
+  const quantized = qat ? { quantized: { options: qat.options, ...(qat.ranges ? { ranges: () => qat.ranges?.feeds() ?? {} } : {}) } } : {};
   const predictor = await Predictor.create(setup.hf.encoder, tasks, {
     padId: setup.padId, positions: setup.positions, pooling: config.pooling, headStyle: config.headStyle, threads: config.threads, batchSize: config.evalBatchSize,
+    ...quantized,
   });
   return {
     devFingerprint,
@@ -206,8 +233,12 @@ async function reachedEpochEnd(config: TrainConfig, setup: RunSetup, events: Run
   const info = { epoch: point.progress.epoch, step: point.progress.step };
   const save = (model: ParamStore, thresholds: Record<string, number[]>, recorded: Record<string, unknown>): Promise<void> =>
     saveModelDir(join(config.out, 'best'), {
-      hf: setup.hf, params: model, tokenizer: setup.tokenizer, schema: setup.schema,
-      meta: { format: 'xlmt-model', version: 1, pooling: config.pooling, headStyle: config.headStyle, maxLength: config.maxLength, padId: setup.padId, positions: setup.positions, thresholds, info: recorded },
+      hf: setup.hf, params: withoutSteps(setup.qat, model), tokenizer: setup.tokenizer, schema: setup.schema,
+      meta: {
+        format: 'xlmt-model', version: 1, pooling: config.pooling, headStyle: config.headStyle, maxLength: config.maxLength, padId: setup.padId, positions: setup.positions, thresholds,
+        ...(setup.qat ? { quantization: quantizationSection(setup.qat, model) } : {}),
+        info: recorded,
+      },
     });
   const scores = point.scores;
   if (!scores) {

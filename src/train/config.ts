@@ -23,6 +23,28 @@ export const TRAIN_SHAPE: FullShape = {
   layers: 6, hidden: 384, heads: 12, ffn: 1536, maxPositions: 514, typeVocab: 1, layerNormEps: 1e-12, dropout: 0.1, attentionDropout: 0.1,
 };
 
+/**
+ * Quantization-aware training (`qat`, `--qat ema|lsq`; docs/quantization.md): fake int8 on the encoder's dense
+ * layers, as the int8 export quantizes them, from a trained fp32 model (`init`). `activations` is how the input
+ * ranges are kept ('ema': Q8BERT's moving average of max|x|; 'lsq': learned step sizes); it has no default, since
+ * neither has been shown better here. `wordEmbeddings` also rounds the looked-up word rows as an int8 table stores
+ * them; default false, since the export keeps that table int8 only when it changes no decision
+ * (`--int8-embeddings auto`): the rounding the model must live with is the dense layers'. The flag's value is the
+ * mode alone.
+ */
+const QAT_MODES = ['ema', 'lsq'] as const;
+const QatObjectSchema = z.strictObject({ activations: z.enum(QAT_MODES), wordEmbeddings: z.boolean().default(false) });
+export const QatSchema = z.unknown().transform((value, ctx): z.output<typeof QatObjectSchema> => {
+  // The flag's value is the mode alone: checked as the object's `activations`, its errors reported on `qat` itself.
+  const mode = typeof value === 'string';
+  const parsed = QatObjectSchema.safeParse(mode ? { activations: value } : value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: mode ? [] : issue.path } as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
+});
+
+export type QatConfig = z.infer<typeof QatSchema>;
+
 export const TrainConfigSchema = z.strictObject({
   /** Labeled training data (JSONL, CSV or TSV). */
   train: z.string().min(1),
@@ -111,6 +133,8 @@ export const TrainConfigSchema = z.strictObject({
    * `encoder.layer.11.*`); the others stay as they started (train/trainable.ts). Default: every parameter.
    */
   trainable: z.array(z.string().min(1)).min(1).optional(),
+  /** Quantization-aware training from `init` (QatSchema above); off when omitted. */
+  qat: QatSchema.optional(),
   /** Encoder shape for training from scratch: `preset` and/or sizes (see encoder-shape.ts). */
   encoder: EncoderShapeSchema.default({}),
   /** Run directory: resolved config, metrics.jsonl, checkpoints. */
@@ -159,6 +183,9 @@ export const TrainConfigSchema = z.strictObject({
 }).superRefine((config, ctx) => {
   // Settings that would change nothing are refused: a layer mapping without a weight, relation heads without the
   // relation term, and any distillation setting other than its default without a teacher.
+  if (config.qat !== undefined && config.init === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['qat'], message: 'quantization-aware training starts from a trained fp32 model: give it with --init (init)' });
+  }
   const intermediate = config.hiddenWeight > 0 || config.relationWeight > 0;
   if (config.match !== undefined && !intermediate) ctx.addIssue({ code: 'custom', path: ['match'], message: 'read only with hiddenWeight or relationWeight above 0 (--hidden-weight, --relation-weight)' });
   if (config.relationHeads !== undefined && config.relationWeight === 0) ctx.addIssue({ code: 'custom', path: ['relationHeads'], message: 'read only with relationWeight above 0 (--relation-weight)' });

@@ -1,7 +1,8 @@
 // The training graph of multi-task classification: the encoder (with character n-gram inputs when the run has
 // them), one head per task and the masked multi-task loss. An objective with another loss, such as a teacher's
 // term beside the gold labels, builds its graph from the same logits (classifierLogits) and passes it to setupRun.
-import { trainingGraph, type TrainingGraph } from '../autodiff/training-graph.ts';
+// An objective builds the forward half only (loss, extra outputs, what to differentiate): setupRun runs the graph
+// passes that must come before autodiff (quantization-aware training) and differentiates it once (differentiate.ts).
 import { GraphBuilder } from '../builder/builder.ts';
 import type { HfModelConfig } from '../checkpoint/index.ts';
 import type { Task } from '../data/index.ts';
@@ -22,8 +23,21 @@ export interface ClassifierParts {
   readonly trainable?: readonly string[];
 }
 
-/** Builds the training graph of a run (its loss over the logits of every task). */
-export type ClassifierGraph = (parts: ClassifierParts) => TrainingGraph;
+/** A run's forward graph and loss, not yet differentiated. */
+export interface ClassifierForward {
+  readonly g: GraphBuilder;
+  readonly loss: Value;
+  /** Forward values the training graph returns beside the loss, by output name (an objective's separate terms). */
+  readonly outputs?: Readonly<Record<string, Value>>;
+  /**
+   * The parameters to differentiate, by name, in this order: names survive a graph pass that copies the graph into
+   * a new builder, where the Values do not.
+   */
+  readonly params: readonly string[];
+}
+
+/** Builds the forward half of a run's training graph (its loss over the logits of every task). */
+export type ClassifierGraph = (parts: ClassifierParts) => ClassifierForward;
 
 /** The encoder's inputs and the per-task logits, with dropout: the forward half of every classifier objective. */
 export function classifierLogits(g: GraphBuilder, parts: ClassifierParts): ReadonlyMap<string, Value> {
@@ -41,5 +55,6 @@ export function classifierForward(g: GraphBuilder, parts: ClassifierParts): Mult
 export const classificationGraph: ClassifierGraph = (parts) => {
   const g = new GraphBuilder('train');
   const logits = classifierLogits(g, parts);
-  return trainingGraph(g, { loss: multiTaskLoss(g, parts.tasks, logits), params: trainableParams(g, parts.trainable) });
+  const loss = multiTaskLoss(g, parts.tasks, logits);
+  return { g, loss, params: trainableParams(g, parts.trainable).map((v) => v.name) };
 };

@@ -1,11 +1,13 @@
-// Inference over a tokenized dataset: class probabilities per task from a forward-only graph.
+// Inference over a tokenized dataset: class probabilities per task from a forward-only graph; during
+// quantization-aware training, the graph with the training run's fake int8 (the model int8 will serve).
 import { GraphBuilder } from '../builder/builder.ts';
+import { type QatOptions, quantizationAwareGraph } from '../compress/quantize/index.ts';
 import type { Task } from '../data/index.ts';
 import type { ParamStore } from '../ir/params.ts';
 import type { EncoderConfig } from '../models/config.ts';
 import type { HeadStyle } from '../model-dir/index.ts';
 import { multiTaskClassifier, type Pooling } from '../models/multitask.ts';
-import { Session } from '../runtime/session.ts';
+import { type Feeds, Session } from '../runtime/session.ts';
 import type { EncodedExamples } from './examples.ts';
 import { tokenFeeds, type TokenBatchOptions } from './feeds.ts';
 
@@ -16,6 +18,11 @@ export interface PredictorOptions extends TokenBatchOptions {
   readonly headStyle: HeadStyle;
   readonly threads: number;
   readonly batchSize: number;
+  /**
+   * Fake-quantize as a QAT run trains: the pass's options, and for 'ema' the current input ranges, fed with every
+   * batch (the 'lsq' steps are parameters, in the ParamStore predicted with).
+   */
+  readonly quantized?: { readonly options: QatOptions; readonly ranges?: () => Feeds };
 }
 
 /** Softmax (multiclass) or sigmoid (multilabel) probabilities per task; one session, reused. */
@@ -27,11 +34,17 @@ export class Predictor {
   ) {}
 
   static async create(config: EncoderConfig, tasks: readonly Task[], options: PredictorOptions): Promise<Predictor> {
-    const g = new GraphBuilder('predict');
-    const logits = multiTaskClassifier(g, config, tasks, { training: false, pooling: options.pooling, headStyle: options.headStyle });
+    const source = new GraphBuilder('predict');
+    const logits = multiTaskClassifier(source, config, tasks, { training: false, pooling: options.pooling, headStyle: options.headStyle });
+    const [first] = logits.values();
+    if (!first) throw new Error('internal: a predictor without tasks');
+    // The pass copies the graph whole and hands back any value's copy: the first logits stand in for its "loss".
+    const pass = options.quantized ? quantizationAwareGraph(source.build(), first, options.quantized.options) : undefined;
+    const g = pass?.g ?? source;
     for (const task of tasks) {
-      const z = logits.get(task.name);
-      if (!z) throw new Error(`internal: no logits for task ${task.name}`);
+      const built = logits.get(task.name);
+      if (!built) throw new Error(`internal: no logits for task ${task.name}`);
+      const z = pass ? pass.copyOf(built) : built;
       g.output(probsOutput(task.name), task.type === 'multiclass' ? g.op.Softmax(z, { axis: -1 }) : g.op.Sigmoid(z));
     }
     return new Predictor(await Session.create(g.build(), { threads: options.threads }), tasks, options);
@@ -46,7 +59,8 @@ export class Predictor {
     const order = indices.map((_, row) => row).sort((a, b) => (encoded.ids[indices[a] as number] as Int32Array).length - (encoded.ids[indices[b] as number] as Int32Array).length);
     for (let start = 0; start < order.length; start += this.options.batchSize) {
       const rows = order.slice(start, start + this.options.batchSize);
-      const results = await this.session.run(tokenFeeds(encoded, rows.map((r) => indices[r] as number), this.options), params);
+      const feeds = tokenFeeds(encoded, rows.map((r) => indices[r] as number), this.options);
+      const results = await this.session.run({ ...feeds, ...this.options.quantized?.ranges?.() }, params);
       for (const task of this.tasks) {
         const probs = results[probsOutput(task.name)]?.data as Float32Array;
         const width = task.labels.length;

@@ -1,5 +1,6 @@
 // Everything a classifier run needs before its first step: data, tokenizer, encoder config, the training graph its
-// objective builds (graph.ts) and the initial weights, from scratch or mapped from --init.
+// objective builds (graph.ts, differentiated with or without QAT by differentiate.ts) and the initial weights, from
+// scratch or mapped from --init.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainingGraph } from '../autodiff/training-graph.ts';
@@ -17,6 +18,7 @@ import { describeTeacher, loadTeachers, type TeacherRow, withoutGoldTasks } from
 import { TRAIN_SHAPE, type TrainConfig } from './config.ts';
 import { resolveShape, scratchConfig } from './encoder-shape.ts';
 import { classificationGraph, type ClassifierGraph } from './graph.ts';
+import { differentiate, type QatRun } from './differentiate.ts';
 import type { Positions } from './feeds.ts';
 
 export interface RunSetup {
@@ -38,6 +40,8 @@ export interface RunSetup {
    * (first, in file order).
    */
   readonly transfer: readonly string[];
+  /** With `qat`: the quantizers and what keeps their ranges; null for an fp32 run. */
+  readonly qat: QatRun | null;
 }
 
 function tokenizerPath(config: TrainConfig): string {
@@ -138,7 +142,13 @@ export async function setupRun(config: TrainConfig, log: (line: string) => void,
   const charNgrams = config.charNgrams ? charNgramTableOf(tokenizer, hf.encoder.vocabSize, config.charNgrams) : null;
   if (charNgrams) log(`character ${config.charNgrams?.min}-${config.charNgrams?.max}-grams: ${charNgrams.size} shared by two or more of the ${hf.encoder.vocabSize} tokens`);
 
-  const training = graph({ hf, tasks: schema.tasks, config, charNgrams, ...(config.trainable ? { trainable: config.trainable } : {}) });
+  const forward = graph({ hf, tasks: schema.tasks, config, charNgrams, ...(config.trainable ? { trainable: config.trainable } : {}) });
+  const { training, qat } = differentiate(forward, config.qat);
+  if (qat) {
+    const how = qat.settings.activations === 'ema' ? 'input ranges as moving averages' : 'learned input steps, set from calibration batches';
+    const words = qat.settings.wordEmbeddings ? ' and the word rows' : '';
+    log(`quantization-aware training: fake int8 on the encoder's ${qat.weights.length} dense layers${words}, ${qat.layers.length} activation quantizers (${how}); pooler and heads fp32, as the int8 export leaves them`);
+  }
   const params = initParams(training.graph, config.seed);
   // The n-gram rows start at zero: at step 0 every token's vector is its word embedding alone, from scratch or --init.
   params.get(CHAR_NGRAM_PARAM)?.data.fill(0);
@@ -149,12 +159,13 @@ export async function setupRun(config: TrainConfig, log: (line: string) => void,
     const mapped = mapCheckpoint(expected, checkpoint.tensors, {
       source: config.init ?? '',
       // distill.*: what an objective trains beside the model (compress/distill/names.ts), never in a checkpoint.
-      allowMissing: [/^heads\./, /^pooler\./, /^distill\./],
+      // <layer>.input_scale: QAT's learned steps, set from calibration batches (qat-calibration.ts).
+      allowMissing: [/^heads\./, /^pooler\./, /^distill\./, /\.input_scale$/],
       ...(classifierTask ? { classifierTask } : {}),
     });
     for (const [name, p] of mapped.params) params.get(name)?.data.set(p.data);
     log(`initialized from ${config.init}:\n${formatKeyReport(mapped.report)}`);
   }
   if (!existsSync(config.out)) log(`run directory: ${config.out}`);
-  return { schema, train, dev, tokenizer, hf, positions, padId, training, params, charNgrams, teacher, transfer };
+  return { schema, train, dev, tokenizer, hf, positions, padId, training, params, charNgrams, teacher, transfer, qat };
 }

@@ -6,7 +6,6 @@
 // With intermediate-layer transfer (intermediate.ts) the loss adds the weighted terms on the student's states,
 // the one teacher's states are fed beside its logits, and the model written leaves the projections out.
 import { createHash } from 'node:crypto';
-import { trainingGraph } from '../../autodiff/training-graph.ts';
 import { GraphBuilder } from '../../builder/builder.ts';
 import type { Task } from '../../data/index.ts';
 import { XlmtError } from '../../errors/index.ts';
@@ -38,7 +37,7 @@ export function distillationGraph(options: DistillationOptions, intermediate?: (
     const g = new GraphBuilder('train');
     if (!intermediate) {
       const loss = distillationLoss(g, parts.tasks, classifierLogits(g, parts), options);
-      return trainingGraph(g, { loss, params: trainableParams(g, parts.trainable) });
+      return { g, loss, params: trainableParams(g, parts.trainable).map((v) => v.name) };
     }
     const forward = classifierForward(g, parts);
     const eq2 = distillationLoss(g, parts.tasks, forward.logits, options);
@@ -47,7 +46,7 @@ export function distillationGraph(options: DistillationOptions, intermediate?: (
     // The projections serve the training only: they train whatever `trainable` freezes of the model.
     const trained = trainableParams(g, parts.trainable);
     const projections = g.build().params.filter((v) => isDistillationParam(v.name) && !trained.includes(v));
-    return trainingGraph(g, { loss: g.op.Add(eq2, terms.loss), outputs: terms.outputs, params: [...trained, ...projections] });
+    return { g, loss: g.op.Add(eq2, terms.loss), outputs: terms.outputs, params: [...trained, ...projections].map((v) => v.name) };
   };
 }
 

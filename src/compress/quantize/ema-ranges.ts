@@ -75,15 +75,21 @@ export class EmaRanges {
   /** Ranges saved by toJSON; quantizers absent from them start unobserved. */
   static fromJSON(layers: readonly string[], saved: Readonly<Record<string, number>>, decay: number = Q8BERT_EMA_DECAY): EmaRanges {
     const ranges = new EmaRanges(layers, decay);
-    for (const [layer, r] of Object.entries(saved)) {
-      if (!layers.includes(layer)) {
-        throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'EmaRanges.fromJSON', tensor: inputRangeName(layer) }, message: 'a saved range names no quantizer of this graph', hint: 'resume with the graph the ranges were saved from' });
-      }
-      if (!Number.isFinite(r) || r < 0) {
-        throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'EmaRanges.fromJSON', tensor: inputRangeName(layer) }, message: 'not a range', expected: 'a finite number ≥ 0', received: String(r) });
-      }
-      ranges.ranges.set(layer, r);
-    }
+    ranges.restore(saved);
     return ranges;
+  }
+
+  /** Replaces every range by those saved by toJSON (a resumed run's); quantizers absent from them become unobserved. */
+  restore(saved: Readonly<Record<string, number>>): void {
+    for (const [layer, r] of Object.entries(saved)) {
+      if (!this.layers.includes(layer)) {
+        throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'EmaRanges.restore', tensor: inputRangeName(layer) }, message: 'a saved range names no quantizer of this graph', hint: 'resume with the graph the ranges were saved from' });
+      }
+      if (typeof r !== 'number' || !Number.isFinite(r) || r < 0) {
+        throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'EmaRanges.restore', tensor: inputRangeName(layer) }, message: 'not a range', expected: 'a finite number ≥ 0', received: String(r) });
+      }
+    }
+    this.ranges.clear();
+    for (const [layer, r] of Object.entries(saved)) this.ranges.set(layer, r);
   }
 }

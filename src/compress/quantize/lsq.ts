@@ -5,8 +5,9 @@
 // steps close to the fp32 model that QAT starts from.
 import { XlmtError } from '../../errors/index.ts';
 import type { Parameter } from '../../ir/params.ts';
+import type { TensorData } from '../../ir/tensor.ts';
 import { INT8_MAX } from './fake-quant.ts';
-import { inputScaleName } from './names.ts';
+import { inputMaxAbsName, inputScaleName } from './names.ts';
 
 export interface ObservedRanges {
   readonly layers: readonly string[];
@@ -26,4 +27,29 @@ export function lsqInitialSteps(observed: ObservedRanges): Map<string, Parameter
     steps.set(inputScaleName(layer), { name: inputScaleName(layer), shape: [], data: Float32Array.of(step) });
   }
   return steps;
+}
+
+/**
+ * The largest max|x| of each quantizer over calibration batches, as max calibration of static int8 takes it: a
+ * range set by every batch seen rather than by the first (EmaRanges' decay of 0.9999 would leave it there).
+ */
+export class MaxRanges implements ObservedRanges {
+  private readonly maxima = new Map<string, number>();
+
+  constructor(readonly layers: readonly string[]) {}
+
+  range(layer: string): number | undefined {
+    return this.maxima.get(layer);
+  }
+
+  /** Folds in one batch's max|x| outputs of the 'ema' graph (qat-graph.ts observedMaxAbs). */
+  observeOutputs(results: Readonly<Record<string, TensorData>>): void {
+    for (const layer of this.layers) {
+      const m = Number(results[inputMaxAbsName(layer)]?.data[0]);
+      if (!Number.isFinite(m) || m < 0) {
+        throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'MaxRanges.observeOutputs', tensor: inputMaxAbsName(layer) }, message: 'no usable max|x| for this quantizer', expected: 'a finite number ≥ 0', received: String(m) });
+      }
+      this.maxima.set(layer, Math.max(m, this.maxima.get(layer) ?? 0));
+    }
+  }
 }

@@ -7,6 +7,7 @@ export type {
   ModelPoint,
   Objective,
   ObjectiveRun,
+  ObjectiveState,
   PlanItem,
   PlannedStep,
   RunIdentity,

@@ -163,7 +163,7 @@ class Loop<C, S, B> {
     if (interval) this.metric({ type: 'train', ...interval });
     const stop = objective.modelAt === 'checkpoint' && (await this.modelPoint(last));
     if (stop) this.progress = { ...this.progress, done: true };
-    await saveRunState(dir.last, objective.params, optimizer.state(), this.progress, output.command);
+    await saveRunState(dir.last, objective.params, optimizer.state(), this.progress, output.command, objective.state?.save());
     return stop;
   }
 

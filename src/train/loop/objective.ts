@@ -134,12 +134,25 @@ export interface ObjectiveRun<S, B> {
   release(): Promise<void>;
 }
 
+/**
+ * State an objective keeps outside the parameters that a resumed run must get back to end as an unbroken one does
+ * (the activation ranges of quantization-aware training).
+ */
+export interface ObjectiveState {
+  /** A JSON value, saved with every checkpoint. */
+  save(): unknown;
+  /** Takes back what save() returned, read from `file`; refuses (naming the file) what it cannot use. */
+  restore(saved: unknown, file: string): void;
+}
+
 export interface Objective<C, S, B> {
   readonly identity: RunIdentity<C>;
   readonly size: RunSize;
   readonly training: TrainingGraph;
   /** Every trained parameter, all saved in checkpoints/last; the model written may hold fewer (ObjectiveRun.model). */
   readonly params: Map<string, Parameter>;
+  /** What the objective keeps outside the parameters and saves in checkpoints/last beside them. */
+  readonly state?: ObjectiveState;
   /** Where the model is evaluated and written: at each epoch's end, or at each checkpoint. */
   readonly modelAt: 'epoch-end' | 'checkpoint';
   /** Called again once the run has finished: says so, and leaves the model readable. */

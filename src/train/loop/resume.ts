@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import type { Parameter } from '../../ir/params.ts';
 import type { Optimizer } from '../../optim/index.ts';
 import { XlmtError } from '../../errors/index.ts';
-import type { RunIdentity, RunSize } from './objective.ts';
-import { loadRunState, type RunProgress } from './run-state.ts';
+import type { ObjectiveState, RunIdentity, RunSize } from './objective.ts';
+import { loadRunState, OBJECTIVE_STATE_FILE, type RunProgress } from './run-state.ts';
 
 export interface RunDir {
   readonly out: string;
@@ -57,7 +57,7 @@ function writeConfig<C>(dir: RunDir, config: C): void {
  */
 export async function resumeOrBegin<C>(
   dir: RunDir,
-  run: { readonly identity: RunIdentity<C>; readonly size: RunSize; readonly params: ReadonlyMap<string, Parameter> },
+  run: { readonly identity: RunIdentity<C>; readonly size: RunSize; readonly params: ReadonlyMap<string, Parameter>; readonly state?: ObjectiveState },
   optimizer: Optimizer,
   log: (line: string) => void,
 ): Promise<RunProgress> {
@@ -85,6 +85,11 @@ export async function resumeOrBegin<C>(
     p.data.set(data);
   }
   optimizer.loadState(saved.optimizer, params);
+  if (run.state) {
+    const file = join(dir.last, OBJECTIVE_STATE_FILE);
+    if (saved.objective === undefined) throw new XlmtError({ code: 'BAD_RUN_STATE', message: 'the checkpoint lacks the objective\'s state', where: { file }, hint: 'the run cannot be resumed; choose another --out' });
+    run.state.restore(saved.objective, file);
+  }
   const progress = { ...saved.progress, fingerprint };
   if (progress.done) return progress;
   const kept = readFileSync(dir.metrics, 'utf8').split('\n').filter((l) => l.trim()).slice(0, progress.metricsLines);

@@ -1,5 +1,5 @@
-// The resumable state of a training run (checkpoints/last): parameters, optimizer buffers and progress, written
-// atomically.
+// The resumable state of a training run (checkpoints/last): parameters, optimizer buffers, progress and what the
+// objective keeps beside them (objective.json, when it keeps anything), written atomically.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -37,9 +37,13 @@ export type RunProgress = z.infer<typeof ProgressSchema>;
 const PARAMS_FILE = 'params.safetensors';
 const OPTIMIZER_FILE = 'optimizer.safetensors';
 const PROGRESS_FILE = 'progress.json';
+/** The objective's own state (objective.ts ObjectiveState), a JSON value; absent when it keeps none. */
+export const OBJECTIVE_STATE_FILE = 'objective.json';
 
 /** `command`: the run's command (train, pretrain), whose run directory holds `dir`. */
-export async function saveRunState(dir: string, params: ReadonlyMap<string, Parameter>, optimizer: OptimizerState, progress: RunProgress, command: OutputCommand): Promise<void> {
+export async function saveRunState(
+  dir: string, params: ReadonlyMap<string, Parameter>, optimizer: OptimizerState, progress: RunProgress, command: OutputCommand, objective?: unknown,
+): Promise<void> {
   await replaceDir(dir, command, async (tmp) => {
     await mkdir(tmp, { recursive: true });
     await writeSafetensors(join(tmp, PARAMS_FILE), [...params].map(([name, p]) => [name, float32Tensor(p.data, p.shape)]));
@@ -49,6 +53,7 @@ export async function saveRunState(dir: string, params: ReadonlyMap<string, Para
       { kind: optimizer.kind, step: String(optimizer.step) },
     );
     await writeFile(join(tmp, PROGRESS_FILE), `${JSON.stringify(progress, null, 2)}\n`);
+    if (objective !== undefined) await writeFile(join(tmp, OBJECTIVE_STATE_FILE), `${JSON.stringify(objective, null, 2)}\n`);
   });
 }
 
@@ -56,6 +61,8 @@ export interface LoadedRunState {
   readonly params: Map<string, Float32Array>;
   readonly optimizer: OptimizerState;
   readonly progress: RunProgress;
+  /** The objective's state as saved; undefined when the checkpoint has none. */
+  readonly objective: unknown;
 }
 
 /** The saved state in `dir`, or null when the run has none yet. */
@@ -84,5 +91,14 @@ export async function loadRunState(dir: string): Promise<LoadedRunState | null> 
   const kind = optimizer.metadata.kind;
   const step = Number(optimizer.metadata.step);
   if (!kind || !Number.isInteger(step)) throw new XlmtError({ code: 'BAD_RUN_STATE', message: 'the metadata must carry the optimizer kind and step', where: { file: join(dir, OPTIMIZER_FILE) } });
-  return { params: params.tensors, optimizer: { kind, step, buffers: optimizer.tensors }, progress: parsed.data };
+  const objectivePath = join(dir, OBJECTIVE_STATE_FILE);
+  let objective: unknown;
+  if (existsSync(objectivePath)) {
+    try {
+      objective = JSON.parse(await readFile(objectivePath, 'utf8'));
+    } catch (e) {
+      throw new XlmtError({ code: 'BAD_RUN_STATE', message: `cannot read the objective's state (${(e as Error).message})`, where: { file: objectivePath } }, { cause: e });
+    }
+  }
+  return { params: params.tensors, optimizer: { kind, step, buffers: optimizer.tensors }, progress: parsed.data, objective };
 }
