@@ -37,8 +37,14 @@ export function compressionHistory(model: TrainedModel): CompressionStep[] {
   return Array.isArray(recorded) ? (recorded as CompressionStep[]) : [];
 }
 
-/** Writes the compressed model whole into `output` (replacing an earlier output of the same command only). */
+/**
+ * Writes the compressed model whole into `output` (replacing an earlier output of the same command only). A pass
+ * that changes the encoder's structure changes its activations, so the input ranges a QAT run recorded
+ * (`quantization`) no longer describe it and are left out; the record of the step says they were.
+ */
 export async function writeCompressed(output: OutputSpec, model: TrainedModel, step: CompressionStep): Promise<void> {
-  const info = { ...model.meta.info, compression: [...compressionHistory(model), step] };
-  await writeOutputDir(output, (tmp) => writeModelFiles(tmp, { ...model, meta: { ...model.meta, info } }));
+  const { quantization, ...meta } = model.meta;
+  const recorded = quantization === undefined ? step : { ...step, droppedQuantization: 'the QAT input ranges no longer describe the compressed encoder' };
+  const info = { ...model.meta.info, compression: [...compressionHistory(model), recorded] };
+  await writeOutputDir(output, (tmp) => writeModelFiles(tmp, { ...model, meta: { ...meta, info } }));
 }

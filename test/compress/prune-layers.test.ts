@@ -53,6 +53,20 @@ describe('prune layers', () => {
     expect(report.parametersAfter).toBeLessThan(report.parametersBefore);
   });
 
+  it('leaves out the input ranges a QAT run recorded: the pruned encoder\'s activations are not those they describe', async () => {
+    const qat = join(data.dir, 'qat-model');
+    mkdirSync(qat);
+    for (const f of readdirSync(join(run, 'best'))) writeFileSync(join(qat, f), readFileSync(join(run, 'best', f)));
+    const meta = JSON.parse(readFileSync(join(qat, 'xlmt.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(qat, 'xlmt.json'), JSON.stringify({ ...meta, quantization: { method: 'qat', activations: 'ema', wordEmbeddings: false, inputRanges: { 'encoder.layer.0.attention.self.query': 3.5 } } }));
+    expect((await loadModelDir(qat)).meta.quantization).toBeDefined();
+    const out = join(data.dir, 'pruned-qat');
+    await pruneLayers(qat, out, { keep: [0] });
+    const after = await loadModelDir(out);
+    expect(after.meta.quantization).toBeUndefined();
+    expect(after.meta.info['compression']).toEqual([expect.objectContaining({ command: 'prune layers', droppedQuantization: expect.stringContaining('QAT input ranges') as unknown })]);
+  });
+
   it('gives a model that exports, predicts and trains on (train --init)', async () => {
     const out = join(data.dir, 'pruned-2');
     await pruneLayers(run, out, { keepCount: 1, strategy: 'top' });
