@@ -101,6 +101,11 @@ export class Ops {
   // Quantization
   /** x → [y uint8, y_scale float32 [], y_zero_point uint8 []]: asymmetric uint8 over x's own min/max (and 0). */
   DynamicQuantizeLinear = (x: Value): readonly Value[] => this.g.node('DynamicQuantizeLinear', [x]);
+  /** round(x / scale) + zero point, saturated to the zero point's type (uint8 or int8); scale and zero point fixed. */
+  QuantizeLinear = (x: Value, scale: Value, zeroPoint: Value): Value => this.g.node1('QuantizeLinear', [x, scale, zeroPoint]);
+  /** (x − zero point) · scale as float32; `axis` is the axis a 1-D scale runs along (per channel). */
+  DequantizeLinear = (x: Value, scale: Value, zeroPoint: Value | null, attrs: { axis?: number } = {}): Value =>
+    this.g.node1('DequantizeLinear', [x, scale, zeroPoint], defined({ axis: attrs.axis === undefined ? undefined : int(attrs.axis) }));
 
   // Reductions (axes as a constant input, opset 18)
   private reduce(opType: string, x: Value, axes: readonly number[] | undefined, keepdims: boolean): Value {

@@ -2,7 +2,10 @@
 import { Command, Option } from 'commander';
 import { XlmtError } from '../errors/index.ts';
 import { formatScore } from '../eval/index.ts';
-import { exportModel, type ExportReport, type Quantization } from '../export/export.ts';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../export/calibrate.ts';
+import { DEFAULT_CALIBRATION_ROWS } from '../export/calibration.ts';
+import { DEFAULT_CALIBRATION_METHOD, exportModel, type ExportReport, type Int8Record, type Quantization } from '../export/export.ts';
+import type { WeightBits } from '../export/int8.ts';
 import { INT8_EMBEDDINGS_MODES, type Int8EmbeddingsMode, type WordTableReport } from '../export/int8-embeddings.ts';
 import { positiveInt } from './options.ts';
 
@@ -12,6 +15,11 @@ interface ExportFlags {
   int8: boolean;
   perChannel: boolean;
   int8Embeddings?: Int8EmbeddingsMode;
+  static: boolean;
+  calibration?: string;
+  method?: CalibrationMethod;
+  calibrationRows?: number;
+  weightBits?: string;
   checkData?: string;
   checkSample: number;
   threads: number;
@@ -40,8 +48,20 @@ export function exportReportText(r: ExportReport): string {
       : '– | – | –';
     lines.push(`| ${t.task} | ${t.maxAbsDiff.toExponential(2)} | ${(t.agreement * 100).toFixed(1)}% | ${f1} |`);
   }
+  if (r.int8) lines.splice(1, 0, ...int8Text(r.int8));
   if (r.wordEmbeddings) lines.push('', ...wordTableText(r.wordEmbeddings));
   return lines.join('\n');
+}
+
+/** The weight range chosen and why, and how activations are quantized. */
+export function int8Text(r: Int8Record): string[] {
+  const w = r.weights;
+  const lines = [`int8 weights: ${w.bits}-bit codes −${w.maxCode}…${w.maxCode} (${w.reason})`];
+  const a = r.activations;
+  if (a.kind === 'dynamic') return [...lines, 'int8 activations: dynamic, uint8 over each batch\'s own range, measured by ONNX Runtime on every run'];
+  const c = a.calibration;
+  const settings = Object.entries(c.settings).map(([k, v]) => `${k} ${v}`).join(', ');
+  return [...lines, `int8 activations: static (${a.form}), uint8 over fixed ranges of ${a.layers.length} layer inputs: ${c.method}${settings ? ` (${settings})` : ''} on ${c.rows} of ${c.available} texts of ${c.file} (${c.tokens} tokens; sha256 ${c.sha256.slice(0, 12)}…)`];
 }
 
 /** MB, or kB for the tests' tiny models, where a table's saving would read 0.0 MB. */
@@ -69,6 +89,11 @@ export function exportCommand(): Command {
     .option('--int8', 'dynamic int8 quantization of the weight matrices', false)
     .option('--per-channel', 'int8 scales per output column instead of per tensor (with --int8)', false)
     .addOption(new Option('--int8-embeddings <mode>', "with --int8, the word-embedding table as int8 rows too: 'auto' keeps it when the self-check finds decisions unchanged by it (at least 99% per task), 'on' always, 'off' never").choices(INT8_EMBEDDINGS_MODES))
+    .option('--static', 'with --int8, static activation quantization: fixed ranges from --calibration texts instead of ranges measured on every run', false)
+    .option('--calibration <file>', 'with --static, unlabeled texts to calibrate on: JSONL with "text", or plain text one a line')
+    .addOption(new Option('--method <method>', `with --static, how a range is taken from the calibration statistics (default ${DEFAULT_CALIBRATION_METHOD})`).choices(CALIBRATION_METHODS))
+    .option('--calibration-rows <n>', `with --static, calibrate on the first n texts (default ${DEFAULT_CALIBRATION_ROWS})`, positiveInt('--calibration-rows'))
+    .addOption(new Option('--weight-bits <bits>', "with --int8, 7 or 8-bit weight codes (default: from the CPU's features, 7 without VNNI)").choices(['7', '8']))
     .option('--check-data <file>', 'labeled data for the self-check (default: the run\'s dev file)')
     .option('--check-sample <n>', 'examples of the check data to score', positiveInt('--check-sample'), 500)
     .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'), 2)
@@ -80,11 +105,30 @@ export function exportCommand(): Command {
       if (flags.int8Embeddings !== undefined && !flags.int8) {
         throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--int8-embeddings' }, message: 'an int8 word-embedding table is for int8 exports only', hint: 'add --int8, or drop --int8-embeddings for an fp32 export' });
       }
+      checkStaticFlags(flags);
       const quantization: Quantization = flags.int8 ? (flags.perChannel ? 'int8-per-channel' : 'int8-per-tensor') : 'none';
       const report = await exportModel(flags.model, flags.out, {
         quantization, checkSample: flags.checkSample, threads: flags.threads, ...(flags.checkData ? { checkData: flags.checkData } : {}),
         ...(flags.int8Embeddings ? { int8Embeddings: flags.int8Embeddings } : {}),
+        ...(flags.weightBits ? { weightBits: Number(flags.weightBits) as WeightBits } : {}),
+        ...(flags.static && flags.calibration ? {
+          staticInt8: { calibration: flags.calibration, ...(flags.method ? { method: flags.method } : {}), ...(flags.calibrationRows ? { rows: flags.calibrationRows } : {}) },
+        } : {}),
       });
       console.log(flags.json ? JSON.stringify(report, null, 2) : exportReportText(report));
     });
+}
+
+/** --static and its companions come together, with --int8; each refusal names the flag. */
+function checkStaticFlags(flags: ExportFlags): void {
+  const bad = (field: string, message: string, hint: string): XlmtError => new XlmtError({ code: 'BAD_OPTION', where: { field }, message, hint });
+  if (flags.weightBits !== undefined && !flags.int8) throw bad('--weight-bits', 'a weight range is for int8 exports only', 'add --int8, or drop --weight-bits for an fp32 export');
+  if (flags.static && !flags.int8) throw bad('--static', 'static activation quantization is for int8 exports only', 'add --int8');
+  if (flags.static && flags.calibration === undefined) {
+    throw new XlmtError({ code: 'MISSING_OPTION', where: { field: '--calibration' }, message: '--static needs calibration texts to take its activation ranges from', hint: 'add --calibration FILE (JSONL with "text", or plain text one a line), or drop --static for dynamic int8' });
+  }
+  if (flags.static) return;
+  for (const [field, given] of [['--calibration', flags.calibration], ['--method', flags.method], ['--calibration-rows', flags.calibrationRows]] as const) {
+    if (given !== undefined) throw bad(field, `${field} is for static int8 exports only`, 'add --int8 --static, or drop it for dynamic int8');
+  }
 }

@@ -8,11 +8,13 @@
 //   step/√12 ≈ 0.23 % of max|w|; a dot product with x is then off by about that times ‖x‖ (independent errors).
 // - Per tensor, one scale per weight: one large weight widens the step for every column. Per channel, one scale
 //   per output column [N]: an outlier column costs only itself. Both are offered; per channel is the safer default.
-// - Activations are quantized by ONNX Runtime at run time, per tensor to uint8 over the tensor's own min and max:
-//   the larger error source (hidden states have a few outlier dimensions), and the reason the int8 graph is
-//   checked against the fp32 one on real data before it is kept.
-// - Note for other CPUs: on x86 without VNNI the u8·s8 kernels add products in 16 bits and can saturate;
-//   ONNX Runtime's own quantizer offers 7-bit weights ("reduce_range") there. This machine has AVX512-VNNI.
+// - Activations are quantized per tensor to uint8: by ONNX Runtime at run time over the tensor's own min and max
+//   (dynamic exports), or over fixed calibrated ranges (static exports, quantize-static.ts). They are the larger
+//   error source (hidden states have a few outlier dimensions), and the reason the int8 graph is checked against
+//   the fp32 one on real data before it is kept.
+// - Weight bits (cpu-features.ts chooses them): on x86 without VNNI the u8·s8 kernels add pairs of products in 16
+//   bits, 2·255·127 = 64770 > 32767, and can saturate; 7-bit weights (codes −63…63, step max|w|/63, twice the
+//   8-bit step) keep every pair within 2·255·63 = 32130. With VNNI the products are summed in 32 bits: full 8 bits.
 // - The word-embedding table is no weight of a product but a lookup: one scale per row (quantizeRows), and its rows
 //   are dequantized to float right after the gather (quantize-embeddings.ts), so no activation is quantized for it.
 
@@ -27,8 +29,14 @@ export interface Int8Weight {
 
 const MAX_CODE = 127;
 
-/** Quantize a [K, N] weight (K inputs, N output columns) to symmetric int8. */
-export function quantizeWeight(data: Float32Array, k: number, n: number, perChannel: boolean): Int8Weight {
+/** 8: codes −127…127; 7: codes −63…63 (ONNX Runtime's "reduce_range"), for CPUs whose kernels sum in 16 bits. */
+export type WeightBits = 7 | 8;
+
+/** The largest weight code of a bit width: 127 or 63. */
+export const maxWeightCode = (bits: WeightBits): number => 2 ** (bits - 1) - 1;
+
+/** Quantize a [K, N] weight (K inputs, N output columns) to symmetric int8 (codes within ±maxWeightCode(bits)). */
+export function quantizeWeight(data: Float32Array, k: number, n: number, perChannel: boolean, bits: WeightBits = 8): Int8Weight {
   if (data.length !== k * n) throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'quantizeWeight' }, message: 'the values do not fit the shape', expected: `${k * n} values for [${k}, ${n}]`, received: `${data.length} values` });
   const maxAbs = new Float32Array(perChannel ? n : 1);
   for (let i = 0; i < data.length; i++) {
@@ -36,11 +44,12 @@ export function quantizeWeight(data: Float32Array, k: number, n: number, perChan
     maxAbs[c] = Math.max(maxAbs[c] as number, Math.abs(data[i] as number));
   }
   // An all-zero column gets scale 1: its codes are 0 either way, and no division by 0.
-  const scales = maxAbs.map((m) => (m > 0 ? m / MAX_CODE : 1));
+  const top = maxWeightCode(bits);
+  const scales = maxAbs.map((m) => (m > 0 ? m / top : 1));
   const codes = new Int8Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const q = Math.round((data[i] as number) / (scales[perChannel ? i % n : 0] as number));
-    codes[i] = Math.max(-MAX_CODE, Math.min(MAX_CODE, q));
+    codes[i] = Math.max(-top, Math.min(top, q));
   }
   return { codes, scales };
 }

@@ -10,7 +10,7 @@ import { denseWeight } from '../builder/dense-layer.ts';
 import { type Rewriter, rewriteGraph } from '../builder/rewrite.ts';
 import type { Graph, Node, Value } from '../ir/graph.ts';
 import type { Parameter, ParamStore } from '../ir/params.ts';
-import { quantizeWeight } from './int8.ts';
+import { quantizeWeight, type WeightBits } from './int8.ts';
 
 export interface QuantizeOptions {
   /** One scale per output column of each weight, instead of one per weight. */
@@ -20,6 +20,8 @@ export interface QuantizeOptions {
    * DynamicQuantizeLinear of its input. Default true: see docs/inference-graph.md for what it measured.
    */
   readonly attention?: boolean;
+  /** 8 (default) or 7 bits per weight code: cpu-features.ts says which the serving CPU needs. */
+  readonly weightBits?: WeightBits;
 }
 
 /** A node the pass looked at and left as it was, and why. */
@@ -36,19 +38,19 @@ export interface QuantizedGraph {
   readonly skipped: readonly Skipped[];
 }
 
-interface WeightMatMul {
+export interface WeightMatMul {
   readonly matmul: Node;
   readonly weight: Parameter;
   /** The Add of a 1-D bias parameter that alone consumes the product, folded into the quantized node. */
   readonly biasAdd?: { readonly node: Node; readonly bias: Value };
 }
 
-interface PackedAttention {
+export interface PackedAttention {
   readonly node: Node;
   readonly weight: Parameter;
 }
 
-type Match<T> = { readonly match: T } | { readonly reason: string } | undefined;
+export type Match<T> = { readonly match: T } | { readonly reason: string } | undefined;
 
 /** The 2-D float parameter behind `v`; a reason when it cannot be quantized; undefined when `v` is no parameter. */
 export function floatMatrix(v: Value | null | undefined, params: ParamStore): Parameter | string | undefined {
@@ -59,7 +61,7 @@ export function floatMatrix(v: Value | null | undefined, params: ParamStore): Pa
   return p;
 }
 
-function matchWeightMatMul(graph: Graph, node: Node, params: ParamStore, consumers: ReadonlyMap<Value, readonly Node[]>): Match<WeightMatMul> {
+export function matchWeightMatMul(graph: Graph, node: Node, params: ParamStore, consumers: ReadonlyMap<Value, readonly Node[]>): Match<WeightMatMul> {
   if (node.opType !== 'MatMul') return undefined; // the heads' Gemms stay fp32 (fused.ts)
   const dense = denseWeight(node);
   if (dense === undefined) return undefined; // activation × activation: nothing to quantize ahead of time
@@ -79,7 +81,7 @@ function matchWeightMatMul(graph: Graph, node: Node, params: ParamStore, consume
   return { match: { matmul: node, weight } };
 }
 
-function matchPackedAttention(node: Node, params: ParamStore): Match<PackedAttention> {
+export function matchPackedAttention(node: Node, params: ParamStore): Match<PackedAttention> {
   if (node.opType !== 'Attention' || node.domain !== 'com.microsoft') return undefined;
   const weight = floatMatrix(node.inputs[1], params);
   if (weight === undefined) return { reason: 'the QKV weight is not a parameter' };
@@ -92,9 +94,9 @@ function matchPackedAttention(node: Node, params: ParamStore): Match<PackedAtten
 }
 
 /** The int8 codes and scales of a weight, as graph constants named after it (`<weight>_quantized`, `_scale`). */
-function int8Constants(r: Rewriter, weight: Parameter, perChannel: boolean): { codes: Value; scale: Value } {
+export function int8Constants(r: Rewriter, weight: Parameter, perChannel: boolean, bits: WeightBits = 8): { codes: Value; scale: Value } {
   const [k, n] = weight.shape as [number, number];
-  const q = quantizeWeight(weight.data, k, n, perChannel);
+  const q = quantizeWeight(weight.data, k, n, perChannel, bits);
   return {
     codes: r.g.constant({ dtype: 'int8', shape: [k, n], data: q.codes }, `${weight.name}_quantized`),
     scale: r.g.constant({ dtype: 'float32', shape: perChannel ? [n] : [], data: q.scales }, `${weight.name}_scale`),
@@ -118,7 +120,7 @@ export function quantizeDynamicInt8(graph: Graph, params: ParamStore, options: Q
   };
   const quantized = new Map<string, { codes: Value; scale: Value }>(); // a weight used twice is quantized once
   const int8 = (r: Rewriter, w: Parameter): { codes: Value; scale: Value } => {
-    const known = quantized.get(w.name) ?? int8Constants(r, w, options.perChannel);
+    const known = quantized.get(w.name) ?? int8Constants(r, w, options.perChannel, options.weightBits);
     quantized.set(w.name, known);
     return known;
   };

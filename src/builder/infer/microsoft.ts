@@ -129,6 +129,21 @@ export const microsoftShapes: InferTable = {
     return [{ dtype: 'float32', shape: [...a.shape.slice(0, -1), n] }];
   },
 
+  MatMulIntegerToFloat: (ctx) => {
+    const a = ctx.input(0);
+    if (!INT8S.includes(a.dtype)) fail(`A must be uint8 or int8, got ${a.dtype}`);
+    if (a.shape.length < 2) fail(`A must have rank >= 2, got ${formatShape(a.shape)}`);
+    const b = expect(ctx, 1, 'B', 2, INT8S);
+    const [k, n] = b.shape as [Dim, Dim];
+    if (!mayEqual(a.shape[a.shape.length - 1], k)) fail(`inner dimensions differ: A ${formatShape(a.shape)}, B ${formatShape(b.shape)}`);
+    expectScaleOrColumns(ctx, 2, 'a_scale', 1, ['float32']);
+    expectScaleOrColumns(ctx, 3, 'b_scale', n, ['float32']);
+    expectScaleOrColumns(ctx, 4, 'a_zero_point', 1, [a.dtype]);
+    expectScaleOrColumns(ctx, 5, 'b_zero_point', n, [b.dtype]);
+    expectVector(ctx, 6, 'bias', n, 'float32');
+    return [{ dtype: 'float32', shape: [...a.shape.slice(0, -1), n] }];
+  },
+
   QAttention: (ctx) => {
     const x = expect(ctx, 0, 'input', 3, INT8S);
     const w = expect(ctx, 1, 'weight', 2, INT8S);

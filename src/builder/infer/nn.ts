@@ -35,6 +35,24 @@ export const nnShapes: InferTable = {
     if (x.dtype !== 'float32') fail(`needs a float32 input, got ${x.dtype}`);
     return [{ dtype: 'uint8', shape: x.shape }, { dtype: 'float32', shape: [] }, { dtype: 'uint8', shape: [] }];
   },
+  QuantizeLinear: (ctx) => {
+    const x = ctx.input(0);
+    const scale = ctx.input(1);
+    const zeroPoint = ctx.input(2);
+    if (x.dtype !== 'float32') fail(`needs a float32 input, got ${x.dtype}`);
+    if (scale.dtype !== 'float32' || scale.shape.length !== 0) fail(`y_scale must be a float32 scalar (per tensor), got ${scale.dtype} ${formatShape(scale.shape)}`);
+    if ((zeroPoint.dtype !== 'uint8' && zeroPoint.dtype !== 'int8') || zeroPoint.shape.length !== 0) fail(`y_zero_point must be a uint8 or int8 scalar, got ${zeroPoint.dtype} ${formatShape(zeroPoint.shape)}`);
+    return [{ dtype: zeroPoint.dtype, shape: x.shape }];
+  },
+  DequantizeLinear: (ctx) => {
+    const x = ctx.input(0);
+    const scale = ctx.input(1);
+    if (x.dtype !== 'uint8' && x.dtype !== 'int8') fail(`needs a uint8 or int8 input, got ${x.dtype}`);
+    if (scale.dtype !== 'float32' || scale.shape.length > 1) fail(`x_scale must be a float32 scalar or vector, got ${scale.dtype} ${formatShape(scale.shape)}`);
+    const zeroPoint = ctx.optionalInput(2);
+    if (zeroPoint && zeroPoint.dtype !== x.dtype) fail(`x_zero_point is ${zeroPoint.dtype}, x is ${x.dtype}`);
+    return [{ dtype: 'float32', shape: x.shape }];
+  },
   Dropout: (ctx) => {
     const x = ctx.input(0);
     if (!isFloat(x.dtype)) fail(`needs a floating-point input, got ${x.dtype}`);

@@ -72,6 +72,13 @@ export class MicrosoftOps {
     this.node1('DynamicQuantizeMatMul', [a, b, bScale, bZeroPoint, bias]);
 
   /**
+   * dequantize(A)·dequantize(B) (+ bias) as float: A already quantized (uint8 or int8, by a QuantizeLinear with a
+   * fixed scale), B int8/uint8 [K, N]; scales and zero points per tensor, B's also per output column ([N]).
+   */
+  MatMulIntegerToFloat = (x: { a: Value; b: Value; aScale: Value; bScale: Value; aZeroPoint: Value | null; bZeroPoint: Value | null; bias: Value | null }): Value =>
+    this.node1('MatMulIntegerToFloat', [x.a, x.b, x.aScale, x.bScale, x.aZeroPoint, x.bZeroPoint, x.bias]);
+
+  /**
    * Attention on an input already quantized (uint8, by DynamicQuantizeLinear) with an int8 packed weight
    * [in, 3·hidden]; weight_scale per tensor or per column. Returns float [batch, seq, hidden].
    */
