@@ -168,6 +168,38 @@ export async function checkExport(model: TrainedModel, exported: Uint8Array, opt
   return against(s, await score(model, exported, 'exported graph', s, options.threads, false), options);
 }
 
+/** A forward pass other than the reference graph that an export is also compared with (a QAT model's fake int8). */
+export interface OtherForward {
+  /** Probabilities [texts, labels] per task for token ids, in order. */
+  probabilities(ids: readonly Int32Array[]): Promise<Map<string, Float32Array>>;
+}
+
+/** One task of an export against another forward pass: how far apart, how often they decide alike, and macro-F1. */
+export interface AgainstOther {
+  readonly task: string;
+  readonly maxAbsDiff: number;
+  readonly agreement: number;
+  /** Macro-F1 of the other forward pass and of the export on the labeled sample. */
+  readonly otherMacroF1?: number;
+  readonly exportedMacroF1?: number;
+}
+
+/** The export against `other` on the check's texts (the same sample as checkExport's). */
+export async function checkAgainstOther(model: TrainedModel, exported: Uint8Array, other: OtherForward, options: CheckOptions): Promise<AgainstOther[]> {
+  const s = await scoring(model, options);
+  const probs = await other.probabilities(s.ids);
+  const evaluated = s.dataset
+    ? await evaluateDataset(async (indices) => gather(probs, indices, s.tasks), s.dataset, model.schema.tasks, { tune: false, thresholds: model.meta.thresholds })
+    : null;
+  const otherScored: Scored = { probs, f1: evaluated ? new Map(evaluated.reports.map((r) => [r.task, { macroF1: r.macroF1, n: r.n }])) : null };
+  const exportedScored = await score(model, exported, 'exported graph', s, options.threads, false);
+  return compare(s, otherScored, exportedScored).map((c) => {
+    const a = otherScored.f1?.get(c.task);
+    const b = exportedScored.f1?.get(c.task);
+    return { ...c, ...(a && b ? { otherMacroF1: a.macroF1, exportedMacroF1: b.macroF1 } : {}) };
+  });
+}
+
 /** The int8 word table's own effect on one task: the int8-table graph against the same graph with the fp32 table. */
 export interface TableEffect {
   readonly task: string;

@@ -25,6 +25,8 @@ import { maxWeightCode, type WeightBits } from './int8.ts';
 import { type ActivationQuantization, DEFAULT_STATIC_FORM, quantizeStaticInt8, type StaticForm } from './quantize-static.ts';
 import { quantizeWordEmbeddings } from './quantize-embeddings.ts';
 import { portableTokenizerJson, TOKENIZER_CONFIG_FILE, tokenizerConfig } from './hf-tokenizer.ts';
+import { type AgainstOther, checkAgainstOther } from './check.ts';
+import { fakeQuantizedForward, qatRanges } from './qat-export.ts';
 
 export type Quantization = 'none' | 'int8-per-tensor' | 'int8-per-channel';
 
@@ -69,7 +71,17 @@ export interface Int8Record {
   };
   readonly activations:
     | { readonly kind: 'dynamic' }
-    | { readonly kind: 'static'; readonly form: StaticForm; readonly calibration: CalibrationRecord; readonly layers: readonly ActivationQuantization[] };
+    | { readonly kind: 'static'; readonly form: StaticForm; readonly calibration: CalibrationRecord; readonly layers: readonly ActivationQuantization[] }
+    | {
+      /** Static, over the ranges a quantization-aware training run learned (qat-export.ts). */
+      readonly kind: 'qat';
+      readonly form: StaticForm;
+      /** How the training kept its ranges. */
+      readonly trained: 'ema' | 'lsq';
+      readonly layers: readonly ActivationQuantization[];
+      /** The export against the QAT model's own fake-quantized forward pass, on the check's texts. */
+      readonly againstFakeQuantized: readonly AgainstOther[];
+    };
 }
 
 export interface ExportReport {
@@ -145,6 +157,8 @@ export async function exportModel(modelPath: string, out: string, options: Expor
   const model = await loadModelDir(dir);
   const checkOptions = { ...options, modelDir: dir };
   let int8: Int8Record | undefined;
+  // A QAT model's int8 export is per output channel whatever was asked (qat-export.ts): the quantization written.
+  let quantization = options.quantization;
   let exported: { graph: Graph; bytes: Uint8Array; check: ExportCheck; wordEmbeddings: WordTableReport | null };
   if (options.quantization === 'none') {
     exported = await fp32Export(model, checkOptions);
@@ -153,12 +167,24 @@ export async function exportModel(modelPath: string, out: string, options: Expor
     const fused = fusedGraph(model);
     const method = options.staticInt8?.method ?? DEFAULT_CALIBRATION_METHOD;
     const calibrated = calibration ? await calibrateRanges(model, fused.graph, fused.params, calibration, method, options.threads) : null;
-    const quantized = int8Graph(fused, options.quantization, { weightBits: choice.bits, ...(calibrated ? { ranges: calibrated.ranges } : {}) });
+    // A QAT model is exported as it trained: its learned ranges, weights per output channel. --static --calibration
+    // calibrates it afresh instead.
+    const qat = calibrated === null ? model.meta.quantization : undefined;
+    if (qat) quantization = 'int8-per-channel';
+    const ranges = calibrated?.ranges ?? (qat ? qatRanges(fused.graph, fused.params, qat, dir) : undefined);
+    const quantized = int8Graph(fused, quantization as Exclude<Quantization, 'none'>, { weightBits: choice.bits, ...(ranges ? { ranges } : {}) });
+    exported = await checkedInt8Export(model, quantized, options.int8Embeddings ?? 'auto', { ...checkOptions, quantization });
+    const layers = quantized.activations ?? [];
+    let activations: Int8Record['activations'] = { kind: 'dynamic' };
+    if (calibrated) activations = { kind: 'static', form: DEFAULT_STATIC_FORM, calibration: calibrated.record, layers };
+    if (qat) {
+      const againstFakeQuantized = await checkAgainstOther(model, exported.bytes, fakeQuantizedForward(model, qat, options.threads), { ...checkOptions, quantization });
+      activations = { kind: 'qat', form: DEFAULT_STATIC_FORM, trained: qat.activations, layers, againstFakeQuantized };
+    }
     int8 = {
-      weights: { bits: choice.bits, maxCode: maxWeightCode(choice.bits), perChannel: options.quantization === 'int8-per-channel', reason: choice.reason, cpu: choice.features },
-      activations: calibrated ? { kind: 'static', form: DEFAULT_STATIC_FORM, calibration: calibrated.record, layers: quantized.activations ?? [] } : { kind: 'dynamic' },
+      weights: { bits: choice.bits, maxCode: maxWeightCode(choice.bits), perChannel: quantization === 'int8-per-channel', reason: choice.reason, cpu: choice.features },
+      activations,
     };
-    exported = await checkedInt8Export(model, quantized, options.int8Embeddings ?? 'auto', checkOptions);
   }
   const { graph, bytes, check, wordEmbeddings } = exported;
   const single = model.schema.tasks.length === 1 ? model.schema.tasks[0] : undefined;
@@ -178,10 +204,10 @@ export async function exportModel(modelPath: string, out: string, options: Expor
     await writeFile(join(tmp, TOKENIZER_FILE), portableTokenizerJson(model.tokenizer.json));
     await writeFile(join(tmp, TOKENIZER_CONFIG_FILE), `${JSON.stringify(tokenizerConfig(model.tokenizer, model.meta.maxLength), null, 2)}\n`);
     await writeFile(join(tmp, TASKS_FILE), `${JSON.stringify(taskSchemaToJson(model.schema), null, 2)}\n`);
-    const info = { ...model.meta.info, export: { from: dir, quantization: options.quantization, check, ...(int8 ? { int8 } : {}), ...(wordEmbeddings ? { wordEmbeddings } : {}) } };
+    const info = { ...model.meta.info, export: { from: dir, quantization, check, ...(int8 ? { int8 } : {}), ...(wordEmbeddings ? { wordEmbeddings } : {}) } };
     await writeFile(join(tmp, MODEL_META_FILE), `${JSON.stringify({ ...model.meta, info }, null, 2)}\n`);
   });
-  return { model: dir, out, quantization: options.quantization, bytes: bytes.length, opCounts: opCounts(graph), check, wordEmbeddings, ...(int8 ? { int8 } : {}) };
+  return { model: dir, out, quantization, bytes: bytes.length, opCounts: opCounts(graph), check, wordEmbeddings, ...(int8 ? { int8 } : {}) };
 }
 
 async function fp32Export(model: TrainedModel, options: CheckOptions): Promise<{ graph: Graph; bytes: Uint8Array; check: ExportCheck; wordEmbeddings: null }> {

@@ -1,0 +1,81 @@
+// xlmt export --int8 of a model trained with --qat: static int8 over the ranges the training learned, weights per
+// output channel, checked against the QAT model's own fake-quantized forward pass; --static --calibration
+// calibrates it afresh instead; a recorded range missing for a layer is refused with nothing written.
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readSafetensors } from '../../src/checkpoint/index.ts';
+import { exportModel } from '../../src/export/export.ts';
+import { parseTrainConfig } from '../../src/train/config.ts';
+import { runTraining } from '../../src/train/run.ts';
+import { runXlmt } from '../helpers/cli.ts';
+import { runFixture, type RunFixture, trainedRun } from '../train/fixtures.ts';
+
+let data: RunFixture;
+let qatRun: string;
+
+beforeAll(async () => {
+  data = await runFixture(60, 40);
+  const fp32 = await trainedRun(data, { layers: 2, epochs: 3, lr: 3e-3 });
+  qatRun = join(data.dir, 'qat');
+  await runTraining(parseTrainConfig({
+    train: data.train, dev: data.dev, tasks: data.tasks, init: join(fp32, 'best'), out: qatRun, qat: 'ema',
+    maxLength: 16, batchSize: 8, epochs: 2, lr: 1e-3, patience: 0, threads: 1, groupWindow: 0,
+  }, 'test'), { log: () => {} });
+}, 120_000);
+
+const OPTIONS = { quantization: 'int8-per-tensor', checkSample: 40, threads: 1 } as const;
+
+describe('int8 export of a QAT model', () => {
+  it('is static over the learned ranges, per output channel, and close to the fake-quantized model', async () => {
+    const out = join(data.dir, 'export-qat');
+    const report = await exportModel(qatRun, out, { ...OPTIONS, checkData: data.dev, cpuFlags: 'avx2 avx512f avx512_vnni' });
+    expect(report.quantization).toBe('int8-per-channel');
+    const a = report.int8?.activations;
+    if (a?.kind !== 'qat') throw new Error(`expected a QAT export, got ${a?.kind}`);
+    expect(a.trained).toBe('ema');
+    // Two layers of four quantized inputs each (the packed QKV, the attention output, the FFN's two).
+    expect(a.layers).toHaveLength(8);
+    const meta = JSON.parse(readFileSync(join(qatRun, 'best', 'xlmt.json'), 'utf8')) as { quantization: { inputRanges: Record<string, number> } };
+    const qkv = a.layers.find((l) => l.layer === 'encoder.layer.1.attention.self.qkv');
+    expect(qkv?.range).toEqual({ min: -(meta.quantization.inputRanges['encoder.layer.1.attention.self.query'] as number), max: meta.quantization.inputRanges['encoder.layer.1.attention.self.query'] });
+    expect(report.opCounts['DynamicQuantizeLinear'] ?? 0).toBe(0);
+    // The same interval on 255 steps instead of 254, uint8 instead of int8: the two forward passes nearly agree.
+    for (const t of a.againstFakeQuantized) {
+      expect(t.agreement, t.task).toBeGreaterThanOrEqual(0.95);
+      expect(t.maxAbsDiff, t.task).toBeLessThan(0.05);
+      expect(t.otherMacroF1, t.task).toBeDefined();
+    }
+    const written = JSON.parse(readFileSync(join(out, 'xlmt.json'), 'utf8')) as { info: { export: { quantization: string; int8: { activations: { kind: string } } } } };
+    expect(written.info.export.quantization).toBe('int8-per-channel');
+    expect(written.info.export.int8.activations.kind).toBe('qat');
+    expect((await readSafetensors(join(qatRun, 'best', 'model.safetensors'))).tensors.size).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('calibrates afresh with --static --calibration, and prints the check against the fake-quantized model', async () => {
+    const calibration = join(data.dir, 'calibration.txt');
+    writeFileSync(calibration, `${readFileSync(data.dev, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { text: string }).text).join('\n')}\n`);
+    const report = await exportModel(qatRun, join(data.dir, 'export-calibrated'), { ...OPTIONS, staticInt8: { calibration } });
+    expect(report.int8?.activations.kind).toBe('static');
+    expect(report.quantization).toBe('int8-per-tensor');
+
+    const cli = runXlmt(['export', '--model', qatRun, '--out', join(data.dir, 'export-cli'), '--int8', '--threads', '1']);
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stdout).toContain('uint8 over the ranges quantization-aware training learned (\'ema\')');
+    expect(cli.stdout).toMatch(/against the QAT model's own fake-quantized forward pass:\n\n\| task \| max/);
+  }, 60_000);
+
+  it('refuses a model whose recorded ranges lack a layer the export quantizes, writing nothing', async () => {
+    const broken = join(data.dir, 'qat-broken');
+    cpSync(join(qatRun, 'best'), broken, { recursive: true });
+    const metaFile = join(broken, 'xlmt.json');
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as { quantization: { inputRanges: Record<string, number> } };
+    delete meta.quantization.inputRanges['encoder.layer.1.intermediate.dense'];
+    writeFileSync(metaFile, JSON.stringify(meta));
+    const out = join(data.dir, 'export-broken');
+    await expect(exportModel(broken, out, OPTIONS)).rejects.toMatchObject({
+      code: 'NOT_A_MODEL', where: { file: `${broken}/xlmt.json`, field: 'quantization.inputRanges', tensor: 'encoder.layer.1.intermediate.dense' },
+    });
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
+});
