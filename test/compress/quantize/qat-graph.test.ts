@@ -70,6 +70,17 @@ function fakeQuantSource(v: Value | null): { x: Value; scale: Value } | undefine
 
 const floatLoss = (out: Record<string, TensorData>): number => Number(out.loss?.data[0]);
 
+/** The 'ema' graph of `graph`, run once on a batch with ranges 0, its maxima observed: the ranges a first step sees. */
+async function observedOnce(graph: Graph, loss: Value): Promise<{ emaGraph: Graph; store: Map<string, Parameter>; feeds: Record<string, TensorData>; ranges: EmaRanges }> {
+  const ema = quantizationAwareGraph(graph, loss, { activations: 'ema' });
+  const emaGraph = withLoss(ema.g, ema.loss, observedMaxAbs(ema));
+  const store = params(graph);
+  const feeds = batch(graph);
+  const ranges = new EmaRanges(ema.activations.map((a) => a.layer));
+  ranges.observeOutputs(await runOnce(emaGraph, { ...feeds, ...ranges.feeds() }, store));
+  return { emaGraph, store, feeds, ranges };
+}
+
 describe('the quantization-aware pass', () => {
   it('fake-quantizes every dense layer: weights per output channel, inputs per tensor', () => {
     const { source, qat: q } = qat({ activations: 'ema' });
@@ -146,12 +157,7 @@ describe('the quantization-aware pass', () => {
 
   it('with LSQ steps started from the observed ranges, computes the loss of the ema graph fed those ranges', async () => {
     const { graph, loss } = forward();
-    const ema = quantizationAwareGraph(graph, loss, { activations: 'ema' });
-    const emaGraph = withLoss(ema.g, ema.loss, observedMaxAbs(ema));
-    const store = params(graph);
-    const feeds = batch(graph);
-    const ranges = new EmaRanges(ema.activations.map((a) => a.layer));
-    ranges.observeOutputs(await runOnce(emaGraph, { ...feeds, ...ranges.feeds() }, store));
+    const { emaGraph, store, feeds, ranges } = await observedOnce(graph, loss);
     const emaLoss = floatLoss(await runOnce(emaGraph, { ...feeds, ...ranges.feeds() }, store));
 
     const lsq = quantizationAwareGraph(graph, loss, { activations: 'lsq' });
@@ -169,12 +175,7 @@ describe('the quantization-aware pass', () => {
     expect(t.unreachable).toEqual([]);
     expect(t.gradients.get('embeddings.word_embeddings.weight')?.kind).toBe('rows');
 
-    const ema = quantizationAwareGraph(graph, loss, { activations: 'ema' });
-    const emaGraph = withLoss(ema.g, ema.loss, observedMaxAbs(ema));
-    const store = params(graph);
-    const feeds = batch(graph);
-    const ranges = new EmaRanges(ema.activations.map((a) => a.layer));
-    ranges.observeOutputs(await runOnce(emaGraph, { ...feeds, ...ranges.feeds() }, store));
+    const { store, feeds, ranges } = await observedOnce(graph, loss);
     const out = await runOnce(t.graph, feeds, new Map([...store, ...lsqInitialSteps(ranges)]));
     expect(Number.isFinite(floatLoss(out))).toBe(true);
     for (const [param, grad] of t.gradients) {
