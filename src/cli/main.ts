@@ -11,6 +11,7 @@ import { pruneCommand } from './prune.ts';
 import { trimVocabCommand } from './trim-vocab.ts';
 import { initStudentCommand } from './init-student.ts';
 import { distillCommand } from './distill.ts';
+import { costCommand } from './cost.ts';
 import { importCommand } from './import.ts';
 import { experimentCommand } from './experiment.ts';
 import { predictCommand } from './predict.ts';
@@ -39,7 +40,8 @@ const program = new Command('xlmt')
   .addCommand(exportCommand())
   .addCommand(serveCommand())
   .addCommand(predictCommand())
-  .addCommand(benchCommand());
+  .addCommand(benchCommand())
+  .addCommand(costCommand());
 
 // Commander's own errors (unknown flags, missing values) are reported like every other error: thrown, not printed.
 exitOverrideDeep(program);
