@@ -12,6 +12,7 @@ import { trimVocabCommand } from './trim-vocab.ts';
 import { initStudentCommand } from './init-student.ts';
 import { distillCommand } from './distill.ts';
 import { costCommand } from './cost.ts';
+import { compressCommand } from './compress.ts';
 import { importCommand } from './import.ts';
 import { experimentCommand } from './experiment.ts';
 import { predictCommand } from './predict.ts';
@@ -37,6 +38,7 @@ const program = new Command('xlmt')
   .addCommand(trimVocabCommand())
   .addCommand(initStudentCommand())
   .addCommand(distillCommand())
+  .addCommand(compressCommand())
   .addCommand(exportCommand())
   .addCommand(serveCommand())
   .addCommand(predictCommand())
