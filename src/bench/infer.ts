@@ -150,7 +150,7 @@ function positionsOf(hf: HfModelConfig): Positions {
 }
 
 /** What one block of the benchmark times: a model's shapes, the first the reference of the others. */
-interface BenchModel {
+export interface BenchModel {
   readonly name: string;
   /** How the reference shape ('') is named in tables, when not by `name`. */
   readonly referenceLabel?: string;
@@ -186,41 +186,53 @@ function serializedMb(graph: Graph, params: ParamStore): number {
   return (floats + constants) / 1e6;
 }
 
-export async function benchInfer(o: InferBenchOptions, log: (line: string) => void = () => {}): Promise<InferBenchResult> {
-  const measured: Omit<InferBenchRow, 'speedup' | 'cpuSpeedup' | 'paperSpeedup' | 'speedupOverUnpruned'>[] = [];
-  const models = [...o.models.map((name) => presetModel(name, o)), ...(await Promise.all((o.dirs ?? []).map(dirModel)))];
-  for (const { name, hf, shapes, referenceLabel } of models) {
-    const labelOf = (shape: string): string => (shape === '' ? (referenceLabel ?? name) : `${name} (${shape})`);
-    if (o.seq > maxSequenceLength(hf)) {
-      throw new XlmtError({ code: 'BAD_OPTION', message: `longer than ${name} takes`, where: { field: '--seq' }, expected: `at most ${maxSequenceLength(hf)} tokens`, received: String(o.seq) });
-    }
-    // Every shape's variants are timed in one interleaved loop, so the pruned and the unpruned share the load.
-    const timed: (Timed & { shape: string; config: EncoderConfig })[] = [];
-    try {
-      for (const [shape, config] of shapes) {
-        log(`${labelOf(shape)}: random weights and graphs…`);
-        const tasks = [syntheticTask('task', 3)];
-        const params = initParams(referenceInferenceGraph(config, tasks, { pooling: 'cls', headStyle: 'linear', positions: positionsOf(hf) }), 1);
-        for (const [variant, graph, store] of variants(config, hf, o, params)) {
-          const session = await Session.create(graph, { params: store, threads: o.threads });
-          timed.push({ variant, session, modelMb: serializedMb(graph, store), wallMs: [], cpuMs: [], shape, config });
-        }
-      }
-      log(`${name}: timing ${timed.map((t) => (t.shape === '' ? t.variant : `${t.variant} (${t.shape})`)).join(', ')} in turn…`);
-      await timeInterleaved(timed, fullBatch(Math.min(...shapes.map(([, c]) => c.vocabSize)), o.batch, o.seq, new Random(7)), o);
-    } finally {
-      for (const t of timed) await t.session.release();
-    }
-    for (const t of timed) {
-      const msPerBatch = median(t.wallMs);
-      const label = labelOf(t.shape);
-      log(`${label} ${t.variant}: ${t.wallMs.map((ms) => ms.toFixed(0)).join(', ')} ms (median ${msPerBatch.toFixed(0)}); CPU ${t.cpuMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
-      measured.push({
-        model: name, shape: t.shape, label, variant: t.variant, layers: t.config.numHiddenLayers, hidden: t.config.hiddenSize, msPerBatch,
-        cpuMsPerBatch: median(t.cpuMs), textsPerSec: o.batch / (msPerBatch / 1000), modelMb: t.modelMb,
-      });
-    }
+/** A row as timed, before the speedups against other rows are worked out. */
+export type TimedRow = Omit<InferBenchRow, 'speedup' | 'cpuSpeedup' | 'paperSpeedup' | 'speedupOverUnpruned'>;
+
+/**
+ * Times every shape of one model, fp32 and int8 serving graphs of random weights, all in one interleaved loop so
+ * the shapes share whatever load the machine has. What `xlmt bench infer` does per model, and what `xlmt compress
+ * --search` orders its candidates by.
+ */
+export async function timeShapes(m: BenchModel, o: InferBenchOptions, log: (line: string) => void = () => {}): Promise<TimedRow[]> {
+  const { name, hf, shapes, referenceLabel } = m;
+  const labelOf = (shape: string): string => (shape === '' ? (referenceLabel ?? name) : `${name} (${shape})`);
+  if (o.seq > maxSequenceLength(hf)) {
+    throw new XlmtError({ code: 'BAD_OPTION', message: `longer than ${name} takes`, where: { field: '--seq' }, expected: `at most ${maxSequenceLength(hf)} tokens`, received: String(o.seq) });
   }
+  const measured: TimedRow[] = [];
+  const timed: (Timed & { shape: string; config: EncoderConfig })[] = [];
+  try {
+    for (const [shape, config] of shapes) {
+      log(`${labelOf(shape)}: random weights and graphs…`);
+      const tasks = [syntheticTask('task', 3)];
+      const params = initParams(referenceInferenceGraph(config, tasks, { pooling: 'cls', headStyle: 'linear', positions: positionsOf(hf) }), 1);
+      for (const [variant, graph, store] of variants(config, hf, o, params)) {
+        const session = await Session.create(graph, { params: store, threads: o.threads });
+        timed.push({ variant, session, modelMb: serializedMb(graph, store), wallMs: [], cpuMs: [], shape, config });
+      }
+    }
+    log(`${name}: timing ${timed.map((t) => (t.shape === '' ? t.variant : `${t.variant} (${t.shape})`)).join(', ')} in turn…`);
+    await timeInterleaved(timed, fullBatch(Math.min(...shapes.map(([, c]) => c.vocabSize)), o.batch, o.seq, new Random(7)), o);
+  } finally {
+    for (const t of timed) await t.session.release();
+  }
+  for (const t of timed) {
+    const msPerBatch = median(t.wallMs);
+    const label = labelOf(t.shape);
+    log(`${label} ${t.variant}: ${t.wallMs.map((ms) => ms.toFixed(0)).join(', ')} ms (median ${msPerBatch.toFixed(0)}); CPU ${t.cpuMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+    measured.push({
+      model: name, shape: t.shape, label, variant: t.variant, layers: t.config.numHiddenLayers, hidden: t.config.hiddenSize, msPerBatch,
+      cpuMsPerBatch: median(t.cpuMs), textsPerSec: o.batch / (msPerBatch / 1000), modelMb: t.modelMb,
+    });
+  }
+  return measured;
+}
+
+export async function benchInfer(o: InferBenchOptions, log: (line: string) => void = () => {}): Promise<InferBenchResult> {
+  const measured: TimedRow[] = [];
+  const models = [...o.models.map((name) => presetModel(name, o)), ...(await Promise.all((o.dirs ?? []).map(dirModel)))];
+  for (const m of models) measured.push(...(await timeShapes(m, o, log)));
   const baseline = measured.find((r) => r.model === BASELINE && r.shape === '' && r.variant === 'fp32');
   const rows = measured.map((r) => {
     const unpruned = r.shape === '' ? undefined : measured.find((u) => u.model === r.model && u.shape === '' && u.variant === 'fp32');

@@ -25,6 +25,7 @@ import { pruneHeadsFfn } from '../prune/heads-ffn.ts';
 import { pruneLayers } from '../prune/layers.ts';
 import { trimVocab } from '../trim-vocab/trim.ts';
 import { readHfConfig } from '../../checkpoint/index.ts';
+import { languageScores, relativeDegradation } from '../search/budget.ts';
 import { devScores, modelBytes, servingSpeed, type SpeedOptions } from './measure.ts';
 import { type Recipe, type Step, stepName } from './recipe.ts';
 
@@ -51,6 +52,8 @@ export interface ModelLine {
   readonly speedup: number | null;
   readonly meanMacroF1: number;
   readonly tasks: readonly { readonly task: string; readonly macroF1: number }[];
+  /** Each language's mean over the tasks that have it of their macro-F1 there (search/budget.ts). */
+  readonly languages: readonly { readonly lang: string; readonly macroF1: number }[];
   /** (teacher − model) / teacher of the mean macro-F1, in percent; 0 for the teacher. */
   readonly degradation: number;
   readonly seconds: number;
@@ -86,21 +89,22 @@ async function readState(out: string, settings: unknown): Promise<State> {
 
 const saveState = (out: string, state: State): Promise<void> => writeFileAtomic(join(out, STATE_FILE), [new TextEncoder().encode(`${JSON.stringify(state, null, 2)}\n`)]);
 
-async function measure(name: string, model: string, o: CompressOptions, teacher: ModelLine | null, seconds: number): Promise<{ line: ModelLine; scores: DatasetEvaluation }> {
+/** A model's line: dev scores, and speed when the options ask for it, against the teacher's line. */
+export async function measure(name: string, model: string, o: CompressOptions, teacher: ModelLine | null, seconds: number): Promise<{ line: ModelLine; scores: DatasetEvaluation }> {
   const scores = await devScores(model, o.dev, o.threads);
   const textsPerSec = o.speed ? await servingSpeed(model, o.speed) : null;
   const mean = scores.summary.meanMacroF1;
   const line: ModelLine = {
     name, model, bytes: modelBytes(model), textsPerSec,
     speedup: teacher?.textsPerSec && textsPerSec ? textsPerSec / teacher.textsPerSec : teacher === null && textsPerSec ? 1 : null,
-    meanMacroF1: mean, tasks: scores.summary.tasks.map((t) => ({ task: t.task, macroF1: t.macroF1 })),
-    degradation: teacher ? (100 * (teacher.meanMacroF1 - mean)) / teacher.meanMacroF1 : 0, seconds,
+    meanMacroF1: mean, tasks: scores.summary.tasks.map((t) => ({ task: t.task, macroF1: t.macroF1 })), languages: languageScores(scores),
+    degradation: teacher ? relativeDegradation(teacher.meanMacroF1, mean) : 0, seconds,
   };
   return { line, scores };
 }
 
 /** Runs one step from `from`, writing `out`; returns the model the next step reads. */
-async function runStep(step: Step, from: string, out: string, o: CompressOptions, events: RunEvents): Promise<string> {
+export async function runStep(step: Step, from: string, out: string, o: CompressOptions, events: RunEvents): Promise<string> {
   const meta = await readModelMeta(from);
   const data = { train: o.train, dev: o.dev, ...(o.tasks ? { tasks: o.tasks } : {}) };
   switch (step.step) {
@@ -148,7 +152,7 @@ async function runStep(step: Step, from: string, out: string, o: CompressOptions
   }
 }
 
-function reportFile(name: string, line: ModelLine, scores: DatasetEvaluation): string {
+export function reportFile(name: string, line: ModelLine, scores: DatasetEvaluation): string {
   return [`# ${name}: dev mean macro-F1 ${(100 * line.meanMacroF1).toFixed(1)} (${line.degradation.toFixed(2)}% below the teacher)`, '', `Model: ${line.model}.`, '', taskLanguageTable(scores.reports), ''].join('\n');
 }
 

@@ -1,0 +1,181 @@
+// `xlmt compress --search`: the fastest model within an accuracy budget, from a space of candidates (space.ts)
+// made with the pipeline's own steps. Layout of OUT:
+//   search.json        settings, the teacher's line, the shapes' timings, every step made and candidate scored
+//   <prefix>/          one directory per step made, named by the steps from the teacher ("layers-6.heads-6-ffn-768")
+//   reports/<id>.md    dev macro-F1 per task and language of every candidate scored
+//   search.md          the budget, every candidate in the order tried, the answer, the Pareto front
+//   pareto.svg         the front as a picture
+// After a kill the same command goes on: steps made are kept, the step that was running resumes as its command
+// does, candidates scored are not scored again. The budget and --exhaustive may change between runs (nothing
+// made depends on them); the data, teacher, space and timing settings may not.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { timeShapes, INFER_BENCH_DEFAULTS } from '../../bench/infer.ts';
+import { CONFIG_FILE, readHfConfig } from '../../checkpoint/index.ts';
+import { writeFileAtomic } from '../../checkpoint/atomic.ts';
+import { XlmtError } from '../../errors/index.ts';
+import { resolveModelDir } from '../../train/assess.ts';
+import { claimOutputDir, checkOutputDir, inputsOf, type OutputSpec } from '../../util/output-dir.ts';
+import type { SpeedOptions } from '../pipeline/measure.ts';
+import { type CompressEvents, type ModelLine, measure, reportFile, runStep } from '../pipeline/run.ts';
+import { type Budget, describeBudget } from './budget.ts';
+import { type Point, paretoSvg, paretoTable } from './pareto.ts';
+import { searchBudget, type SearchResult } from './search.ts';
+import { type Candidate, candidates, type Space } from './space.ts';
+
+export interface SearchOptions {
+  readonly teacher: string;
+  readonly train: string;
+  readonly dev: string;
+  readonly tasks?: string;
+  readonly transfer?: readonly string[];
+  readonly space: Space;
+  readonly budget: Budget;
+  /** Score every candidate, for the whole front, instead of stopping at the first within budget. */
+  readonly exhaustive: boolean;
+  readonly out: string;
+  readonly threads: number;
+  readonly speed: SpeedOptions;
+}
+
+/** Milliseconds per batch of each shape, fp32 and int8, timed together before anything is made. */
+type Timings = Record<string, { readonly fp32: number; readonly int8: number }>;
+
+interface State {
+  readonly format: 'xlmt-compress-search';
+  readonly version: 1;
+  readonly settings: unknown;
+  teacher: ModelLine | null;
+  timings: Timings | null;
+  /** Step prefix → the model it wrote. */
+  readonly made: Record<string, string>;
+  readonly scored: Record<string, ModelLine>;
+}
+
+const STATE_FILE = 'search.json';
+const TEACHER_KEY = 'teacher';
+
+function settingsOf(o: SearchOptions): unknown {
+  return JSON.parse(JSON.stringify({ teacher: o.teacher, train: o.train, dev: o.dev, tasks: o.tasks, transfer: o.transfer, space: o.space, speed: o.speed })) as unknown;
+}
+
+async function readState(out: string, settings: unknown): Promise<State> {
+  const file = join(out, STATE_FILE);
+  if (!existsSync(file)) return { format: 'xlmt-compress-search', version: 1, settings, teacher: null, timings: null, made: {}, scored: {} };
+  const state = JSON.parse(await readFile(file, 'utf8')) as State;
+  if (JSON.stringify(state.settings) !== JSON.stringify(settings)) {
+    throw new XlmtError({ code: 'RUN_SETTINGS_CHANGED', where: { file: out }, message: 'holds a search with another teacher, data, space or timing', received: file, hint: 'resume with the same settings (the budget, --exhaustive and --threads may change), or choose another --out' });
+  }
+  return state;
+}
+
+const saveState = (out: string, state: State): Promise<void> => writeFileAtomic(join(out, STATE_FILE), [new TextEncoder().encode(`${JSON.stringify(state, null, 2)}\n`)]);
+
+/** Every shape of the space timed in one interleaved run with the teacher's, random weights, fp32 and int8. */
+async function timeSpace(teacherDir: string, list: readonly Candidate[], o: SearchOptions, log: (l: string) => void): Promise<Timings> {
+  const { config: hf } = await readHfConfig(join(teacherDir, CONFIG_FILE));
+  const shapes = new Map([[TEACHER_KEY, hf.encoder], ...list.map((c) => [c.shapeKey, c.shape] as const)]);
+  const rows = await timeShapes({ name: 'search', hf, shapes: [...shapes] }, {
+    ...INFER_BENCH_DEFAULTS, models: [], batch: o.speed.batch, seq: o.speed.seq, threads: o.speed.threads, iterations: o.speed.iterations, warmup: 1,
+  }, log);
+  const timings: Record<string, { fp32: number; int8: number }> = {};
+  for (const key of shapes.keys()) {
+    const ms = (variant: string): number => rows.find((r) => r.shape === key && r.variant === variant)?.msPerBatch ?? Number.NaN;
+    timings[key] = { fp32: ms('fp32'), int8: ms('int8') };
+  }
+  return timings;
+}
+
+export async function runSearch(o: SearchOptions, events: CompressEvents): Promise<SearchResult & { teacher: ModelLine; lines: Record<string, ModelLine> }> {
+  const teacherDir = resolveModelDir(o.teacher, '--teacher');
+  const output: OutputSpec = { command: 'compress', path: o.out, inputs: inputsOf({ '--teacher': o.teacher, '--train': o.train, '--dev': o.dev, '--tasks': o.tasks, '--transfer': o.transfer }) };
+  checkOutputDir(output, 'write into');
+  const state = await readState(o.out, settingsOf(o));
+  const teacherConfig = (await readHfConfig(join(teacherDir, CONFIG_FILE))).config.encoder;
+  const list = candidates(teacherConfig, o.space);
+  await claimOutputDir(output);
+  await mkdir(join(o.out, 'reports'), { recursive: true });
+  const recipeOptions = { ...o, recipe: { steps: [] }, speed: o.speed };
+  if (state.teacher === null) {
+    const { line, scores } = await measure('teacher', teacherDir, recipeOptions, null, 0);
+    state.teacher = line;
+    await writeFile(join(o.out, 'reports', 'teacher.md'), reportFile('teacher', line, scores));
+    await saveState(o.out, state);
+  }
+  const teacher = state.teacher;
+  events.onLine?.(teacher);
+  if (state.timings === null) {
+    events.log(`== timing ${new Set(list.map((c) => c.shapeKey)).size} shapes and the teacher's, fp32 and int8, random weights`);
+    state.timings = await timeSpace(teacherDir, list, o, events.log);
+    await saveState(o.out, state);
+  }
+  const timings = state.timings;
+  const teacherMs = timings[TEACHER_KEY]?.fp32 ?? Number.NaN;
+  const expectedSpeedup = (c: Candidate): number => {
+    const t = timings[c.shapeKey];
+    return t ? teacherMs / (c.int8 ? t.int8 : t.fp32) : Number.NaN;
+  };
+
+  const result = await searchBudget(list, teacher, o.budget, {
+    expectedSpeedup,
+    log: events.log,
+    score: async (c) => {
+      const done = state.scored[c.id];
+      if (done) return done;
+      const started = performance.now();
+      let current = teacherDir;
+      for (const [i, step] of c.steps.entries()) {
+        const prefix = c.steps.slice(0, i + 1).map((s) => s.name).join('.');
+        const made = state.made[prefix];
+        if (made) {
+          current = made;
+          continue;
+        }
+        events.log(`== ${prefix}, from ${current}`);
+        current = await runStep(step, current, join(o.out, prefix), recipeOptions, events);
+        state.made[prefix] = current;
+        await saveState(o.out, state);
+      }
+      const { line, scores } = await measure(c.id, current, recipeOptions, teacher, (performance.now() - started) / 1000);
+      await writeFile(join(o.out, 'reports', `${c.id}.md`), reportFile(c.id, line, scores));
+      state.scored[c.id] = line;
+      await saveState(o.out, state);
+      events.onLine?.(line);
+      return line;
+    },
+  }, o.exhaustive);
+
+  const points: Point[] = [
+    { id: 'teacher', speedup: 1, degradation: 0, within: true },
+    ...result.outcomes.flatMap((x) => (x.status === 'not tried' ? [] : [{ id: x.id, speedup: x.scored.speedup ?? x.expected, degradation: x.scored.degradation, within: x.status === 'within' }])),
+  ];
+  await writeFile(join(o.out, 'pareto.svg'), paretoSvg(points, o.budget.mean, `Compression of ${o.teacher}: speedup against degradation`));
+  await writeFile(join(o.out, 'search.md'), searchReport(o, teacher, result, state.scored, points));
+  return { ...result, teacher, lines: state.scored };
+}
+
+function searchReport(o: SearchOptions, teacher: ModelLine, result: SearchResult, lines: Record<string, ModelLine>, points: readonly Point[]): string {
+  const tasks = teacher.tasks.map((t) => t.task);
+  const f1 = (l: ModelLine, task: string): string => (100 * (l.tasks.find((t) => t.task === task)?.macroF1 ?? Number.NaN)).toFixed(1);
+  const rows = result.outcomes.map((x, i) => {
+    const l = lines[x.id];
+    const measured = l ? `${l.speedup?.toFixed(2) ?? '–'}× | ${tasks.map((t) => f1(l, t)).join(' | ')} | ${(100 * l.meanMacroF1).toFixed(1)} | ${l.degradation.toFixed(2)}` : `– | ${tasks.map(() => '–').join(' | ')} | – | –`;
+    const status = x.status === 'not tried' ? `not tried: ${x.why}` : x.status === 'within' ? 'within' : `over: ${x.check.over.join('; ')}`;
+    return `| ${i + 1} | ${x.id} | ${x.expected.toFixed(2)}× | ${measured} | ${status} |`;
+  });
+  const answer = result.answer === null ? 'none: no candidate tried is within the budget' : `${result.answer} (${lines[result.answer]?.model ?? ''})`;
+  return [
+    `# Compression search from ${o.teacher}`, '',
+    `Budget on ${o.dev}: ${describeBudget(o.budget)} relative macro-F1 degradation against the teacher (mean ${(100 * teacher.meanMacroF1).toFixed(1)}).`,
+    `Speed: ${o.speed.batch} × ${o.speed.seq} tokens, ${o.speed.threads} threads, median of ${o.speed.iterations}; "expected" is timed on each shape with random weights before anything was made, "speedup" on the model made.`,
+    `Search: ${o.exhaustive ? 'every candidate scored' : 'fastest expected first, stopping at the first within the budget'}.`, '',
+    `**Answer: ${answer}.**`, '',
+    `| # | candidate | expected | speedup | ${tasks.join(' | ')} | mean | Δ% | budget |`,
+    `|---:|---|---:|---:|${tasks.map(() => '---:|').join('')}---:|---:|---|`,
+    ...rows, '',
+    '## Pareto front', '',
+    'Of the teacher and the candidates scored; `pareto.svg` draws it.', '',
+    paretoTable(points),
+  ].join('\n');
+}

@@ -1,0 +1,82 @@
+// xlmt compress --search on a tiny teacher: shapes timed, candidates made with the pipeline's steps until one is
+// within the budget, the report and the Pareto picture written; run again exhaustive, it reuses what was made.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { CompressEvents } from '../../src/compress/pipeline/run.ts';
+import { runSearch, type SearchOptions } from '../../src/compress/search/run.ts';
+import { parseSpace } from '../../src/compress/search/space.ts';
+import { runXlmt } from '../helpers/cli.ts';
+import { runFixture, type RunFixture, trainedRun } from '../train/fixtures.ts';
+
+let data: RunFixture;
+let teacher: string;
+
+beforeAll(async () => {
+  data = await runFixture(60, 30);
+  teacher = await trainedRun(data, { layers: 2, epochs: 3, lr: 3e-3 });
+}, 120_000);
+
+const SPACE = {
+  layers: [1, 0.5], headsFfn: [1], students: [], int8: [false, true], trimVocab: [false],
+  train: { epochs: 1, settings: { batchSize: 8, lr: 1e-3, groupWindow: 0, checkpointEvery: 4, patience: 0 } },
+};
+
+function options(out: string, over: Partial<SearchOptions> = {}): SearchOptions {
+  return {
+    teacher, train: data.train, dev: data.dev, tasks: data.tasks, space: parseSpace(SPACE, 'test'), budget: { mean: 99 }, exhaustive: false,
+    out: join(data.dir, out), threads: 1, speed: { batch: 4, seq: 16, iterations: 1, threads: 1 }, ...over,
+  };
+}
+
+const events = (): CompressEvents & { lines: string[] } => {
+  const lines: string[] = [];
+  return { lines, log: (l) => lines.push(l) };
+};
+
+describe('the budget search', () => {
+  it('makes the fastest expected candidate first, stops within the budget, and reuses everything when run again exhaustive', async () => {
+    const first = events();
+    const o = options('search');
+    const result = await runSearch(o, first);
+    // Three candidates: the teacher int8, one layer fp32 and one layer int8. A budget of 99% takes the first tried.
+    expect(result.outcomes.length).toBe(3);
+    expect(result.answer).toBe(result.outcomes[0]?.id);
+    expect(result.outcomes.filter((x) => x.status === 'not tried').length).toBe(2);
+    const answer = result.lines[result.answer as string];
+    expect(answer?.speedup).toBeGreaterThan(0);
+    expect(existsSync(join(o.out, 'reports', `${result.answer}.md`))).toBe(true);
+    const report = readFileSync(join(o.out, 'search.md'), 'utf8');
+    expect(report).toContain(`**Answer: ${result.answer as string} (`);
+    expect(report).toMatch(/not tried: expected slower than/);
+    expect(readFileSync(join(o.out, 'pareto.svg'), 'utf8').match(/<circle /g)?.length).toBe(2); // the teacher and the answer
+
+    const again = events();
+    const all = await runSearch({ ...o, exhaustive: true, budget: { mean: 50 } }, again);
+    expect(all.outcomes.every((x) => x.status !== 'not tried')).toBe(true);
+    expect(again.lines.some((l) => l.startsWith('== timing'))).toBe(false); // timings kept
+    // The layer pruned and trained once, its int8 export from the same training.
+    const made = JSON.parse(readFileSync(join(o.out, 'search.json'), 'utf8')) as { made: Record<string, string> };
+    expect(Object.keys(made.made).sort()).toEqual(['int8', 'layers-1', 'layers-1.train', 'layers-1.train.int8']);
+    expect(readFileSync(join(o.out, 'pareto.svg'), 'utf8').match(/<circle /g)?.length).toBe(4);
+
+    await expect(runSearch({ ...o, space: parseSpace({ ...SPACE, layers: [0.5] }, 'test') }, events())).rejects.toMatchObject({ code: 'RUN_SETTINGS_CHANGED' });
+  }, 180_000);
+
+  it('refuses from the command line what a search cannot take, writing nothing', () => {
+    const base = ['compress', '--teacher', teacher, '--train', data.train, '--dev', data.dev, '--tasks', data.tasks];
+    const refused = (args: string[], field: string): void => {
+      const out = join(data.dir, `never-${field.slice(2)}`);
+      const run = runXlmt([...base, ...args, '--out', out]);
+      expect(run.status, args.join(' ')).not.toBe(0);
+      expect(run.stderr, args.join(' ')).toContain(field);
+      expect(existsSync(out), args.join(' ')).toBe(false);
+    };
+    refused(['--search'], '--max-degradation');
+    refused(['--search', '--max-degradation', 'lots'], '--max-degradation');
+    refused(['--search', '--max-degradation', '2%', '--preset', 'small'], '--preset');
+    refused(['--preset', 'small', '--per-task', '3%'], '--max-degradation');
+    refused(['--preset', 'small', '--space', 'space.yaml'], '--space');
+    refused(['--search', '--max-degradation', '2%', '--space', join(data.dir, 'no-such.yaml')], '--space');
+  }, 60_000);
+});
