@@ -70,6 +70,13 @@ describe('the space', () => {
     expect(list.find((c) => c.id === 'layers-2.trim.train')?.shapeKey).toBe(list.find((c) => c.id === 'layers-2.train')?.shapeKey);
   });
 
+  it('trains a student with its own settings over the space\'s', () => {
+    const list = candidates(TEACHER, parseSpace({ layers: [0.5], headsFfn: [1], students: [{ layers: 0.5, hidden: 0.5, settings: { lr: 5e-4 } }], int8: [false], trimVocab: [false], train: { epochs: 2, settings: { lr: 5e-5, batchSize: 32 } } }, 'test'));
+    const settings = (id: string): unknown => list.find((c) => c.id === id)?.steps.find((s) => s.step === 'train');
+    expect(settings('layers-2.train')).toMatchObject({ teacher: true, settings: { epochs: 2, lr: 5e-5, batchSize: 32 } });
+    expect(settings('student-2x32.train')).toMatchObject({ teacher: true, settings: { epochs: 2, lr: 5e-4, batchSize: 32 } });
+  });
+
   it('refuses a bad space naming the field', () => {
     expect(() => parseSpace({ layers: [0] }, 's.yaml')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', where: { file: 's.yaml', field: 'layers.0' } }) as Error);
     expect(() => parseSpace({ heads: [0.5] }, 's.yaml')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', where: { file: 's.yaml' } }) as Error);

@@ -4,7 +4,8 @@
 //
 //   layers     fractions of the teacher's layers kept (prune-layers, top layers dropped)      [1, 0.5, 0.25]
 //   headsFfn   fractions of every layer's heads and FFN neurons kept (prune-heads-ffn)       [1, 0.5]
-//   students   fresh students { layers, hidden } as fractions of the teacher (init-student)  [{ layers: 0.5, hidden: 0.5 }]
+//   students   fresh students { layers, hidden } as fractions of the teacher (init-student),  [{ layers: 0.5, hidden: 0.5 }]
+//              with their own training settings over train's (fresh layers may want another learning rate)
 //   int8       exported int8 or served fp32                                                   [false, true]
 //   trimVocab  the vocabulary trimmed to the training data or not (trim-vocab)               [false, true]
 //   train      every candidate's training with the teacher (Eq. 2): { epochs, settings }     { epochs: 1 }
@@ -25,7 +26,7 @@ const fraction = z.number().gt(0).max(1);
 export const SpaceSchema = z.strictObject({
   layers: z.array(fraction).min(1).default([1, 0.5, 0.25]),
   headsFfn: z.array(fraction).min(1).default([1, 0.5]),
-  students: z.array(z.strictObject({ layers: fraction, hidden: fraction })).default([{ layers: 0.5, hidden: 0.5 }]),
+  students: z.array(z.strictObject({ layers: fraction, hidden: fraction, settings: z.record(z.string(), z.unknown()).optional() })).default([{ layers: 0.5, hidden: 0.5 }]),
   int8: z.array(z.boolean()).min(1).default([false, true]),
   trimVocab: z.array(z.boolean()).min(1).default([false, true]),
   train: z.strictObject({ epochs: z.number().int().positive().default(1), settings: z.record(z.string(), z.unknown()).default({}) }).default({ epochs: 1, settings: {} }),
@@ -91,6 +92,8 @@ interface Structure {
   readonly key: string;
   /** The teacher's own shape: nothing to train. */
   readonly teacherShape: boolean;
+  /** Training settings of this structure over the space's. */
+  readonly settings?: Record<string, unknown>;
 }
 
 function structures(teacher: EncoderConfig, space: Space): Structure[] {
@@ -122,7 +125,7 @@ function structures(teacher: EncoderConfig, space: Space): Structure[] {
     seen.add(key);
     const plan = planStudent(teacher, { layers, hidden });
     const shape = plan.kind === 'fresh' ? plan.config : applyShape(teacher, { layers, ...(plan.heads ? { heads: plan.heads } : {}), ...(plan.ffn ? { ffn: plan.ffn } : {}) }, 'the teacher');
-    out.push({ steps: [{ step: 'init-student', name: key, layers, hidden }], key, teacherShape: false, shape });
+    out.push({ steps: [{ step: 'init-student', name: key, layers, hidden }], key, teacherShape: false, shape, ...(s.settings ? { settings: s.settings } : {}) });
   }
   return out;
 }
@@ -133,8 +136,8 @@ function structures(teacher: EncoderConfig, space: Space): Structure[] {
  */
 export function candidates(teacher: EncoderConfig, space: Space): Candidate[] {
   const out: Candidate[] = [];
-  const train: Step = { step: 'train', name: 'train', teacher: true, settings: { epochs: space.train.epochs, ...space.train.settings } };
   for (const s of structures(teacher, space)) {
+    const train: Step = { step: 'train', name: 'train', teacher: true, settings: { epochs: space.train.epochs, ...space.train.settings, ...s.settings } };
     for (const trim of space.trimVocab) {
       const trimStep: Step[] = trim ? [{ step: 'trim-vocab', name: 'trim', minCount: 1 }] : [];
       const shaped = s.steps[0]?.step === 'init-student' ? [...trimStep, ...s.steps] : [...s.steps, ...trimStep];

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The paper's Table 7 on xm-bench (issue 18's reproduction): speedup on this CPU (32 texts × 128 tokens) and dev
+# macro-F1 per task of the teacher fp32 and int8, a half-depth student fp32 and int8 and a quarter-size student
+# fp32 and int8, each trained one epoch with the teacher (Eq. 2). Usage: examples/xm-bench-table7.sh [XM_BENCH_DIR] [OUT_DIR]
+#
+#  1. the teacher: examples/xm-bench-pretrained.sh (skipped when its run has finished);
+#  2. xlmt compress --search --exhaustive over examples/xm-bench-table7.yaml: every shape timed first with random
+#     weights, then every candidate made, scored on dev and timed on itself; the report (OUT_DIR/table7/search.md)
+#     gives each candidate's speedup and macro-F1 per task, the budget's verdict (BUDGET, 2.6% of the mean; PER_TASK,
+#     unset), the fastest within it, and the Pareto front (search.md and pareto.svg); reports/ per task and language.
+# Resumes after a kill: the teacher's training and each candidate's from their checkpoints, finished steps skipped.
+#
+# Environment: as examples/xm-bench-pretrained.sh (EPOCHS for the teacher, THREADS, XLMT, PYTHON), BUDGET (2.6%),
+# PER_TASK (unset), SPEED_ITERATIONS (3).
+set -euo pipefail
+XM=${1:-../shared/data/xm-bench}
+OUT=${2:-runs/xm-pretrained}
+THREADS=${THREADS:-2}
+BUDGET=${BUDGET:-2.6%}
+SPEED_ITERATIONS=${SPEED_ITERATIONS:-3}
+read -r -a CLI <<< "${XLMT:-npx xlmt}"
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+"$HERE/examples/xm-bench-pretrained.sh" "$XM" "$OUT"
+echo "== Table 7: xlmt compress --search --exhaustive (resumes)"
+time "${CLI[@]}" compress --teacher "$OUT/train" --train "$XM/train.jsonl" --dev "$XM/dev.jsonl" --tasks "$XM/tasks.json" \
+  --search --exhaustive --space "$HERE/examples/xm-bench-table7.yaml" --max-degradation "$BUDGET" \
+  ${PER_TASK:+--per-task "$PER_TASK"} --speed-iterations "$SPEED_ITERATIONS" --threads "$THREADS" --out "$OUT/table7"
+cat "$OUT/table7/search.md"
