@@ -264,7 +264,8 @@ function nonFiniteExport(cause: XlmtError): XlmtError {
   );
 }
 
-function gather(probs: Map<string, Float32Array>, indices: readonly number[], tasks: readonly TaskInfo[]): Map<string, Float32Array> {
+/** The rows `indices` of every task's probabilities, as evaluateDataset asks for a batch of them. */
+export function gather(probs: Map<string, Float32Array>, indices: readonly number[], tasks: readonly Pick<TaskInfo, 'name' | 'labels'>[]): Map<string, Float32Array> {
   return new Map(tasks.map((t) => {
     const width = t.labels.length;
     const all = probs.get(t.name) as Float32Array;

@@ -9,6 +9,7 @@ import { loadDataset, loadTaskSchema } from '../../data/index.ts';
 import { TASKS_FILE } from '../../model-dir/index.ts';
 import { fullBatch, median } from '../../bench/infer.ts';
 import { serialize } from '../../builder/serialize.ts';
+import { gather } from '../../export/check.ts';
 import { fusedGraph } from '../../export/export.ts';
 import { ONNX_DIR, ONNX_FILE } from '../../infer/contract.ts';
 import { OnnxClassifier } from '../../infer/onnx-classifier.ts';
@@ -70,13 +71,7 @@ export async function devScores(dir: string, dev: string, threads: number): Prom
     const data = await loadDataset(dev, { schema });
     const { ids } = await classifier.encode(data.examples.map((e) => e.text));
     const probs = await classifier.probabilities(ids);
-    return await evaluateDataset(async (indices) => new Map(classifier.tasks.map((t) => {
-      const width = t.labels.length;
-      const all = probs.get(t.name) as Float32Array;
-      const out = new Float32Array(indices.length * width);
-      indices.forEach((row, i) => out.set(all.subarray(row * width, (row + 1) * width), i * width));
-      return [t.name, out];
-    })), data, schema.tasks, { tune: false, thresholds: classifier.meta.thresholds });
+    return await evaluateDataset(async (indices) => gather(probs, indices, classifier.tasks), data, schema.tasks, { tune: false, thresholds: classifier.meta.thresholds });
   } finally {
     await classifier.release();
   }
