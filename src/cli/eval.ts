@@ -53,10 +53,10 @@ function acrossText(scores: readonly ScoreAcrossRuns[]): string {
 
 export function evalCommand(): Command {
   return new Command('eval')
-    .description('evaluate trained models (run or model directories) on a labeled file')
-    .requiredOption('--model <dir>', 'run or model directory of xlmt train or import (not an export: score one with xlmt predict); repeat for several runs (seeds)', collect)
+    .description('evaluate models (run or model directories, or exports, fp32 or int8, through their own graphs) on a labeled file')
+    .requiredOption('--model <dir>', 'run or model directory of xlmt train or import, or an export directory of xlmt export; repeat for several runs (seeds)', collect)
     .requiredOption('--data <file>', 'labeled data (JSONL, CSV, TSV) with the models\' tasks')
-    .option('--reference <dir>', 'reference run(s) for relative degradation; repeat for several seeds', collect)
+    .option('--reference <dir>', 'reference run(s) or export(s) for relative degradation; repeat for several seeds', collect)
     .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'), 2)
     .option('--json', 'print one JSON object', false)
     .action(async (flags: EvalFlags) => {

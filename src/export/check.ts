@@ -10,6 +10,7 @@ import { serialize } from '../builder/serialize.ts';
 import { loadDataset, type Dataset } from '../data/index.ts';
 import { XlmtError } from '../errors/index.ts';
 import { batchedProbabilities } from '../infer/batching.ts';
+import { gatherRows } from '../infer/batching.ts';
 import { decide, type TaskInfo } from '../infer/types.ts';
 import { ModelFile } from '../runtime/model-file.ts';
 import { evaluateDataset } from '../train/evaluate.ts';
@@ -108,7 +109,7 @@ async function score(model: TrainedModel, bytes: Uint8Array, source: string, s: 
       throw !isReference && e instanceof XlmtError && e.code === 'NON_FINITE' ? nonFiniteExport(e) : e;
     });
     const evaluated = s.dataset
-      ? await evaluateDataset(async (indices) => gather(probs, indices, s.tasks), s.dataset, model.schema.tasks, { tune: false, thresholds: model.meta.thresholds })
+      ? await evaluateDataset(async (indices) => gatherRows(probs, indices, s.tasks), s.dataset, model.schema.tasks, { tune: false, thresholds: model.meta.thresholds })
       : null;
     return { probs, f1: evaluated ? new Map(evaluated.reports.map((r) => [r.task, { macroF1: r.macroF1, n: r.n }])) : null };
   } finally {
@@ -189,7 +190,7 @@ export async function checkAgainstOther(model: TrainedModel, exported: Uint8Arra
   const s = await scoring(model, options);
   const probs = await other.probabilities(s.ids);
   const evaluated = s.dataset
-    ? await evaluateDataset(async (indices) => gather(probs, indices, s.tasks), s.dataset, model.schema.tasks, { tune: false, thresholds: model.meta.thresholds })
+    ? await evaluateDataset(async (indices) => gatherRows(probs, indices, s.tasks), s.dataset, model.schema.tasks, { tune: false, thresholds: model.meta.thresholds })
     : null;
   const otherScored: Scored = { probs, f1: evaluated ? new Map(evaluated.reports.map((r) => [r.task, { macroF1: r.macroF1, n: r.n }])) : null };
   const exportedScored = await score(model, exported, 'exported graph', s, options.threads, false);
@@ -264,13 +265,3 @@ function nonFiniteExport(cause: XlmtError): XlmtError {
   );
 }
 
-/** The rows `indices` of every task's probabilities, as evaluateDataset asks for a batch of them. */
-export function gather(probs: Map<string, Float32Array>, indices: readonly number[], tasks: readonly Pick<TaskInfo, 'name' | 'labels'>[]): Map<string, Float32Array> {
-  return new Map(tasks.map((t) => {
-    const width = t.labels.length;
-    const all = probs.get(t.name) as Float32Array;
-    const out = new Float32Array(indices.length * width);
-    indices.forEach((row, i) => out.set(all.subarray(row * width, (row + 1) * width), i * width));
-    return [t.name, out];
-  }));
-}

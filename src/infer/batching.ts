@@ -85,3 +85,14 @@ function checkFinite(probs: Float32Array, rows: readonly number[], task: { reado
     });
   }
 }
+
+/** The rows `indices` of every task's probabilities, as an evaluation asks for a batch of them. */
+export function gatherRows(probs: ReadonlyMap<string, Float32Array>, indices: readonly number[], tasks: readonly { readonly name: string; readonly labels: readonly string[] }[]): Map<string, Float32Array> {
+  return new Map(tasks.map((t) => {
+    const width = t.labels.length;
+    const all = probs.get(t.name) as Float32Array;
+    const out = new Float32Array(indices.length * width);
+    indices.forEach((row, i) => out.set(all.subarray(row * width, (row + 1) * width), i * width));
+    return [t.name, out];
+  }));
+}

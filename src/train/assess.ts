@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { WEIGHTS_FILE, WEIGHTS_INDEX_FILE } from '../checkpoint/index.ts';
 import { XlmtError } from '../errors/index.ts';
 import { ONNX_DIR, ONNX_FILE } from '../infer/contract.ts';
-import { loadDataset } from '../data/index.ts';
+import { loadDataset, loadTaskSchema } from '../data/index.ts';
+import { gatherRows } from '../infer/batching.ts';
+import { OnnxClassifier } from '../infer/onnx-classifier.ts';
 import { degradation, summarizeRuns, type Degradation, type RunSummary, type TaskReport } from '../eval/index.ts';
 import type { DatasetEvaluation } from './evaluate.ts';
 import { evaluateDataset, recordedFingerprint } from './evaluate.ts';
 import { encodeExamples } from './examples.ts';
-import { MODEL_META_FILE } from '../model-dir/index.ts';
+import { MODEL_META_FILE, TASKS_FILE } from '../model-dir/index.ts';
 import { loadModelDir } from './model-dir.ts';
 import { Predictor } from './predict.ts';
 
@@ -73,7 +75,12 @@ export interface ModelEvaluation extends DatasetEvaluation {
   readonly model: string;
 }
 
+/**
+ * Scores on a labeled file: of a model or run directory, or of an export (its own ONNX graph, fp32 or int8, as
+ * `xlmt serve` would run it), with the thresholds each carries.
+ */
 export async function evaluateModel(path: string, dataFile: string, threads: number, batchSize = 64): Promise<ModelEvaluation> {
+  if (existsSync(path) && isExport(path)) return evaluateExport(path, dataFile, threads, batchSize);
   const dir = resolveModelDir(path);
   const model = await loadModelDir(dir);
   const data = await loadDataset(dataFile, { schema: model.schema });
@@ -86,6 +93,22 @@ export async function evaluateModel(path: string, dataFile: string, threads: num
     return { model: dir, ...evaluation };
   } finally {
     await predictor.release();
+  }
+}
+
+async function evaluateExport(dir: string, dataFile: string, threads: number, batchSize: number): Promise<ModelEvaluation> {
+  const classifier = await OnnxClassifier.load(dir, { threads, batchSize });
+  try {
+    const schema = await loadTaskSchema(join(dir, TASKS_FILE));
+    const data = await loadDataset(dataFile, { schema });
+    const { ids } = await classifier.encode(data.examples.map((e) => e.text));
+    const probs = await classifier.probabilities(ids);
+    const evaluation = await evaluateDataset(async (indices) => gatherRows(probs, indices, classifier.tasks), data, schema.tasks, {
+      tune: false, thresholds: classifier.meta.thresholds, tunedOn: recordedFingerprint(classifier.meta.info),
+    });
+    return { model: dir, ...evaluation };
+  } finally {
+    await classifier.release();
   }
 }
 

@@ -1,21 +1,16 @@
 // What `xlmt compress` reports of every model it makes: size on disk, speed at the serving shape on this CPU, and
-// dev macro-F1 per task and language. A model directory is timed as its fused fp32 export graph (what
+// dev macro-F1 per task and language (`xlmt eval`'s evaluateModel, for model directories and exports alike). A model directory is timed as its fused fp32 export graph (what
 // `xlmt export` would serve), an export directory as its own onnx/model.onnx; both on the same random token batch
 // of `batch` × `seq`, the median of `iterations` runs after one warm-up, `threads` ONNX Runtime threads.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHfConfig, WEIGHTS_FILE } from '../../checkpoint/index.ts';
-import { loadDataset, loadTaskSchema } from '../../data/index.ts';
-import { TASKS_FILE } from '../../model-dir/index.ts';
 import { fullBatch, median } from '../../bench/infer.ts';
 import { serialize } from '../../builder/serialize.ts';
-import { gather } from '../../export/check.ts';
 import { fusedGraph } from '../../export/export.ts';
 import { ONNX_DIR, ONNX_FILE } from '../../infer/contract.ts';
-import { OnnxClassifier } from '../../infer/onnx-classifier.ts';
 import { ModelFile } from '../../runtime/model-file.ts';
-import { evaluateModel, isExport } from '../../train/assess.ts';
-import { type DatasetEvaluation, evaluateDataset } from '../../train/evaluate.ts';
+import { isExport } from '../../train/assess.ts';
 import { loadModelDir } from '../../train/model-dir.ts';
 import { Random } from '../../util/random.ts';
 
@@ -59,20 +54,5 @@ export async function servingSpeed(dir: string, o: SpeedOptions): Promise<number
     return o.batch / (median(ms) / 1000);
   } finally {
     await file.release();
-  }
-}
-
-/** Dev scores per task and language: a model directory as `xlmt eval` scores it, an export through ONNX Runtime. */
-export async function devScores(dir: string, dev: string, threads: number): Promise<DatasetEvaluation> {
-  if (!isExport(dir)) return evaluateModel(dir, dev, threads);
-  const classifier = await OnnxClassifier.load(dir, { threads });
-  try {
-    const schema = await loadTaskSchema(join(dir, TASKS_FILE));
-    const data = await loadDataset(dev, { schema });
-    const { ids } = await classifier.encode(data.examples.map((e) => e.text));
-    const probs = await classifier.probabilities(ids);
-    return await evaluateDataset(async (indices) => gather(probs, indices, classifier.tasks), data, schema.tasks, { tune: false, thresholds: classifier.meta.thresholds });
-  } finally {
-    await classifier.release();
   }
 }

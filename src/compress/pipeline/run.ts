@@ -12,7 +12,7 @@ import { XlmtError } from '../../errors/index.ts';
 import { taskLanguageTable } from '../../eval/index.ts';
 import { exportModel } from '../../export/export.ts';
 import { readModelMeta } from '../../model-dir/index.ts';
-import { resolveModelDir } from '../../train/assess.ts';
+import { evaluateModel, resolveModelDir } from '../../train/assess.ts';
 import { parseTrainConfig } from '../../train/config.ts';
 import type { DatasetEvaluation } from '../../train/evaluate.ts';
 import { type RunEvents, runTraining } from '../../train/run.ts';
@@ -26,7 +26,7 @@ import { pruneLayers } from '../prune/layers.ts';
 import { trimVocab } from '../trim-vocab/trim.ts';
 import { readHfConfig } from '../../checkpoint/index.ts';
 import { languageScores, relativeDegradation } from '../search/budget.ts';
-import { devScores, modelBytes, servingSpeed, type SpeedOptions } from './measure.ts';
+import { modelBytes, servingSpeed, type SpeedOptions } from './measure.ts';
 import { type Recipe, type Step, stepName } from './recipe.ts';
 
 export interface CompressOptions {
@@ -91,7 +91,7 @@ const saveState = (out: string, state: State): Promise<void> => writeFileAtomic(
 
 /** A model's line: dev scores, and speed when the options ask for it, against the teacher's line. */
 export async function measure(name: string, model: string, o: CompressOptions, teacher: ModelLine | null, seconds: number): Promise<{ line: ModelLine; scores: DatasetEvaluation }> {
-  const scores = await devScores(model, o.dev, o.threads);
+  const scores = await evaluateModel(model, o.dev, o.threads);
   const textsPerSec = o.speed ? await servingSpeed(model, o.speed) : null;
   const mean = scores.summary.meanMacroF1;
   const line: ModelLine = {
