@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# int8 forms of the xm-bench teacher side by side (issue 17's figures). Usage: examples/xm-bench-quantize.sh [XM_BENCH_DIR] [OUT_DIR]
+#
+#  1. the teacher: examples/xm-bench-pretrained.sh (skipped when its run has finished; it also writes export-int8,
+#     dynamic int8 with one weight scale per tensor, xlmt export's default);
+#  2. xlmt export: fp32; dynamic int8 per output channel; static int8 per channel calibrated on CALIBRATION_ROWS
+#     unlabeled texts (percentile, xlmt's default method);
+#  3. with QAT_EPOCHS > 0: xlmt train --qat ema from the teacher for QAT_EPOCHS epochs on the teacher's recipe, and
+#     its int8 export (static, over the learned ranges);
+#  4. xlmt eval of every export on dev with the teacher as --reference: macro-F1 per task and language and the
+#     relative change per cell (OUT_DIR/quantize/<export>-dev.md; the first lines printed);
+#  5. with PEER=1: tools/reference/ort_quantization_peer.py in a venv (PEER_VENV) runs ONNX Runtime's own
+#     quantize_dynamic and quantize_static on the fp32 export and scores and times them beside xlmt's exports, in
+#     one run (OUT_DIR/quantize/peer.md).
+# Every stage is skipped when its output exists; training resumes from its last checkpoint.
+#
+# Environment: as examples/xm-bench-pretrained.sh (EPOCHS, THREADS, XLMT, PYTHON), CALIBRATION_ROWS (512),
+# QAT_EPOCHS (0), QAT_LR (1e-5), PEER (0), PEER_VENV (/tmp/xlmt-peer-venv), PEER_METHODS (MinMax,Percentile).
+set -euo pipefail
+XM=${1:-../shared/data/xm-bench}
+OUT=${2:-runs/xm-pretrained}
+THREADS=${THREADS:-2}
+CALIBRATION_ROWS=${CALIBRATION_ROWS:-512}
+QAT_EPOCHS=${QAT_EPOCHS:-0}
+QAT_LR=${QAT_LR:-1e-5}
+PEER=${PEER:-0}
+PEER_VENV=${PEER_VENV:-/tmp/xlmt-peer-venv}
+PEER_METHODS=${PEER_METHODS:-MinMax,Percentile}
+PYTHON=${PYTHON:-python3}
+read -r -a CLI <<< "${XLMT:-npx xlmt}"
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=stage.sh
+source "$HERE/examples/stage.sh"
+
+"$HERE/examples/xm-bench-pretrained.sh" "$XM" "$OUT"
+TEACHER=$OUT/train
+Q=$OUT/quantize
+mkdir -p "$Q"
+head -n "$CALIBRATION_ROWS" "$XM/unlabeled.jsonl" > "$Q/calibration.jsonl"
+
+stage "export fp32" "$Q/export-fp32/onnx/model.onnx" \
+  "${CLI[@]}" export --model "$TEACHER" --out "$Q/export-fp32" --threads "$THREADS"
+stage "export dynamic int8, per channel" "$Q/export-int8-per-channel/onnx/model.onnx" \
+  "${CLI[@]}" export --model "$TEACHER" --out "$Q/export-int8-per-channel" --int8 --per-channel --threads "$THREADS"
+stage "export static int8, per channel, calibrated" "$Q/export-int8-static/onnx/model.onnx" \
+  "${CLI[@]}" export --model "$TEACHER" --out "$Q/export-int8-static" --int8 --per-channel --static \
+  --calibration "$Q/calibration.jsonl" --threads "$THREADS"
+EXPORTS=(export-fp32 export-int8-per-channel export-int8-static)
+if [ "$QAT_EPOCHS" -gt 0 ]; then
+  echo "== QAT: $QAT_EPOCHS epoch(s) from the teacher (resumes)"
+  time "${CLI[@]}" train --train "$XM/train.jsonl" --dev "$XM/dev.jsonl" --tasks "$XM/tasks.json" --init "$TEACHER" \
+    --out "$Q/qat" --qat ema --epochs "$QAT_EPOCHS" --batch-size 32 --max-length 128 --lr "$QAT_LR" --warmup-ratio 0.1 \
+    --schedule linear --pooling mean --sampling temperature --temperature 2 --patience 0 --checkpoint-every 500 --threads "$THREADS"
+  stage "export the QAT model int8" "$Q/export-qat/onnx/model.onnx" \
+    "${CLI[@]}" export --model "$Q/qat" --out "$Q/export-qat" --int8 --threads "$THREADS"
+  EXPORTS+=(export-qat)
+fi
+
+score() { # score EXPORT_DIR FILE
+  "${CLI[@]}" eval --model "$1" --reference "$TEACHER" --data "$XM/dev.jsonl" --threads "$THREADS" > "$2.part"
+  mv "$2.part" "$2"
+  head -n 12 "$2"
+}
+stage "export-int8 (per tensor): dev against the teacher" "$Q/export-int8-per-tensor-dev.md" score "$OUT/export-int8" "$Q/export-int8-per-tensor-dev.md"
+for e in "${EXPORTS[@]}"; do
+  stage "$e: dev against the teacher" "$Q/$e-dev.md" score "$Q/$e" "$Q/$e-dev.md"
+done
+
+if [ "$PEER" = 1 ]; then
+  peer() {
+    [ -x "$PEER_VENV/bin/python" ] || "$PYTHON" -m venv "$PEER_VENV"
+    "$PEER_VENV/bin/pip" install --quiet -r "$HERE/tools/reference/requirements-quantization.txt"
+    local compare=(--compare "xlmt-dynamic-per-tensor=$OUT/export-int8")
+    for e in "${EXPORTS[@]:1}"; do compare+=(--compare "xlmt-${e#export-}=$Q/$e"); done
+    "$PEER_VENV/bin/python" "$HERE/tools/reference/ort_quantization_peer.py" --export "$Q/export-fp32" \
+      --calibration "$Q/calibration.jsonl" --data "$XM/dev.jsonl" --methods "$PEER_METHODS" --threads "$THREADS" \
+      "${compare[@]}" --json "$Q/peer.json.part" > "$Q/peer.md.part"
+    mv "$Q/peer.json.part" "$Q/peer.json"
+    mv "$Q/peer.md.part" "$Q/peer.md"
+    cat "$Q/peer.md"
+  }
+  stage "ONNX Runtime's own quantization beside xlmt's" "$Q/peer.md" peer
+fi
