@@ -17,8 +17,8 @@ beforeAll(async () => {
   run = await trainedRun(data, { layers: 1, epochs: 2, lr: 3e-3 });
   fp32 = join(data.dir, 'export-fp32');
   int8 = join(data.dir, 'export-int8');
-  await exportModel(run, fp32, { quantization: 'none', threads: 1 });
-  await exportModel(run, int8, { quantization: 'int8-per-channel', threads: 1 });
+  await exportModel(run, fp32, { quantization: 'none', checkSample: 10, threads: 1 });
+  await exportModel(run, int8, { quantization: 'int8-per-channel', checkSample: 10, threads: 1 });
 }, 120_000);
 
 describe('evaluating an export', () => {

@@ -152,6 +152,17 @@ export async function runStep(step: Step, from: string, out: string, o: Compress
   }
 }
 
+/** The teacher's line, measured once and kept in the state; its report in OUT/reports/`report`. */
+export async function teacherLine(state: { teacher: ModelLine | null }, teacherDir: string, o: CompressOptions, report: string, save: () => Promise<void>): Promise<ModelLine> {
+  if (state.teacher === null) {
+    const { line, scores } = await measure('teacher', teacherDir, o, null, 0);
+    state.teacher = line;
+    await writeFile(join(o.out, 'reports', report), reportFile('teacher', line, scores));
+    await save();
+  }
+  return state.teacher;
+}
+
 export function reportFile(name: string, line: ModelLine, scores: DatasetEvaluation): string {
   return [`# ${name}: dev mean macro-F1 ${(100 * line.meanMacroF1).toFixed(1)} (${line.degradation.toFixed(2)}% below the teacher)`, '', `Model: ${line.model}.`, '', taskLanguageTable(scores.reports), ''].join('\n');
 }
@@ -179,13 +190,7 @@ export async function runCompression(o: CompressOptions, events: CompressEvents)
   const state = await readState(o.out, settingsOf(o));
   await claimOutputDir(output);
   await mkdir(join(o.out, 'reports'), { recursive: true });
-  if (state.teacher === null) {
-    const { line, scores } = await measure('teacher', teacherDir, o, null, 0);
-    state.teacher = line;
-    await writeFile(join(o.out, 'reports', '00-teacher.md'), reportFile('teacher', line, scores));
-    await saveState(o.out, state);
-  }
-  const teacher = state.teacher;
+  const teacher = await teacherLine(state, teacherDir, o, '00-teacher.md', () => saveState(o.out, state));
   events.onLine?.(teacher);
   let current = teacherDir;
   for (const [i, step] of o.recipe.steps.entries()) {

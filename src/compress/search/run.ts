@@ -18,7 +18,7 @@ import { XlmtError } from '../../errors/index.ts';
 import { resolveModelDir } from '../../train/assess.ts';
 import { claimOutputDir, checkOutputDir, inputsOf, type OutputSpec } from '../../util/output-dir.ts';
 import type { SpeedOptions } from '../pipeline/measure.ts';
-import { type CompressEvents, type ModelLine, measure, reportFile, runStep } from '../pipeline/run.ts';
+import { type CompressEvents, type ModelLine, measure, reportFile, runStep, teacherLine } from '../pipeline/run.ts';
 import { type Budget, describeBudget } from './budget.ts';
 import { type Point, paretoSvg, paretoTable } from './pareto.ts';
 import { searchBudget, type SearchResult } from './search.ts';
@@ -97,13 +97,7 @@ export async function runSearch(o: SearchOptions, events: CompressEvents): Promi
   await claimOutputDir(output);
   await mkdir(join(o.out, 'reports'), { recursive: true });
   const recipeOptions = { ...o, recipe: { steps: [] }, speed: o.speed };
-  if (state.teacher === null) {
-    const { line, scores } = await measure('teacher', teacherDir, recipeOptions, null, 0);
-    state.teacher = line;
-    await writeFile(join(o.out, 'reports', 'teacher.md'), reportFile('teacher', line, scores));
-    await saveState(o.out, state);
-  }
-  const teacher = state.teacher;
+  const teacher = await teacherLine(state, teacherDir, recipeOptions, 'teacher.md', () => saveState(o.out, state));
   events.onLine?.(teacher);
   if (state.timings === null) {
     events.log(`== timing ${new Set(list.map((c) => c.shapeKey)).size} shapes and the teacher's, fp32 and int8, random weights`);
