@@ -96,7 +96,7 @@ export async function runSearch(o: SearchOptions, events: CompressEvents): Promi
   const list = candidates(teacherConfig, o.space);
   await claimOutputDir(output);
   await mkdir(join(o.out, 'reports'), { recursive: true });
-  const recipeOptions = { ...o, recipe: { steps: [] }, speed: o.speed };
+  const recipeOptions = { ...o, recipe: { steps: [] } };
   const teacher = await teacherLine(state, teacherDir, recipeOptions, 'teacher.md', () => saveState(o.out, state));
   events.onLine?.(teacher);
   if (state.timings === null) {
