@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # int8 forms of the xm-bench teacher side by side (issue 17's figures). Usage: examples/xm-bench-quantize.sh [XM_BENCH_DIR] [OUT_DIR]
 #
-#  1. the teacher: examples/xm-bench-pretrained.sh (skipped when its run has finished; it also writes export-int8,
-#     dynamic int8 with one weight scale per tensor, xlmt export's default);
-#  2. xlmt export: fp32; dynamic int8 per output channel; static int8 per channel calibrated on CALIBRATION_ROWS
-#     unlabeled texts (percentile, xlmt's default method);
+#  1. the teacher: examples/xm-bench-pretrained.sh (skipped when its run has finished);
+#  2. xlmt export: fp32; dynamic int8 with one weight scale per tensor (--per-tensor) and per output channel (the
+#     default); static int8 per channel calibrated on CALIBRATION_ROWS unlabeled texts (percentile, xlmt's default);
 #  3. with QAT_EPOCHS > 0: xlmt train --qat ema from the teacher for QAT_EPOCHS epochs on the teacher's recipe, and
 #     its int8 export (static, over the learned ranges);
 #  4. xlmt eval of every export on dev with the teacher as --reference: macro-F1 per task and language and the
@@ -40,12 +39,14 @@ head -n "$CALIBRATION_ROWS" "$XM/unlabeled.jsonl" > "$Q/calibration.jsonl"
 
 stage "export fp32" "$Q/export-fp32/onnx/model.onnx" \
   "${CLI[@]}" export --model "$TEACHER" --out "$Q/export-fp32" --threads "$THREADS"
+stage "export dynamic int8, per tensor" "$Q/export-int8-per-tensor/onnx/model.onnx" \
+  "${CLI[@]}" export --model "$TEACHER" --out "$Q/export-int8-per-tensor" --int8 --per-tensor --threads "$THREADS"
 stage "export dynamic int8, per channel" "$Q/export-int8-per-channel/onnx/model.onnx" \
-  "${CLI[@]}" export --model "$TEACHER" --out "$Q/export-int8-per-channel" --int8 --per-channel --threads "$THREADS"
+  "${CLI[@]}" export --model "$TEACHER" --out "$Q/export-int8-per-channel" --int8 --threads "$THREADS"
 stage "export static int8, per channel, calibrated" "$Q/export-int8-static/onnx/model.onnx" \
-  "${CLI[@]}" export --model "$TEACHER" --out "$Q/export-int8-static" --int8 --per-channel --static \
+  "${CLI[@]}" export --model "$TEACHER" --out "$Q/export-int8-static" --int8 --static \
   --calibration "$Q/calibration.jsonl" --threads "$THREADS"
-EXPORTS=(export-fp32 export-int8-per-channel export-int8-static)
+EXPORTS=(export-fp32 export-int8-per-tensor export-int8-per-channel export-int8-static)
 if [ "$QAT_EPOCHS" -gt 0 ]; then
   echo "== QAT: $QAT_EPOCHS epoch(s) from the teacher (resumes)"
   time "${CLI[@]}" train --train "$XM/train.jsonl" --dev "$XM/dev.jsonl" --tasks "$XM/tasks.json" --init "$TEACHER" \
@@ -61,7 +62,6 @@ score() { # score EXPORT_DIR FILE
   mv "$2.part" "$2"
   head -n 12 "$2"
 }
-stage "export-int8 (per tensor): dev against the teacher" "$Q/export-int8-per-tensor-dev.md" score "$OUT/export-int8" "$Q/export-int8-per-tensor-dev.md"
 for e in "${EXPORTS[@]}"; do
   stage "$e: dev against the teacher" "$Q/$e-dev.md" score "$Q/$e" "$Q/$e-dev.md"
 done
@@ -70,7 +70,7 @@ if [ "$PEER" = 1 ]; then
   peer() {
     [ -x "$PEER_VENV/bin/python" ] || "$PYTHON" -m venv "$PEER_VENV"
     "$PEER_VENV/bin/pip" install --quiet -r "$HERE/tools/reference/requirements-quantization.txt"
-    local compare=(--compare "xlmt-dynamic-per-tensor=$OUT/export-int8")
+    local compare=()
     for e in "${EXPORTS[@]:1}"; do compare+=(--compare "xlmt-${e#export-}=$Q/$e"); done
     "$PEER_VENV/bin/python" "$HERE/tools/reference/ort_quantization_peer.py" --export "$Q/export-fp32" \
       --calibration "$Q/calibration.jsonl" --data "$XM/dev.jsonl" --methods "$PEER_METHODS" --threads "$THREADS" \

@@ -106,6 +106,21 @@ describe('a static int8 export', () => {
   }, 60_000);
 });
 
+describe('weight scales from the command line', () => {
+  it.each([[[], true], [['--per-channel'], true], [['--per-tensor'], false]])('--int8 %j: one scale per output column %s', async (args, perChannel) => {
+    const target = join(data.dir, `scales-${perChannel}-${args.length}`);
+    const log = console.log;
+    console.log = () => {};
+    try {
+      await exportCommand().exitOverride().parseAsync(['--model', run, '--out', target, '--int8', '--int8-embeddings', 'off', '--check-sample', '10', '--threads', '1', ...args], { from: 'user' });
+    } finally {
+      console.log = log;
+    }
+    const { info } = JSON.parse(readFileSync(join(target, 'xlmt.json'), 'utf8')) as { info: { export: { quantization: string } } };
+    expect(info.export.quantization).toBe(perChannel ? 'int8-per-channel' : 'int8-per-tensor');
+  }, 60_000);
+});
+
 describe('refusals, with nothing written', () => {
   /** Runs `xlmt export` in process; the error it ends with, as the command line reports it. */
   async function refusal(args: readonly string[]): Promise<{ code: string; where?: Record<string, unknown>; message: string }> {
@@ -134,6 +149,9 @@ describe('refusals, with nothing written', () => {
     [['--int8', '--calibration-rows', '10'], '--calibration-rows'],
     [['--static', '--calibration', 'x.txt'], '--static'],
     [['--weight-bits', '7'], '--weight-bits'],
+    [['--per-tensor'], '--per-tensor'],
+    [['--per-channel'], '--per-channel'],
+    [['--int8', '--per-channel', '--per-tensor'], '--per-tensor'],
   ])('%j: BAD_OPTION naming %s', async (args, field) => {
     expect(await refusal(args)).toMatchObject({ code: 'BAD_OPTION', where: { field } });
   });
