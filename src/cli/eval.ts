@@ -42,7 +42,7 @@ export function sourceText(s: ThresholdSource): string {
 }
 
 function acrossText(scores: readonly ScoreAcrossRuns[]): string {
-  const lines = ['| task | language | runs | macro-F1 mean ± 95% CI | Δ% vs reference |', '|---|---|---|---|---|'];
+  const lines = ['| task | language | runs | macro-F1 mean ± 95% CI | % below the reference (negative: above) |', '|---|---|---|---|---|'];
   for (const s of scores) {
     const ci = s.summary.ci ? ` ± ${formatScore(s.summary.ci.halfWidth)}` : '';
     const d = s.degradation ? `${s.degradation.estimate.toFixed(1)}${s.degradation.ci ? ` ± ${s.degradation.ci.halfWidth.toFixed(1)}` : ''}` : s.reference === 0 ? 'undefined (reference 0)' : '';

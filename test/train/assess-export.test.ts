@@ -39,6 +39,6 @@ describe('evaluating an export', () => {
     const result = runXlmt(['eval', '--model', int8, '--reference', run, '--data', data.dev, '--threads', '1']);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain(`## ${int8}: mean macro-F1`);
-    expect(result.stdout).toMatch(/Δ% vs reference/);
+    expect(result.stdout).toMatch(/% below the reference \(negative: above\)/);
   }, 60_000);
 });
