@@ -12,14 +12,17 @@
 #     soft and eq2 read the teacher's logits through one cache (--teacher-cache), so the teacher runs once per text;
 #  3. xlmt distill: XtremeDistil's stages (representation, logits, gradual unfreezing in groups of 2, fine-tuning with
 #     Eq. 2), STAGE_EPOCHS epochs each on the training texts (and TRANSFER_ROWS unlabeled texts, 0 by default), seed 1:
-#     multi-stage against eq2's single stage, with the time each took;
+#     multi-stage against eq2's single stage, with the time each took; with STAGE_ROWS > 0 the stages train on a
+#     seeded random sample of that many training rows instead (OUT_DIR/stages-STAGE_ROWS), so that the six
+#     stage-epochs (representation, logits, three unfreezing groups, fine-tuning) take about the steps of one
+#     epoch of the whole set: 13600 for the equal-time comparison;
 #  4. xlmt eval of each way over its seeds against the teacher: mean macro-F1 ± 95% interval per task and language,
 #     and the relative change against the teacher (the target: at most 2.6% below it).
 # The learning rate (LR, 5e-4) suits the student's fresh layers; it is not tuned. Every stage is skipped when its
 # output exists and training resumes from its last checkpoint, so after a kill the same command continues. Each stage
 # prints its wall and CPU time.
 #
-# Environment: SEEDS (1 2 3), EPOCHS (3), STAGE_EPOCHS (1), TRANSFER_ROWS (0), LR (5e-4), THREADS (2),
+# Environment: SEEDS (1 2 3), EPOCHS (3), STAGE_EPOCHS (1), STAGE_ROWS (0: all), TRANSFER_ROWS (0), LR (5e-4), THREADS (2),
 # TEACHER (OUT_DIR/../xm-pretrained/train), XLMT (`npx xlmt`), SMOKE=N: the first N training and N/4 dev rows, one
 # seed, one epoch, into OUT_DIR-smoke (a check that the path runs, not a result).
 set -euo pipefail
@@ -29,6 +32,7 @@ SEEDS=${SEEDS:-1 2 3}
 EPOCHS=${EPOCHS:-3}
 STAGE_EPOCHS=${STAGE_EPOCHS:-1}
 TRANSFER_ROWS=${TRANSFER_ROWS:-0}
+STAGE_ROWS=${STAGE_ROWS:-0}
 LR=${LR:-5e-4}
 THREADS=${THREADS:-2}
 TEACHER=${TEACHER:-$(dirname "$OUT")/xm-pretrained/train}
@@ -71,24 +75,31 @@ way() { # way NAME SEED: one training run of that way
   esac
 }
 
-report() { # report NAME: every seed of a way on dev, against the teacher
-  local name=$1 models=()
+report() { # report NAME FILE: every seed of a way on dev, against the teacher
+  local name=$1 file=$2 models=()
   for seed in $SEEDS; do models+=(--model "$OUT/$name-$seed"); done
-  "${CLI[@]}" eval "${models[@]}" --reference "$TEACHER" --data "$DEV" --threads "$THREADS" > "$OUT/$name-dev.md.part"
-  mv "$OUT/$name-dev.md.part" "$OUT/$name-dev.md"
-  sed -n '/^## across/,$p' "$OUT/$name-dev.md" | head -n 8
+  "${CLI[@]}" eval "${models[@]}" --reference "$TEACHER" --data "$DEV" --threads "$THREADS" > "$file.part"
+  mv "$file.part" "$file"
+  sed -n '/^## across/,$p' "$file" | head -n 8
 }
 
-distill() {
-  local transfer=()
+distill() { # distill OUT_DIR
+  local stages=$1 train=$TRAIN transfer=()
+  if [ "$STAGE_ROWS" -gt 0 ]; then
+    mkdir -p "$stages"
+    # a seeded random sample, the same every run: each row keyed by a seeded random number, sorted, cut
+    awk 'BEGIN { srand(1) } { printf "%.12f\t%s\n", rand(), $0 }' "$TRAIN" | sort -k1,1 | head -n "$STAGE_ROWS" \
+      | cut -f2- > "$stages/train-sample.jsonl"
+    train=$stages/train-sample.jsonl
+  fi
   if [ "$TRANSFER_ROWS" -gt 0 ]; then
     head -n "$TRANSFER_ROWS" "$XM/unlabeled.jsonl" > "$OUT/transfer.jsonl"
     transfer=(--transfer "$OUT/transfer.jsonl")
   fi
-  "${CLI[@]}" distill --teacher-model "$TEACHER" --student "$STUDENT" --train "$TRAIN" --dev "$DEV" --tasks "$XM/tasks.json" \
+  "${CLI[@]}" distill --teacher-model "$TEACHER" --student "$STUDENT" --train "$train" --dev "$DEV" --tasks "$XM/tasks.json" \
     "${transfer[@]}" --epochs "$STAGE_EPOCHS" --lr "$LR" --max-length 128 --seed 1 --checkpoint-every 500 --threads "$THREADS" \
-    --out "$OUT/stages" --quiet
-  cat "$OUT/stages/report.md"
+    --out "$stages" --quiet
+  cat "$stages/report.md"
 }
 
 stage "student: 6 layers, hidden 192, from $TEACHER" "$STUDENT/config.json" \
@@ -99,6 +110,8 @@ for seed in $SEEDS; do
   done
 done
 for name in eq2 soft none; do
-  stage "$name: dev over seeds $SEEDS against the teacher" "$OUT/$name-dev.md" report "$name"
+  stage "$name: dev over seeds $SEEDS against the teacher" "$OUT/$name-seeds-${SEEDS// /,}-dev.md" report "$name" "$OUT/$name-seeds-${SEEDS// /,}-dev.md"
 done
-stage "multi-stage: xlmt distill, $STAGE_EPOCHS epoch(s) a stage" "$OUT/stages/report.md" distill
+STAGES=$OUT/stages
+[ "$STAGE_ROWS" -gt 0 ] && STAGES=$OUT/stages-$STAGE_ROWS
+stage "multi-stage: xlmt distill, $STAGE_EPOCHS epoch(s) a stage" "$STAGES/report.md" distill "$STAGES"
