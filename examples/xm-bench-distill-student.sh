@@ -86,11 +86,11 @@ report() { # report NAME FILE: every seed of a way on dev, against the teacher
 distill() { # distill OUT_DIR
   local stages=$1 train=$TRAIN transfer=()
   if [ "$STAGE_ROWS" -gt 0 ]; then
-    mkdir -p "$stages"
-    # a seeded random sample, the same every run: each row keyed by a seeded random number, sorted, cut
-    awk 'BEGIN { srand(1) } { printf "%.12f\t%s\n", rand(), $0 }' "$TRAIN" | sort -k1,1 | head -n "$STAGE_ROWS" \
-      | cut -f2- > "$stages/train-sample.jsonl"
-    train=$stages/train-sample.jsonl
+    # a seeded random sample, the same every run: each row keyed by a seeded random number, sorted, the first kept
+    # (awk reads to the end, so no stage of the pipe is cut short)
+    train=$OUT/train-sample-$STAGE_ROWS.jsonl
+    awk 'BEGIN { srand(1) } { printf "%.12f\t%s\n", rand(), $0 }' "$TRAIN" | sort -k1,1 \
+      | awk -v n="$STAGE_ROWS" 'NR <= n' | cut -f2- > "$train"
   fi
   if [ "$TRANSFER_ROWS" -gt 0 ]; then
     head -n "$TRANSFER_ROWS" "$XM/unlabeled.jsonl" > "$OUT/transfer.jsonl"
