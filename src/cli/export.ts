@@ -104,7 +104,7 @@ export function exportCommand(): Command {
     .requiredOption('--model <dir>', 'run or model directory written by xlmt train')
     .requiredOption('--out <dir>', 'output directory: new, empty, or an earlier export (replaced atomically); not inside --model')
     .option('--int8', 'dynamic int8 quantization of the weight matrices', false)
-    .option('--per-channel', 'with --int8, one weight scale per output column (the default: on xm-bench dev it kept 61.2 of the fp32 model\'s 61.7 mean macro-F1, one scale per tensor 60.6; docs/results.md)', false)
+    .option('--per-channel', 'with --int8, one weight scale per output column (the default, measured against per tensor in docs/results.md)', false)
     .option('--per-tensor', 'with --int8, one weight scale per tensor instead of per output column', false)
     .addOption(new Option('--int8-embeddings <mode>', "with --int8, the word-embedding table as int8 rows too: 'auto' keeps it when the self-check finds decisions unchanged by it (at least 99% per task), 'on' always, 'off' never").choices(INT8_EMBEDDINGS_MODES))
     .option('--static', 'with --int8, static activation quantization: fixed ranges from --calibration texts instead of ranges measured on every run', false)
