@@ -7,6 +7,7 @@ import { writeFileAtomic } from './atomic.ts';
 import { XlmtError } from '../errors/index.ts';
 import { CheckpointError, describeIssue, issuePath, readFailure } from './errors.ts';
 import { labelsFromJson, labelsToJson } from './hf-labels.ts';
+import { sortKeys } from '../util/sort-keys.ts';
 
 export const HF_MODEL_TYPES = ['bert', 'roberta', 'xlm-roberta'] as const;
 export type HfModelType = (typeof HF_MODEL_TYPES)[number];
@@ -272,13 +273,6 @@ export function hfConfigJson(config: HfModelConfig): Record<string, unknown> {
 /** The text transformers' save_pretrained writes: keys sorted at every level, two-space indent, final newline. */
 export function formatHfConfig(config: HfModelConfig): string {
   return `${JSON.stringify(sortKeys(hfConfigJson(config)), null, 2)}\n`;
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (typeof value !== 'object' || value === null) return value;
-  const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)]));
 }
 
 export async function writeHfConfig(path: string, config: HfModelConfig): Promise<void> {

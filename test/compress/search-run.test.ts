@@ -1,6 +1,6 @@
 // xlmt compress --search on a tiny teacher: shapes timed, candidates made with the pipeline's steps until one is
 // within the budget, the report and the Pareto picture written; run again exhaustive, it reuses what was made.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CompressEvents } from '../../src/compress/pipeline/run.ts';
@@ -60,8 +60,49 @@ describe('the budget search', () => {
     expect(Object.keys(made.made).sort()).toEqual(['int8', 'layers-1', 'layers-1.train', 'layers-1.train.int8']);
     expect(readFileSync(join(o.out, 'pareto.svg'), 'utf8').match(/<circle /g)?.length).toBe(4);
 
-    await expect(runSearch({ ...o, space: parseSpace({ ...SPACE, layers: [0.5] }, 'test') }, events())).rejects.toMatchObject({ code: 'RUN_SETTINGS_CHANGED' });
   }, 180_000);
+
+  it('lets the space grow or shrink on resume, timing only new shapes, and refuses a step redefined or other data', async () => {
+    const o = options('search');
+    const state = (): { made: Record<string, string>; steps: Record<string, unknown>; timings: Record<string, unknown> } => JSON.parse(readFileSync(join(o.out, 'search.json'), 'utf8'));
+    const before = state();
+    // Fewer candidates: nothing made again, nothing timed.
+    const fewer = events();
+    await runSearch({ ...o, space: parseSpace({ ...SPACE, layers: [0.5] }, 'test'), exhaustive: true, budget: { mean: 50 } }, fewer);
+    expect(fewer.lines.some((l) => l.startsWith('== timing') || l.startsWith('== layers'))).toBe(false);
+    // A new student shape: timed alone beside the teacher, the earlier shapes' timings and steps kept.
+    const grown = events();
+    const space = parseSpace({ ...SPACE, students: [{ layers: 0.5, hidden: 0.5 }], int8: [true] }, 'test');
+    const result = await runSearch({ ...o, space, exhaustive: true, budget: { mean: 50 } }, grown);
+    expect(grown.lines.filter((l) => l.startsWith('== timing'))).toEqual(["== timing 1 shape and the teacher's, fp32 and int8, random weights"]);
+    const after = state();
+    for (const [key, t] of Object.entries(before.timings)) expect(after.timings[key]).toEqual(t);
+    expect(Object.keys(after.timings)).toContain('student-1x8');
+    expect(Object.keys(after.made)).toEqual(expect.arrayContaining([...Object.keys(before.made), 'student-1x8', 'student-1x8.train']));
+    expect(result.outcomes.map((x) => x.id).sort()).toEqual(['int8', 'layers-1.train.int8', 'student-1x8.train.int8']);
+    expect(result.outcomes.every((x) => x.status !== 'not tried')).toBe(true);
+    // A step made with other settings, and other data, are refused, naming the step or the run.
+    const redefined = parseSpace({ ...SPACE, train: { ...SPACE.train, epochs: 2 } }, 'test');
+    await expect(runSearch({ ...o, space: redefined }, events())).rejects.toMatchObject({ code: 'RUN_SETTINGS_CHANGED', where: { field: 'layers-1.train' } });
+    await expect(runSearch({ ...o, dev: data.train }, events())).rejects.toMatchObject({ code: 'RUN_SETTINGS_CHANGED' });
+  }, 180_000);
+
+  it('reads a search begun by the earlier state format, which kept the space in its settings', async () => {
+    const o = options('search');
+    const file = join(o.out, 'search.json');
+    const v2 = JSON.parse(readFileSync(file, 'utf8')) as { settings: Record<string, unknown>; steps?: unknown; version: number; made: Record<string, string> };
+    const first = options('search').space; // the space the first test searched: its steps are the ones in `made` for that space
+    const made = Object.fromEntries(Object.entries(v2.made).filter(([k]) => !k.startsWith('student')));
+    const { steps: _, ...rest } = v2;
+    writeFileSync(file, JSON.stringify({ ...rest, version: 1, made, settings: { ...v2.settings, space: first } }));
+    const again = events();
+    const result = await runSearch({ ...o, exhaustive: true, budget: { mean: 50 } }, again);
+    expect(again.lines.some((l) => l.startsWith('== timing') || l.startsWith('== layers'))).toBe(false);
+    expect(result.outcomes.every((x) => x.status !== 'not tried')).toBe(true);
+    const upgraded = JSON.parse(readFileSync(file, 'utf8')) as { version: number; steps: Record<string, unknown> };
+    expect(upgraded.version).toBe(2);
+    expect(Object.keys(upgraded.steps).sort()).toEqual(['int8', 'layers-1', 'layers-1.train', 'layers-1.train.int8']);
+  }, 120_000);
 
   it('refuses from the command line what a search cannot take, writing nothing', () => {
     const base = ['compress', '--teacher', teacher, '--train', data.train, '--dev', data.dev, '--tasks', data.tasks];

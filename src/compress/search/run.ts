@@ -7,7 +7,10 @@
 //   pareto.svg         the front as a picture
 // After a kill the same command goes on: steps made are kept, the step that was running resumes as its command
 // does, candidates scored are not scored again. The budget and --exhaustive may change between runs (nothing
-// made depends on them); the data, teacher, space and timing settings may not.
+// made depends on them), and so may the space: a space that grows (a new student shape, more layer fractions) or
+// shrinks reuses every step whose definition is unchanged and times only its new shapes; a space that redefines a
+// step already made (another epoch count for "train", other pruning settings) is refused, naming the step. The
+// data, teacher and timing settings may not change.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,12 +20,14 @@ import { writeFileAtomic } from '../../checkpoint/atomic.ts';
 import { XlmtError } from '../../errors/index.ts';
 import { resolveModelDir } from '../../train/assess.ts';
 import { claimOutputDir, checkOutputDir, inputsOf, type OutputSpec } from '../../util/output-dir.ts';
+import { sortKeys } from '../../util/sort-keys.ts';
+import type { EncoderConfig } from '../../models/config.ts';
 import type { SpeedOptions } from '../pipeline/measure.ts';
 import { type CompressEvents, type ModelLine, measure, reportFile, runStep, teacherLine } from '../pipeline/run.ts';
 import { type Budget, describeBudget } from './budget.ts';
 import { type Point, paretoSvg, paretoTable } from './pareto.ts';
 import { searchBudget, type SearchResult } from './search.ts';
-import { type Candidate, candidates, type Space } from './space.ts';
+import { type Candidate, candidates, parseSpace, type Space } from './space.ts';
 
 export interface SearchOptions {
   readonly teacher: string;
@@ -39,75 +44,113 @@ export interface SearchOptions {
   readonly speed: SpeedOptions;
 }
 
-/** Milliseconds per batch of each shape, fp32 and int8, timed together before anything is made. */
-type Timings = Record<string, { readonly fp32: number; readonly int8: number }>;
+/**
+ * Milliseconds per batch of each shape, fp32 and int8, with the teacher's fp32 time of the same interleaved run (a
+ * space that grows is timed again for its new shapes only, beside the teacher).
+ */
+type Timings = Record<string, { readonly fp32: number; readonly int8: number; readonly teacherFp32?: number }>;
 
 interface State {
   readonly format: 'xlmt-compress-search';
-  readonly version: 1;
+  readonly version: 2;
+  /** The teacher, data and timing settings: the same on every run of one search. */
   readonly settings: unknown;
   teacher: ModelLine | null;
   timings: Timings | null;
   /** Step prefix → the model it wrote. */
   readonly made: Record<string, string>;
+  /** Step prefix → the steps it ran, keys sorted, so that a changed space is checked against what was made. */
+  readonly steps: Record<string, unknown>;
   readonly scored: Record<string, ModelLine>;
+}
+
+/** Version 1 kept the space in its settings and no steps: what it made is read back through that space. */
+interface StateV1 extends Omit<State, 'version' | 'steps'> {
+  readonly version: 1;
 }
 
 const STATE_FILE = 'search.json';
 const TEACHER_KEY = 'teacher';
 
 function settingsOf(o: SearchOptions): unknown {
-  return JSON.parse(JSON.stringify({ teacher: o.teacher, train: o.train, dev: o.dev, tasks: o.tasks, transfer: o.transfer, space: o.space, speed: o.speed })) as unknown;
+  return JSON.parse(JSON.stringify({ teacher: o.teacher, train: o.train, dev: o.dev, tasks: o.tasks, transfer: o.transfer, speed: o.speed })) as unknown;
 }
 
-async function readState(out: string, settings: unknown): Promise<State> {
+/** Each candidate's step prefixes (its first step, its first two, …) with the steps they run. */
+function prefixes(list: readonly Candidate[]): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const c of list) {
+    for (let i = 0; i < c.steps.length; i++) out.set(c.steps.slice(0, i + 1).map((s) => s.name).join('.'), sortKeys(c.steps.slice(0, i + 1)));
+  }
+  return out;
+}
+
+function upgrade(state: StateV1 | State, teacher: EncoderConfig, file: string): State {
+  if (state.version === 2) return state;
+  const { space, ...settings } = state.settings as { space: unknown };
+  const defined = prefixes(candidates(teacher, parseSpace(space, file)));
+  const steps = Object.fromEntries(Object.keys(state.made).map((prefix) => [prefix, defined.get(prefix) ?? null]));
+  return { ...state, version: 2, settings, steps };
+}
+
+async function readState(out: string, settings: unknown, teacher: EncoderConfig, list: readonly Candidate[]): Promise<State> {
   const file = join(out, STATE_FILE);
-  if (!existsSync(file)) return { format: 'xlmt-compress-search', version: 1, settings, teacher: null, timings: null, made: {}, scored: {} };
-  const state = JSON.parse(await readFile(file, 'utf8')) as State;
+  if (!existsSync(file)) return { format: 'xlmt-compress-search', version: 2, settings, teacher: null, timings: null, made: {}, steps: {}, scored: {} };
+  const state = upgrade(JSON.parse(await readFile(file, 'utf8')) as StateV1 | State, teacher, file);
   if (JSON.stringify(state.settings) !== JSON.stringify(settings)) {
-    throw new XlmtError({ code: 'RUN_SETTINGS_CHANGED', where: { file: out }, message: 'holds a search with another teacher, data, space or timing', received: file, hint: 'resume with the same settings (the budget, --exhaustive and --threads may change), or choose another --out' });
+    throw new XlmtError({ code: 'RUN_SETTINGS_CHANGED', where: { file: out }, message: 'holds a search with another teacher, data or timing', received: file, hint: 'resume with the same settings (the budget, --exhaustive, --threads and the space may change), or choose another --out' });
+  }
+  for (const [prefix, steps] of prefixes(list)) {
+    if (state.made[prefix] === undefined || JSON.stringify(state.steps[prefix]) === JSON.stringify(steps)) continue;
+    throw new XlmtError({
+      code: 'RUN_SETTINGS_CHANGED', where: { file: out, field: prefix }, received: file,
+      message: `the space redefines step ${prefix}, already made with other settings (${JSON.stringify(state.steps[prefix])}, now ${JSON.stringify(steps)})`,
+      hint: "keep that step's settings (a space may add or drop candidates), or choose another --out",
+    });
   }
   return state;
 }
 
 const saveState = (out: string, state: State): Promise<void> => writeFileAtomic(join(out, STATE_FILE), [new TextEncoder().encode(`${JSON.stringify(state, null, 2)}\n`)]);
 
-/** Every shape of the space timed in one interleaved run with the teacher's, random weights, fp32 and int8. */
+/** The given shapes timed in one interleaved run with the teacher's, random weights, fp32 and int8. */
 async function timeSpace(teacherDir: string, list: readonly Candidate[], o: SearchOptions, log: (l: string) => void): Promise<Timings> {
   const { config: hf } = await readHfConfig(join(teacherDir, CONFIG_FILE));
   const shapes = new Map([[TEACHER_KEY, hf.encoder], ...list.map((c) => [c.shapeKey, c.shape] as const)]);
   const rows = await timeShapes({ name: 'search', hf, shapes: [...shapes] }, {
     ...INFER_BENCH_DEFAULTS, models: [], batch: o.speed.batch, seq: o.speed.seq, threads: o.speed.threads, iterations: o.speed.iterations, warmup: 1,
   }, log);
-  const timings: Record<string, { fp32: number; int8: number }> = {};
-  for (const key of shapes.keys()) {
-    const ms = (variant: string): number => rows.find((r) => r.shape === key && r.variant === variant)?.msPerBatch ?? Number.NaN;
-    timings[key] = { fp32: ms('fp32'), int8: ms('int8') };
-  }
-  return timings;
+  const ms = (key: string, variant: string): number => rows.find((r) => r.shape === key && r.variant === variant)?.msPerBatch ?? Number.NaN;
+  const teacherFp32 = ms(TEACHER_KEY, 'fp32');
+  return Object.fromEntries([...shapes.keys()].map((key) => [key, { fp32: ms(key, 'fp32'), int8: ms(key, 'int8'), teacherFp32 }]));
 }
 
 export async function runSearch(o: SearchOptions, events: CompressEvents): Promise<SearchResult & { teacher: ModelLine; lines: Record<string, ModelLine> }> {
   const teacherDir = resolveModelDir(o.teacher, '--teacher');
   const output: OutputSpec = { command: 'compress', path: o.out, inputs: inputsOf({ '--teacher': o.teacher, '--train': o.train, '--dev': o.dev, '--tasks': o.tasks, '--transfer': o.transfer }) };
   checkOutputDir(output, 'write into');
-  const state = await readState(o.out, settingsOf(o));
   const teacherConfig = (await readHfConfig(join(teacherDir, CONFIG_FILE))).config.encoder;
   const list = candidates(teacherConfig, o.space);
+  const state = await readState(o.out, settingsOf(o), teacherConfig, list);
   await claimOutputDir(output);
   await mkdir(join(o.out, 'reports'), { recursive: true });
+  await saveState(o.out, state); // an earlier format's state, upgraded
   const recipeOptions = { ...o, recipe: { steps: [] } };
   const teacher = await teacherLine(state, teacherDir, recipeOptions, 'teacher.md', () => saveState(o.out, state));
   events.onLine?.(teacher);
-  if (state.timings === null) {
-    events.log(`== timing ${new Set(list.map((c) => c.shapeKey)).size} shapes and the teacher's, fp32 and int8, random weights`);
-    state.timings = await timeSpace(teacherDir, list, o, events.log);
+  const untimed = list.filter((c) => state.timings?.[c.shapeKey] === undefined);
+  if (state.timings === null || untimed.length > 0) {
+    const count = new Set(untimed.map((c) => c.shapeKey)).size;
+    events.log(`== timing ${count} shape${count === 1 ? '' : 's'} and the teacher's, fp32 and int8, random weights`);
+    const fresh = await timeSpace(teacherDir, untimed, o, events.log);
+    // The teacher's own entry stays that of the first run: a model made is measured against the teacher's line.
+    state.timings = { ...fresh, ...state.timings };
     await saveState(o.out, state);
   }
   const timings = state.timings;
-  const teacherMs = timings[TEACHER_KEY]?.fp32 ?? Number.NaN;
   const expectedSpeedup = (c: Candidate): number => {
     const t = timings[c.shapeKey];
+    const teacherMs = t?.teacherFp32 ?? timings[TEACHER_KEY]?.fp32 ?? Number.NaN;
     return t ? teacherMs / (c.int8 ? t.int8 : t.fp32) : Number.NaN;
   };
 
@@ -129,6 +172,7 @@ export async function runSearch(o: SearchOptions, events: CompressEvents): Promi
         events.log(`== ${prefix}, from ${current}`);
         current = await runStep(step, current, join(o.out, prefix), recipeOptions, events);
         state.made[prefix] = current;
+        state.steps[prefix] = sortKeys(c.steps.slice(0, i + 1));
         await saveState(o.out, state);
       }
       const { line, scores } = await measure(c.id, current, recipeOptions, teacher, (performance.now() - started) / 1000);
