@@ -6,7 +6,7 @@ import { CALIBRATION_METHODS, type CalibrationMethod } from '../export/calibrate
 import { DEFAULT_CALIBRATION_ROWS } from '../export/calibration.ts';
 import { DEFAULT_CALIBRATION_METHOD, exportModel, type ExportReport, type Int8Record, type Quantization } from '../export/export.ts';
 import type { WeightBits } from '../export/int8.ts';
-import { INT8_EMBEDDINGS_MODES, type Int8EmbeddingsMode, type WordTableReport } from '../export/int8-embeddings.ts';
+import { INT8_EMBEDDINGS_MODES, type Int8EmbeddingsMode, tableCost, type WordTableReport } from '../export/int8-embeddings.ts';
 import { positiveInt } from './options.ts';
 
 interface ExportFlags {
@@ -91,9 +91,9 @@ export function wordTableText(w: WordTableReport): string[] {
   if (!w.effect) return lines;
   lines.push(
     '',
-    '| task | max \\|Δp\\| int8 vs fp32 table | decisions unchanged by the int8 table | macro-F1 change (points) |',
-    '|---|---|---|---|',
-    ...w.effect.map((e) => `| ${e.task} | ${e.maxAbsDiff.toExponential(2)} | ${(e.agreement * 100).toFixed(1)}% | ${e.macroF1Change === undefined ? '–' : (e.macroF1Change * 100).toFixed(2)} |`),
+    "| task | max \\|Δp\\| int8 vs fp32 table | decisions unchanged by the int8 table | fp32 model's decisions lost / gained (z) | macro-F1 change (points) |",
+    '|---|---|---|---|---|',
+    ...w.effect.map((e) => `| ${e.task} | ${e.maxAbsDiff.toExponential(2)} | ${(e.agreement * 100).toFixed(1)}% | ${e.lost} / ${e.gained} of ${e.texts} (${tableCost(e).z.toFixed(2)}) | ${e.macroF1Change === undefined ? '–' : (e.macroF1Change * 100).toFixed(2)} |`),
   );
   return lines;
 }
@@ -106,7 +106,7 @@ export function exportCommand(): Command {
     .option('--int8', 'dynamic int8 quantization of the weight matrices', false)
     .option('--per-channel', 'with --int8, one weight scale per output column (the default, measured against per tensor in docs/results.md)', false)
     .option('--per-tensor', 'with --int8, one weight scale per tensor instead of per output column', false)
-    .addOption(new Option('--int8-embeddings <mode>', "with --int8, the word-embedding table as int8 rows too: 'auto' keeps it when the self-check finds decisions unchanged by it (at least 99% per task), 'on' always, 'off' never").choices(INT8_EMBEDDINGS_MODES))
+    .addOption(new Option('--int8-embeddings <mode>', "with --int8, the word-embedding table as int8 rows too: 'auto' keeps it unless the self-check finds that it costs, on some task, significantly more than 1% of the fp32 model's decisions, 'on' always, 'off' never").choices(INT8_EMBEDDINGS_MODES))
     .option('--static', 'with --int8, static activation quantization: fixed ranges from --calibration texts instead of ranges measured on every run', false)
     .option('--calibration <file>', 'with --static, unlabeled texts to calibrate on: JSONL with "text", or plain text one a line')
     .addOption(new Option('--method <method>', `with --static, how a range is taken from the calibration statistics (default ${DEFAULT_CALIBRATION_METHOD})`).choices(CALIBRATION_METHODS))

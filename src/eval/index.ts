@@ -37,6 +37,7 @@ export {
   type ThresholdSource,
 } from './report.ts';
 export { studentTCdf, studentTQuantile } from './student-t.ts';
+export { normalQuantile } from './normal.ts';
 export {
   degradation,
   mean,

@@ -132,6 +132,18 @@ async function scoring(model: TrainedModel, options: CheckOptions): Promise<Scor
   return { ...base, reference };
 }
 
+/** Per text of the check, whether `a` and `b` decide `task` alike (the label, or the label set at the thresholds). */
+function decidesAlike(s: Scoring, a: Scored, b: Scored, task: TaskInfo): boolean[] {
+  const pa = a.probs.get(task.name) as Float32Array;
+  const pb = b.probs.get(task.name) as Float32Array;
+  const width = task.labels.length;
+  return s.ids.map((_, i) => {
+    const da = decide(task, pa.subarray(i * width, (i + 1) * width));
+    const db = decide(task, pb.subarray(i * width, (i + 1) * width));
+    return JSON.stringify('label' in da ? da.label : da.labels) === JSON.stringify('label' in db ? db.label : db.labels);
+  });
+}
+
 /** Largest |p_b − p_a| and the share of texts whose decision is the same, per task. */
 function compare(s: Scoring, a: Scored, b: Scored): { task: string; maxAbsDiff: number; agreement: number }[] {
   return s.tasks.map((task) => {
@@ -140,15 +152,21 @@ function compare(s: Scoring, a: Scored, b: Scored): { task: string; maxAbsDiff: 
     // Math.max keeps a NaN, which then fails the check rather than passing every comparison.
     let maxAbsDiff = 0;
     for (let i = 0; i < pa.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs((pa[i] as number) - (pb[i] as number)));
-    const width = task.labels.length;
-    let same = 0;
-    for (let i = 0; i < s.ids.length; i++) {
-      const da = decide(task, pa.subarray(i * width, (i + 1) * width));
-      const db = decide(task, pb.subarray(i * width, (i + 1) * width));
-      if (JSON.stringify('label' in da ? da.label : da.labels) === JSON.stringify('label' in db ? db.label : db.labels)) same++;
-    }
+    const same = decidesAlike(s, a, b, task).filter(Boolean).length;
     return { task: task.name, maxAbsDiff, agreement: s.ids.length > 0 ? same / s.ids.length : 1 };
   });
+}
+
+/**
+ * The paired comparison of two exports against the reference, per task: `lost` counts the texts the first decides as
+ * the reference does and the second does not, `gained` the reverse (the discordant pairs of McNemar's test).
+ */
+function pairedAgainstReference(s: Scoring, first: Scored, second: Scored): Map<string, { lost: number; gained: number }> {
+  return new Map(s.tasks.map((task) => {
+    const a = decidesAlike(s, s.reference, first, task);
+    const b = decidesAlike(s, s.reference, second, task);
+    return [task.name, { lost: a.filter((x, i) => x && !b[i]).length, gained: a.filter((x, i) => !x && b[i]).length }];
+  }));
 }
 
 /** An exported graph against the reference; refused (EXPORT_CHECK_FAILED) as checkExport says. */
@@ -209,6 +227,13 @@ export interface TableEffect {
   readonly agreement: number;
   /** Macro-F1 with the int8 table − with the fp32 table, on the labeled sample. */
   readonly macroF1Change?: number;
+  /**
+   * Against the reference (the fp32 model): texts decided as the reference decides them with the fp32 table but not
+   * with the int8 one (`lost`), and the reverse (`gained`), out of `texts`.
+   */
+  readonly lost: number;
+  readonly gained: number;
+  readonly texts: number;
 }
 
 export interface WordTableCheck {
@@ -230,10 +255,12 @@ export async function checkWordTable(model: TrainedModel, exported: { readonly f
   const withInt8 = await score(model, exported.int8Table, 'exported graph (int8 word table)', s, options.threads, false);
   const fp32Table = against(s, withFp32, options);
   const int8Table = against(s, withInt8, options);
+  const paired = pairedAgainstReference(s, withFp32, withInt8);
   const effect = compare(s, withFp32, withInt8).map((c) => {
     const f0 = fp32Table.tasks.find((t) => t.task === c.task)?.exportedMacroF1;
     const f1 = int8Table.tasks.find((t) => t.task === c.task)?.exportedMacroF1;
-    return { ...c, ...(f0 !== undefined && f1 !== undefined ? { macroF1Change: f1 - f0 } : {}) };
+    const { lost, gained } = paired.get(c.task) as { lost: number; gained: number };
+    return { ...c, ...(f0 !== undefined && f1 !== undefined ? { macroF1Change: f1 - f0 } : {}), lost, gained, texts: s.ids.length };
   });
   return { fp32Table, int8Table, effect };
 }

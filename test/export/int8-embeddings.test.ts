@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportModel, type ExportReport } from '../../src/export/export.ts';
-import { keepInt8Table, TABLE_MIN_AGREEMENT } from '../../src/export/int8-embeddings.ts';
+import { keepInt8Table, tableCost, tableZ, TABLE_MAX_NET_LOSS } from '../../src/export/int8-embeddings.ts';
 import { OnnxClassifier } from '../../src/infer/onnx-classifier.ts';
 import { predictFile } from '../../src/predict/run.ts';
 import { buildApp } from '../../src/serve/app.ts';
@@ -36,17 +36,44 @@ function initializers(dir: string): Map<string, number> {
 }
 
 describe('keepInt8Table', () => {
-  const effect = (agreements: readonly number[]) => agreements.map((agreement, i) => ({ task: `t${i}`, maxAbsDiff: 0.01, agreement }));
+  // [lost, gained, texts] per task: the fp32 model's decisions the int8 table loses and gains against the fp32 table.
+  const effect = (counts: readonly (readonly [number, number, number])[]) =>
+    counts.map(([lost, gained, texts], i) => ({ task: `t${i}`, maxAbsDiff: 0.01, agreement: 0.9, lost, gained, texts }));
 
-  it(`auto keeps the table only when every task's decisions are at least ${TABLE_MIN_AGREEMENT * 100}% unchanged, naming those that are not`, () => {
-    expect(keepInt8Table('auto', effect([1, TABLE_MIN_AGREEMENT])).keep).toBe(true);
-    const refused = keepInt8Table('auto', effect([1, 0.985, Number.NaN]));
+  it(`refuses the table only for a net loss above ${TABLE_MAX_NET_LOSS * 100}% of the texts that is significant`, () => {
+    // net 15 of 500 (3%), z = 15 / √25 = 3: refused
+    expect(tableCost({ lost: 20, gained: 5, texts: 500 })).toEqual({ netLoss: 0.03, z: 3, refuses: true });
+    // net 6 of 500 (1.2%) but z = 6 / √14 ≈ 1.60: noise, kept
+    expect(tableCost({ lost: 10, gained: 4, texts: 500 }).refuses).toBe(false);
+    // net 6 of 500 with fewer discordant texts, z = 6 / √8 ≈ 2.12: refused
+    expect(tableCost({ lost: 7, gained: 1, texts: 500 }).refuses).toBe(true);
+    // net 20 of 5000 (0.4%), z = 20 / √100 = 2: significant but small, kept
+    expect(tableCost({ lost: 60, gained: 40, texts: 5000 })).toEqual({ netLoss: 0.004, z: 2, refuses: false });
+    // a gain, and no texts at all, never refuse
+    expect(tableCost({ lost: 1, gained: 30, texts: 100 }).refuses).toBe(false);
+    expect(tableCost({ lost: 0, gained: 0, texts: 0 })).toEqual({ netLoss: 0, z: 0, refuses: false });
+  });
+
+  it('shares the 5% among the tasks: the bar on z rises with their number (Bonferroni)', () => {
+    expect(tableZ(1)).toBeCloseTo(1.6449, 4);
+    expect(tableZ(2)).toBeCloseTo(1.96, 4);
+    expect(tableZ(3)).toBeCloseTo(2.1280, 4);
+    // z ≈ 2.12: refused by one or two tasks' bar, kept under three tasks' bar
+    const e = { lost: 7, gained: 1, texts: 500 };
+    expect([1, 2, 3].map((tasks) => tableCost(e, tasks).refuses)).toEqual([true, true, false]);
+  });
+
+  it('auto keeps the table unless some task refuses it, naming those that do with their counts', () => {
+    expect(keepInt8Table('auto', effect([[10, 4, 500], [60, 40, 5000]])).keep).toBe(true);
+    expect(keepInt8Table('auto', effect([[7, 1, 500]])).keep).toBe(false);
+    expect(keepInt8Table('auto', effect([[7, 1, 500], [0, 0, 500], [0, 0, 500]])).keep).toBe(true);
+    const refused = keepInt8Table('auto', effect([[10, 4, 500], [20, 5, 500]]));
     expect(refused.keep).toBe(false);
-    expect(refused.reason).toBe('auto: the int8 table left fewer than 99% of decisions unchanged (t1 98.5%, t2 NaN%), so the table stays fp32');
+    expect(refused.reason).toBe("auto: the int8 table costs more than 1% of the fp32 model's decisions, significantly (t1: 20 lost, 5 gained of 500 texts, z 3.00), so the table stays fp32");
   });
 
   it('on keeps it whatever the check says', () => {
-    expect(keepInt8Table('on', effect([0.5]))).toEqual({ keep: true, reason: '--int8-embeddings on' });
+    expect(keepInt8Table('on', effect([[400, 0, 500]]))).toEqual({ keep: true, reason: '--int8-embeddings on' });
   });
 });
 
@@ -81,6 +108,19 @@ describe('--int8-embeddings', () => {
     }
     const meta = JSON.parse(readFileSync(join(on.dir, 'xlmt.json'), 'utf8')) as { info: { export: { wordEmbeddings: { int8: boolean } } } };
     expect(meta.info.export.wordEmbeddings.int8).toBe(true);
+  });
+
+  it("counts the fp32 model's decisions the table loses and gains, as the two checks' agreements differ", () => {
+    // off checked the fp32-table graph, on the int8-table graph, on the same sample: the net of the paired counts is
+    // exactly the difference of their agreements with the reference, and the discordant texts are among those the
+    // two tables decide differently.
+    for (const e of on.report.wordEmbeddings?.effect ?? []) {
+      const fp32Table = off.report.check.tasks.find((t) => t.task === e.task)?.agreement as number;
+      const int8Table = on.report.check.tasks.find((t) => t.task === e.task)?.agreement as number;
+      expect(e.texts).toBe(on.report.check.examples);
+      expect((e.lost - e.gained) / e.texts).toBeCloseTo(fp32Table - int8Table, 12);
+      expect(e.lost + e.gained).toBeLessThanOrEqual(Math.round((1 - e.agreement) * e.texts));
+    }
   });
 
   it('off keeps the fp32 table in EmbedLayerNormalization and checks one graph', () => {

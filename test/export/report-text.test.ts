@@ -45,23 +45,23 @@ describe('exportReportText', () => {
 
   it('adds the word table: its form and why, the size with each table, and its own effect as a second table', () => {
     const kept: WordTableReport = {
-      mode: 'auto', int8: true, reason: "auto: every task's decisions at least 99% unchanged by the int8 table",
-      bytesFp32Table: 816_400_000, bytesInt8Table: 240_200_000, minAgreement: 0.99,
+      mode: 'auto', int8: true, reason: "auto: on no task does the int8 table cost significantly more than 1% of the fp32 model's decisions",
+      bytesFp32Table: 816_400_000, bytesInt8Table: 240_200_000, rule: { maxNetLoss: 0.01, familyAlpha: 0.05, z: 1.96 },
       effect: [
-        { task: 'sentiment', maxAbsDiff: 4e-3, agreement: 0.995, macroF1Change: 0.001 },
-        { task: 'topics', maxAbsDiff: 2e-3, agreement: 1 },
+        { task: 'sentiment', maxAbsDiff: 4e-3, agreement: 0.995, macroF1Change: 0.001, lost: 3, gained: 1, texts: 500 },
+        { task: 'topics', maxAbsDiff: 2e-3, agreement: 1, lost: 0, gained: 0, texts: 500 },
       ],
     };
     const text = exportReportText(report('int8-per-channel', kept)).split('\n');
-    expect(text).toContain("word embeddings: int8 rows, one scale per row (auto: every task's decisions at least 99% unchanged by the int8 table); 816.4 MB with the fp32 table, 240.2 MB with the int8 one");
+    expect(text).toContain("word embeddings: int8 rows, one scale per row (auto: on no task does the int8 table cost significantly more than 1% of the fp32 model's decisions); 816.4 MB with the fp32 table, 240.2 MB with the int8 one");
     const rows = text.filter((line) => line.startsWith('|'));
     expect(rows).toHaveLength(8); // the check's table (2 + 2 rows) and the word table's (2 + 2)
-    expect(rows.slice(4).every((row) => cells(row).length === 4)).toBe(true);
-    expect(rows.slice(6)).toEqual(['| sentiment | 4.00e-3 | 99.5% | 0.10 |', '| topics | 2.00e-3 | 100.0% | – |']);
+    expect(rows.slice(4).every((row) => cells(row).length === 5)).toBe(true);
+    expect(rows.slice(6)).toEqual(['| sentiment | 4.00e-3 | 99.5% | 3 / 1 of 500 (1.00) | 0.10 |', '| topics | 2.00e-3 | 100.0% | 0 / 0 of 500 (0.00) | – |']);
   });
 
   it('says the table stayed fp32 when --int8-embeddings is off, with no effect table', () => {
-    const off: WordTableReport = { mode: 'off', int8: false, reason: '--int8-embeddings off', bytesFp32Table: 816_400_000, bytesInt8Table: null, effect: null, minAgreement: 0.99 };
+    const off: WordTableReport = { mode: 'off', int8: false, reason: '--int8-embeddings off', bytesFp32Table: 816_400_000, bytesInt8Table: null, effect: null, rule: { maxNetLoss: 0.01, familyAlpha: 0.05, z: 1.96 } };
     const text = exportReportText(report('int8-per-channel', off)).split('\n');
     expect(text.at(-1)).toBe('word embeddings: fp32 (--int8-embeddings off)');
     expect(text.filter((line) => line.startsWith('|'))).toHaveLength(4);
