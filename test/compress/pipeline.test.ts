@@ -76,8 +76,15 @@ describe('recipes', () => {
 describe('a compression', () => {
   it('writes a model per step with a report line each, and resumes after a kill inside a step to an unbroken run\'s outputs', async () => {
     const unbroken = options('unbroken');
-    const result = await runCompression(unbroken, events());
+    const log = events();
+    const result = await runCompression(unbroken, log);
     expect(result.steps.map((s) => s.name)).toEqual(['01-prune-layers', '02-retrain', '03-export']);
+    // The train step's teacher went through the compression's shared cache: each text computed once, in the first
+    // of the two epochs, and read back for the rest.
+    const cacheLine = log.lines.find((l) => l.startsWith('teacher cache:')) ?? '';
+    const [, read, computed] = (new RegExp(`^teacher cache: (\\d+) rows read from ${join(unbroken.out, 'teacher-cache')}/teacher-[0-9a-f]{16}\\.safetensors, (\\d+) computed`).exec(cacheLine) ?? []).map(Number);
+    expect(computed, cacheLine).toBeGreaterThan(0);
+    expect(read, cacheLine).toBeGreaterThanOrEqual(computed as number);
     expect(result.teacher.degradation).toBe(0);
     for (const s of result.steps) {
       expect(existsSync(join(unbroken.out, 'reports', `${s.name}.md`)), s.name).toBe(true);

@@ -75,6 +75,8 @@ describe('the budget search', () => {
     const space = parseSpace({ ...SPACE, students: [{ layers: 0.5, hidden: 0.5 }], int8: [true] }, 'test');
     const result = await runSearch({ ...o, space, exhaustive: true, budget: { mean: 50 } }, grown);
     expect(grown.lines.filter((l) => l.startsWith('== timing'))).toEqual(["== timing 1 shape and the teacher's, fp32 and int8, random weights"]);
+    // The student learned from the teacher's logits that the first candidate's training left in the search's cache.
+    expect(grown.lines.filter((l) => l.startsWith('teacher cache:'))).toEqual([expect.stringMatching(/^teacher cache: [1-9]\d* rows read from .*, 0 computed/)]);
     const after = state();
     for (const [key, t] of Object.entries(before.timings)) expect(after.timings[key]).toEqual(t);
     expect(Object.keys(after.timings)).toContain('student-1x8');

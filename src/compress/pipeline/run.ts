@@ -18,7 +18,7 @@ import type { DatasetEvaluation } from '../../train/evaluate.ts';
 import { type RunEvents, runTraining } from '../../train/run.ts';
 import { claimOutputDir, checkOutputDir, inputsOf, type OutputSpec } from '../../util/output-dir.ts';
 import { runOnlineDistillation } from '../distill/online-run.ts';
-import { parseDistillConfig } from '../distill/stages/config.ts';
+import { parseDistillConfig, TEACHER_CACHE_DIR } from '../distill/stages/config.ts';
 import { runDistillation } from '../distill/stages/run.ts';
 import { initStudent } from '../distill/student-init.ts';
 import { pruneHeadsFfn } from '../prune/heads-ffn.ts';
@@ -129,9 +129,13 @@ export async function runStep(step: Step, from: string, out: string, o: Compress
       return out;
     }
     case 'train': {
+      // Every train step with the teacher and no intermediate terms shares one cache of the teacher's logits under
+      // OUT, so the teacher runs once per text over the whole compression (or search), not once per step and epoch.
+      const intermediate = Number(step.settings.hiddenWeight ?? 0) > 0 || Number(step.settings.relationWeight ?? 0) > 0;
+      const cache = step.teacher && !intermediate ? { teacherCache: join(o.out, TEACHER_CACHE_DIR) } : {};
       const config = parseTrainConfig({
         ...data, init: from, out, pooling: meta.pooling, headStyle: meta.headStyle, maxLength: meta.maxLength, threads: o.threads,
-        ...step.settings, ...(step.teacher ? { teacherModel: o.teacher } : {}),
+        ...cache, ...step.settings, ...(step.teacher ? { teacherModel: o.teacher } : {}),
       }, `the recipe's step ${stepName(step)}`);
       await (step.teacher ? runOnlineDistillation(config, events) : runTraining(config, events));
       return join(out, 'best');
