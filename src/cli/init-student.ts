@@ -44,7 +44,7 @@ export function initStudentText(r: InitStudentReport): string {
 
 export function initStudentCommand(): Command {
   return new Command('init-student')
-    .description('a student for distillation made from a teacher: its layers copied (same hidden size) or its embeddings compressed by truncated SVD (smaller hidden size), with its tokenizer, tasks and heads')
+    .description('a student for distillation made from a teacher: its layers copied (same hidden size), its embeddings compressed by truncated SVD (smaller hidden size), or every weight sliced from the teacher\'s (--weights select), with its tokenizer, tasks and heads')
     .requiredOption('--teacher <dir>', 'run or model directory of the teacher')
     .requiredOption('--out <dir>', 'model directory to write: new, empty, or an earlier output of init-student (replaced atomically)')
     .addOption(new Option('--preset <name>', 'the student\'s shape from a preset (sizes given as flags override it)').choices(PRESET_NAMES))
@@ -53,7 +53,7 @@ export function initStudentCommand(): Command {
     .option('--heads <n>', 'attention heads per layer (default: the teacher\'s; for a smaller hidden size, the teacher\'s head size kept)', positiveInt('--heads'))
     .option('--ffn <n>', 'FFN neurons per layer (default: the teacher\'s; for a smaller hidden size, the teacher\'s ratio to hidden kept)', positiveInt('--ffn'))
     .option('--layer-map <list>', 'the teacher layer each student layer copies, ascending, e.g. 0,2,4 (default: evenly spread)', indexList('--layer-map'))
-    .addOption(new Option('--weights <kind>', 'teacher: copy or project the teacher\'s weights; random: every weight initialized afresh').choices(STUDENT_WEIGHTS).default('teacher'))
+    .addOption(new Option('--weights <kind>', 'teacher: copy the teacher\'s layers, or for a smaller hidden size project its embeddings (SVD) and initialize the layers; select: every weight a slice of the teacher\'s, hidden coordinates evenly spaced; random: every weight initialized afresh').choices(STUDENT_WEIGHTS).default('teacher'))
     .option('--seed <n>', 'seed of the initialized weights', nonNegativeInt('--seed'), 42)
     .option('--json', 'print one JSON object', false)
     .action(async (flags: InitStudentFlags) => {
@@ -64,7 +64,7 @@ export function initStudentCommand(): Command {
         ...(flags.heads !== undefined ? { heads: flags.heads } : {}),
         ...(flags.ffn !== undefined ? { ffn: flags.ffn } : {}),
       };
-      if (flags.weights === 'teacher' && Object.keys(spec).length === 0 && flags.layerMap === undefined) {
+      if (flags.weights !== 'random' && Object.keys(spec).length === 0 && flags.layerMap === undefined) {
         throw new XlmtError({ code: 'MISSING_OPTION', where: { field: '--layers' }, message: 'no student shape given: the student would be the teacher itself', hint: 'give --preset NAME, or some of --layers, --hidden, --heads, --ffn, --layer-map' });
       }
       const report = await initStudent(flags.teacher, flags.out, spec, {

@@ -15,8 +15,12 @@ export interface StudentShapeSpec {
   readonly ffn?: number;
 }
 
-/** 'teacher': copy or project what the teacher's weights give; 'random': every weight initialized as for a new model. */
-export const STUDENT_WEIGHTS = ['teacher', 'random'] as const;
+/**
+ * 'teacher': copy or project what the teacher's weights give (a narrower student: the embeddings by truncated SVD,
+ * the layers initialized); 'select': every weight a slice of the teacher's, a narrower student's hidden coordinates
+ * too (student-select.ts); 'random': every weight initialized as for a new model.
+ */
+export const STUDENT_WEIGHTS = ['teacher', 'select', 'random'] as const;
 export type StudentWeights = (typeof STUDENT_WEIGHTS)[number];
 
 export interface StudentOptions {
@@ -34,7 +38,8 @@ export interface StudentOptions {
  */
 export type StudentPlan =
   | { readonly kind: 'copy'; readonly layerMap: readonly number[]; readonly heads?: number; readonly ffn?: number }
-  | { readonly kind: 'fresh'; readonly config: EncoderConfig; readonly project: boolean };
+  | { readonly kind: 'fresh'; readonly config: EncoderConfig; readonly project: boolean }
+  | { readonly kind: 'select'; readonly config: EncoderConfig; readonly layerMap: readonly number[]; readonly heads: number; readonly ffn: number };
 
 /**
  * Evenly spread from layer 0, as `prune layers --strategy alternate` keeps them (12 → 6: 0, 2, 4, 6, 8, 10),
@@ -68,7 +73,8 @@ export function planStudent(teacher: EncoderConfig, spec: StudentShapeSpec, opti
   const heads = pick(spec.heads, '--heads', fromPreset?.numAttentionHeads);
   const ffn = pick(spec.ffn, '--ffn', fromPreset?.intermediateSize);
 
-  if (weights === 'teacher' && hidden.value === teacher.hiddenSize) return copyPlan(teacher, layers, heads, ffn, options.layerMap);
+  if (weights !== 'random' && hidden.value === teacher.hiddenSize) return copyPlan(teacher, layers, heads, ffn, options.layerMap);
+  if (weights === 'select') return selectPlan(teacher, layers, hidden, heads, ffn, options.layerMap);
   if (options.layerMap !== undefined) {
     const why = weights === 'random' ? 'with --weights random nothing is copied' : `the student's hidden size ${hidden.value} differs from the teacher's ${teacher.hiddenSize}, so no layer can be copied`;
     throw new XlmtError({ code: 'BAD_OPTION', message: `--layer-map picks teacher layers to copy, but ${why}`, where: { field: '--layer-map' }, hint: 'leave out --layer-map, or give the teacher\'s hidden size to copy its layers' });
@@ -88,13 +94,50 @@ export function planStudent(teacher: EncoderConfig, spec: StudentShapeSpec, opti
       hint: 'choose --hidden and --heads so that the heads divide the hidden size (e.g. 256 and 4 or 8)',
     });
   }
-  const ffnSize = ffn?.value ?? Math.max(1, Math.round((hidden.value * teacher.intermediateSize) / teacher.hiddenSize));
-  const config = encoderConfig({
+  const config = narrowerConfig(teacher, layers.value, hidden.value, headCount.value, ffn?.value ?? derivedFfn(teacher, hidden.value));
+  return { kind: 'fresh', config, project: weights === 'teacher' };
+}
+
+/** The FFN width of a narrower student: the teacher's ratio to the hidden size. */
+const derivedFfn = (teacher: EncoderConfig, hidden: number): number => Math.max(1, Math.round((hidden * teacher.intermediateSize) / teacher.hiddenSize));
+
+function narrowerConfig(teacher: EncoderConfig, layers: number, hidden: number, heads: number, ffn: number): EncoderConfig {
+  return encoderConfig({
     vocabSize: teacher.vocabSize, maxPositionEmbeddings: teacher.maxPositionEmbeddings, typeVocabSize: teacher.typeVocabSize,
     layerNormEps: teacher.layerNormEps, hiddenDropoutProb: teacher.hiddenDropoutProb, attentionProbsDropoutProb: teacher.attentionProbsDropoutProb,
-    hiddenSize: hidden.value, numHiddenLayers: layers.value, numAttentionHeads: headCount.value, intermediateSize: ffnSize,
+    hiddenSize: hidden, numHiddenLayers: layers, numAttentionHeads: heads, intermediateSize: ffn,
   });
-  return { kind: 'fresh', config, project: weights === 'teacher' };
+}
+
+/**
+ * A narrower student sliced from the teacher: its layers copied by the map and cut to its heads and FFN neurons
+ * (copyPlan's checks), then every hidden axis cut. The heads keep the teacher's head size, so that a copied head's
+ * query, key and value rows are whole: the student's heads times that size must be its hidden size.
+ */
+function selectPlan(teacher: EncoderConfig, layers: Sized, hidden: Sized, heads: Sized | undefined, ffn: Sized | undefined, given: readonly number[] | undefined): StudentPlan {
+  if (hidden.value > teacher.hiddenSize) {
+    throw new XlmtError({
+      code: 'BAD_OPTION', message: 'a student wider than its teacher: --weights select slices the teacher\'s weights, it cannot widen them',
+      where: { field: hidden.field }, expected: `a hidden size of at most ${teacher.hiddenSize}`, received: String(hidden.value),
+      hint: 'give a smaller hidden size, or --weights random for a student initialized from scratch',
+    });
+  }
+  const headSize = teacher.hiddenSize / teacher.numAttentionHeads;
+  const headCount = heads ?? { value: hidden.value / headSize, field: '--heads' };
+  if (!Number.isInteger(headCount.value) || headCount.value * headSize !== hidden.value) {
+    throw new XlmtError({
+      code: 'BAD_OPTION',
+      message: heads
+        ? `--weights select keeps whole teacher heads of size ${headSize}: ${headCount.value} of them are not the hidden size ${hidden.value}`
+        : `--weights select keeps whole teacher heads of size ${headSize}: the hidden size ${hidden.value} is not a whole number of them`,
+      where: { field: heads ? headCount.field : hidden.field }, expected: `a hidden size that is a multiple of ${headSize}, with that many heads of ${headSize}`, received: `${hidden.value} hidden, ${headCount.value} heads`,
+      hint: `e.g. --hidden ${headSize * Math.max(1, Math.round(hidden.value / headSize))} and no --heads, or --weights teacher`,
+    });
+  }
+  const ffnSize = ffn ?? { value: derivedFfn(teacher, hidden.value), field: '--ffn' };
+  const copy = copyPlan(teacher, layers, headCount, ffnSize, given);
+  const config = narrowerConfig(teacher, layers.value, hidden.value, headCount.value, ffnSize.value);
+  return { kind: 'select', config, layerMap: copy.layerMap, heads: headCount.value, ffn: ffnSize.value };
 }
 
 /** A narrower student keeps the teacher's head size when it can (384/12 → 256/8), else its head count. */
@@ -104,7 +147,7 @@ function derivedHeads(teacher: EncoderConfig, hidden: Sized): Sized {
   return { value, field: '--heads' };
 }
 
-function copyPlan(teacher: EncoderConfig, layers: Sized, heads: Sized | undefined, ffn: Sized | undefined, given: readonly number[] | undefined): StudentPlan {
+function copyPlan(teacher: EncoderConfig, layers: Sized, heads: Sized | undefined, ffn: Sized | undefined, given: readonly number[] | undefined): Extract<StudentPlan, { kind: 'copy' }> {
   if (layers.value > teacher.numHiddenLayers) {
     throw new XlmtError({
       code: 'BAD_OPTION', message: `the student would copy ${layers.value} layers from a teacher that has ${teacher.numHiddenLayers}`,

@@ -1,7 +1,8 @@
 // A student for distillation, made from its teacher: the teacher's tokenizer, task schema, pooling and head style,
 // an encoder of the student's shape, and weights copied (same hidden size), projected (the embeddings of a
-// narrower student, by truncated SVD) or initialized as xlmt initializes new models (models/init.ts). The record
-// says which parameter went which way, and goes into the student's xlmt.json.
+// narrower student, by truncated SVD), sliced (a narrower student with --weights select: student-select.ts) or
+// initialized as xlmt initializes new models (models/init.ts). The record says which parameter went which way, and
+// goes into the student's xlmt.json.
 import { GraphBuilder } from '../../builder/builder.ts';
 import type { Parameter, ParamStore } from '../../ir/params.ts';
 import { type EncoderConfig, layerShapes } from '../../models/config.ts';
@@ -11,6 +12,7 @@ import type { TrainedModel } from '../../train/model-dir.ts';
 import { compressionHistory } from '../model-io.ts';
 import { copyLayers } from './student-copy.ts';
 import { projectEmbeddings } from './student-embeddings.ts';
+import { evenlySpaced, selectHidden } from './student-select.ts';
 import { planStudent, type StudentOptions, type StudentShapeSpec, type StudentWeights } from './student-shape.ts';
 
 /** How the student was made, as recorded in xlmt.json's info.compression. Parameters are named by group. */
@@ -48,6 +50,7 @@ export interface Student {
 }
 
 const DEFAULT_SEED = 42;
+const COPY_SELECTION = 'weight magnitude: ‖W_V block‖·‖W_O block‖ per head, ‖W_in row‖·‖W_out column‖ per FFN neuron';
 
 /**
  * The student of `teacher` for the shape asked (a preset and/or sizes; sizes left out are the teacher's, or derived
@@ -70,7 +73,15 @@ export function studentFromTeacher(teacher: TrainedModel, spec: StudentShapeSpec
       || copied.ffn.some((f, i) => f < (teacherShapes[plan.layerMap[i] as number]?.intermediateSize ?? 0));
     details = {
       layerMap: plan.layerMap,
-      ...(cut ? { keptHeads: copied.heads, selection: 'weight magnitude: ‖W_V block‖·‖W_O block‖ per head, ‖W_in row‖·‖W_out column‖ per FFN neuron' } : {}),
+      ...(cut ? { keptHeads: copied.heads, selection: COPY_SELECTION } : {}),
+    };
+  } else if (plan.kind === 'select') {
+    config = plan.config;
+    const copied = copyLayers(teacher.hf.encoder, teacher.params, plan.layerMap, plan.heads, plan.ffn);
+    sources = selectHidden(copied.params, teacher.hf.encoder.hiddenSize, evenlySpaced(teacher.hf.encoder.hiddenSize, config.hiddenSize));
+    details = {
+      layerMap: plan.layerMap, keptHeads: copied.heads,
+      selection: `${COPY_SELECTION}; hidden coordinates evenly spaced, ${config.hiddenSize} of ${teacher.hf.encoder.hiddenSize} (i·${teacher.hf.encoder.hiddenSize}/${config.hiddenSize})`,
     };
   } else {
     config = plan.config;

@@ -74,6 +74,22 @@ describe('xlmt init-student (command line)', () => {
     expect(best.info.devMeanMacroF1).toBeGreaterThanOrEqual(0);
   }, 120_000);
 
+  it('makes a narrower student by selection (--weights select) that xlmt train --init trains', () => {
+    const out = join(data.dir, 'student-select');
+    const made = runXlmt(['init-student', '--teacher', run, '--hidden', '8', '--weights', 'select', '--out', out]);
+    expect(made.status, made.stderr).toBe(0);
+    expect(made.stdout).toMatch(/wrote .*student-select: 2 layers, hidden 8, heads 2, FFN 16; [\d,]+ parameters/);
+    expect(made.stdout).toMatch(/hidden coordinates evenly spaced, 8 of 16/);
+    expect(made.stdout).toMatch(/^initialized \(seed 42\): nothing$/m);
+    const trained = join(data.dir, 'student-select-train');
+    const train = runXlmt([
+      'train', '--init', out, '--train', data.train, '--dev', data.dev, '--tasks', data.tasks, '--out', trained,
+      '--max-length', '16', '--batch-size', '8', '--epochs', '1', '--threads', '1', '--quiet',
+    ]);
+    expect(train.status, train.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(trained, 'best', 'config.json'), 'utf8'))).toMatchObject({ hidden_size: 8, num_hidden_layers: 2, num_attention_heads: 2 });
+  }, 120_000);
+
   it('refuses no shape at all, a bad --layer-map and heads not dividing the hidden size, naming the flag', () => {
     const none = runXlmt(['init-student', '--teacher', run, '--out', join(data.dir, 'cli-none')]);
     expect(none.status).toBe(2);

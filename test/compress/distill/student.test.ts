@@ -1,10 +1,12 @@
 // studentFromTeacher: a same-hidden student is the teacher's mapped layers exactly (heads and FFN neurons cut by
 // weight magnitude); a narrower one has the teacher's embeddings projected by truncated SVD and everything else
-// initialized; every shape the teacher cannot give is refused before any weight is touched.
+// initialized, or with --weights select every weight sliced from the teacher's; every shape the teacher cannot give
+// is refused before any weight is touched.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultLayerMap } from '../../../src/compress/distill/student-shape.ts';
 import { truncatedSvd } from '../../../src/compress/distill/student-svd.ts';
+import { evenlySpaced, hiddenAxes } from '../../../src/compress/distill/student-select.ts';
 import { groups, studentFromTeacher } from '../../../src/compress/distill/student.ts';
 import type { Parameter } from '../../../src/ir/params.ts';
 import { layerShapes } from '../../../src/models/config.ts';
@@ -136,6 +138,74 @@ describe('a narrower student', () => {
     expect(() => studentFromTeacher(teacher, { preset: 'xtremedistil-l6-h256-uncased' })).toThrow(expect.objectContaining({ code: 'BAD_OPTION', where: { field: '--preset' } }));
     const random = studentFromTeacher(teacher, { preset: 'xtremedistil-l6-h256-uncased', hidden: 8, layers: 1 }, { weights: 'random' });
     expect(random.record.shape).toEqual({ layers: 1, hidden: 8, heads: [8], ffn: [1024] });
+  });
+});
+
+describe('a narrower student with every weight selected (--weights select)', () => {
+  const keep = [0, 2, 4, 6, 8, 10, 12, 14]; // 8 of the teacher's 16 hidden coordinates, evenly spaced
+  /** A [rows, cols] parameter's rows and/or columns at `keep`, computed here. */
+  const slice = (p: Parameter, rows: boolean, cols: boolean): number[] => {
+    const [r, c] = p.shape.length === 2 ? [p.shape[0] as number, p.shape[1] as number] : [1, p.shape[0] as number];
+    const rowIdx = rows ? keep : Array.from({ length: r }, (_, i) => i);
+    const colIdx = cols ? keep : Array.from({ length: c }, (_, i) => i);
+    return rowIdx.flatMap((i) => colIdx.map((j) => p.data[i * c + j] as number));
+  };
+
+  it('is the same-width copy (layers mapped, heads and neurons cut by magnitude) with every hidden axis cut to evenly spaced coordinates', () => {
+    const { model, record } = studentFromTeacher(teacher, { layers: 2, hidden: 8 }, { weights: 'select', layerMap: [0, 2] });
+    // The teacher's head size (4) kept: 2 heads; its FFN ratio (2): 16 neurons.
+    expect(record).toMatchObject({ weights: 'select', layerMap: [0, 2], shape: { layers: 2, hidden: 8, heads: [2, 2], ffn: [16, 16] }, projected: [], initialized: [] });
+    expect(record.selection).toMatch(/weight magnitude.*hidden coordinates evenly spaced, 8 of 16/);
+    expect(model.hf.encoder.prunedHeads ?? {}).toEqual({});
+    const copy = studentFromTeacher(teacher, { layers: 2, heads: 2, ffn: 16 }, { layerMap: [0, 2] }).model; // tested above
+    const cases: readonly (readonly [string, boolean, boolean])[] = [
+      ['embeddings.word_embeddings.weight', false, true],
+      ['embeddings.position_embeddings.weight', false, true],
+      ['embeddings.LayerNorm.weight', false, true],
+      ['encoder.layer.1.attention.self.query.weight', false, true],
+      ['encoder.layer.1.attention.self.query.bias', false, false],
+      ['encoder.layer.1.attention.output.dense.weight', true, false],
+      ['encoder.layer.1.attention.output.dense.bias', false, true],
+      ['encoder.layer.1.attention.output.LayerNorm.bias', false, true],
+      ['encoder.layer.1.intermediate.dense.weight', false, true],
+      ['encoder.layer.1.intermediate.dense.bias', false, false],
+      ['encoder.layer.1.output.dense.weight', true, false],
+      ['encoder.layer.1.output.LayerNorm.weight', false, true],
+      ['heads.sentiment.weight', false, true],
+      ['heads.topics.bias', false, false],
+    ];
+    for (const [name, rows, cols] of cases) expect(Array.from(param(model, name).data), name).toEqual(slice(param(copy, name), rows, cols));
+    // Every parameter came from the teacher, each of the student's shape.
+    for (const [name, p] of model.params) expect(p.data.length, name).toBe(p.shape.reduce((a, b) => a * b, 1));
+  });
+
+  it('knows the hidden axes of every parameter of each head style, by name', () => {
+    for (const name of teacher.params.keys()) expect(hiddenAxes(name), name).toBeDefined();
+    expect(hiddenAxes('pooler.dense.weight')).toEqual([0, 1]);
+    expect(hiddenAxes('heads.topic.dense.weight')).toEqual([0, 1]);
+    expect(hiddenAxes('heads.topic.dense.bias')).toEqual([0]);
+    expect(hiddenAxes('heads.topic.out_proj.weight')).toEqual([1]);
+    expect(hiddenAxes('heads.topic.out_proj.bias')).toEqual([]);
+    expect(hiddenAxes('something.else')).toBeUndefined();
+    expect(evenlySpaced(384, 192).slice(0, 3)).toEqual([0, 2, 4]);
+    expect(evenlySpaced(384, 192).at(-1)).toBe(382);
+    expect(evenlySpaced(10, 3)).toEqual([0, 3, 6]);
+  });
+
+  it('is the plain copy at the teacher\'s own hidden size', () => {
+    const a = studentFromTeacher(teacher, { layers: 2 }, { weights: 'select' });
+    const b = studentFromTeacher(teacher, { layers: 2 });
+    for (const [name, p] of a.model.params) expect(p.data, name).toEqual(param(b.model, name).data);
+  });
+
+  it.each([
+    ['a hidden size that is no whole number of the teacher\'s heads', { hidden: 6 }, '--hidden'],
+    ['heads that are not the hidden size over the teacher\'s head size', { hidden: 8, heads: 4 }, '--heads'],
+    ['a student wider than the teacher', { hidden: 32 }, '--hidden'],
+    ['a wider FFN than the teacher\'s', { hidden: 8, ffn: 64 }, '--ffn'],
+    ['more layers than the teacher has', { hidden: 8, layers: 4 }, '--layers'],
+  ] as const)('refuses %s', (_, spec, field) => {
+    expect(() => studentFromTeacher(teacher, spec, { weights: 'select' })).toThrow(expect.objectContaining({ code: 'BAD_OPTION', where: expect.objectContaining({ field }) }));
   });
 });
 
