@@ -68,6 +68,8 @@ describe('recipes', () => {
     refused({ steps: [{ step: 'prune', keepCount: 1 }] }, 'steps[0].step', /^step 1/);
     refused({ steps: [{ step: 'train', name: 'a', settings: {} }, { step: 'prune-heads-ffn', name: 'b', heads: 1, speed: 2 }] }, 'steps[1]', /^step 2 \(b\)/);
     refused({ steps: [{ step: 'export' }, { step: 'trim-vocab' }] }, 'steps[0]', /an export is the last step/);
+    refused({ steps: [{ step: 'init-student', layers: 1, weights: 'svd' }] }, 'steps[0].weights', /^step 1 \(init-student\)/);
+    expect(parseRecipe({ steps: [{ step: 'init-student', layers: 1, hidden: 8, weights: 'select' }] }, 'r.json').steps[0]).toMatchObject({ weights: 'select' });
     refused({ steps: [{ step: 'trim-vocab' }, { step: 'trim-vocab' }] }, 'steps', /two steps are named trim-vocab/);
     expect(() => loadRecipe({ preset: 'paper-l3' })).toThrow(expect.objectContaining({ code: 'BAD_OPTION', where: { field: '--preset' } }) as Error);
   });

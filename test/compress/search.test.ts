@@ -77,6 +77,17 @@ describe('the space', () => {
     expect(settings('student-2x32.train')).toMatchObject({ teacher: true, settings: { epochs: 2, lr: 5e-4, batchSize: 32 } });
   });
 
+  it('makes a student as its weights say, one timing for one shape, the name saying the weights unless default', () => {
+    const list = candidates(TEACHER, parseSpace({ layers: [1], headsFfn: [1], students: [{ layers: 0.5, hidden: 0.5 }, { layers: 0.5, hidden: 0.5, weights: 'select' }], int8: [false], trimVocab: [false] }, 'test'));
+    const svd = list.find((c) => c.id === 'student-2x32.train');
+    const selected = list.find((c) => c.id === 'student-2x32-select.train');
+    expect(selected?.steps[0]).toEqual({ step: 'init-student', name: 'student-2x32-select', layers: 2, hidden: 32, weights: 'select' });
+    expect(svd?.steps[0]).toEqual({ step: 'init-student', name: 'student-2x32', layers: 2, hidden: 32 });
+    expect(selected?.shapeKey).toBe(svd?.shapeKey);
+    expect(selected?.shape).toEqual(svd?.shape);
+    expect(() => parseSpace({ students: [{ layers: 0.5, hidden: 0.5, weights: 'svd' }] }, 's.yaml')).toThrow(expect.objectContaining({ where: { file: 's.yaml', field: 'students.0.weights' } }) as Error);
+  });
+
   it('refuses a bad space naming the field', () => {
     expect(() => parseSpace({ layers: [0] }, 's.yaml')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', where: { file: 's.yaml', field: 'layers.0' } }) as Error);
     expect(() => parseSpace({ heads: [0.5] }, 's.yaml')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', where: { file: 's.yaml' } }) as Error);

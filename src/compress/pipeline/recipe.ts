@@ -4,7 +4,7 @@
 //   prune-layers     { keepCount | keepFraction, strategy } or { keep }        xlmt prune layers
 //   prune-heads-ffn  { heads, ffn, method, iterations, samples, even }         xlmt prune heads-ffn (on --train)
 //   trim-vocab       { minCount }                                               xlmt trim-vocab (on --train)
-//   init-student     { preset } or { layers, hidden, heads, ffn }              xlmt init-student (from the model so far)
+//   init-student     { preset } or { layers, hidden, heads, ffn }, { weights }  xlmt init-student (from the model so far)
 //   train            { teacher, settings }: xlmt train from the model so far; teacher: true adds --teacher-model
 //                    the pipeline's teacher (Eq. 2); settings: xlmt train's configuration fields (qat included)
 //   distill          { settings }: xlmt distill from the model so far, the pipeline's teacher teaching
@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PRESET_NAMES } from '../../checkpoint/index.ts';
+import { STUDENT_WEIGHTS } from '../distill/student-shape.ts';
 import { XlmtError } from '../../errors/index.ts';
 
 const int = z.number().int().positive();
@@ -28,7 +29,7 @@ const StepSchema = z.discriminatedUnion('step', [
     iterations: int.default(4), samples: int.default(1000), even: z.boolean().default(false),
   }).refine((s) => s.heads !== undefined || s.ffn !== undefined, { message: 'give heads, ffn or both' }),
   z.strictObject({ step: z.literal('trim-vocab'), ...named, minCount: int.default(1) }),
-  z.strictObject({ step: z.literal('init-student'), ...named, preset: z.enum(PRESET_NAMES).optional(), layers: int.optional(), hidden: int.optional(), heads: int.optional(), ffn: int.optional() })
+  z.strictObject({ step: z.literal('init-student'), ...named, preset: z.enum(PRESET_NAMES).optional(), layers: int.optional(), hidden: int.optional(), heads: int.optional(), ffn: int.optional(), weights: z.enum(STUDENT_WEIGHTS).optional() })
     .refine((s) => Object.keys(s).some((k) => ['preset', 'layers', 'hidden', 'heads', 'ffn'].includes(k)), { message: 'give a preset or some of layers, hidden, heads, ffn' }),
   z.strictObject({ step: z.literal('train'), ...named, teacher: z.boolean().default(false), settings: z.record(z.string(), z.unknown()).default({}) }),
   z.strictObject({ step: z.literal('distill'), ...named, settings: z.record(z.string(), z.unknown()).default({}) }),

@@ -124,8 +124,8 @@ export async function runStep(step: Step, from: string, out: string, o: Compress
       await trimVocab({ model: from, corpus: [o.train], minCount: step.minCount, out, threads: o.threads });
       return out;
     case 'init-student': {
-      const spec = Object.fromEntries(Object.entries(step).filter(([k, v]) => k !== 'step' && k !== 'name' && v !== undefined));
-      await initStudent(from, out, spec);
+      const spec = Object.fromEntries(Object.entries(step).filter(([k, v]) => !['step', 'name', 'weights'].includes(k) && v !== undefined));
+      await initStudent(from, out, spec, step.weights ? { weights: step.weights } : {});
       return out;
     }
     case 'train': {

@@ -4,8 +4,9 @@
 //
 //   layers     fractions of the teacher's layers kept (prune-layers, top layers dropped)      [1, 0.5, 0.25]
 //   headsFfn   fractions of every layer's heads and FFN neurons kept (prune-heads-ffn)       [1, 0.5]
-//   students   fresh students { layers, hidden } as fractions of the teacher (init-student),  [{ layers: 0.5, hidden: 0.5 }]
-//              with their own training settings over train's (fresh layers may want another learning rate)
+//   students   students { layers, hidden } as fractions of the teacher (init-student),        [{ layers: 0.5, hidden: 0.5 }]
+//              each with how init-student makes it (weights: teacher, select or random) and its own training
+//              settings over train's (fresh layers may want another learning rate)
 //   int8       exported int8 or served fp32                                                   [false, true]
 //   trimVocab  the vocabulary trimmed to the training data or not (trim-vocab)               [false, true]
 //   train      every candidate's training with the teacher (Eq. 2): { epochs, settings }     { epochs: 1 }
@@ -18,7 +19,7 @@ import { z } from 'zod';
 import { XlmtError } from '../../errors/index.ts';
 import type { EncoderConfig } from '../../models/config.ts';
 import { applyShape } from '../../bench/shapes.ts';
-import { planStudent } from '../distill/student-shape.ts';
+import { planStudent, STUDENT_WEIGHTS } from '../distill/student-shape.ts';
 import type { Step } from '../pipeline/recipe.ts';
 
 const fraction = z.number().gt(0).max(1);
@@ -26,7 +27,7 @@ const fraction = z.number().gt(0).max(1);
 export const SpaceSchema = z.strictObject({
   layers: z.array(fraction).min(1).default([1, 0.5, 0.25]),
   headsFfn: z.array(fraction).min(1).default([1, 0.5]),
-  students: z.array(z.strictObject({ layers: fraction, hidden: fraction, settings: z.record(z.string(), z.unknown()).optional() })).default([{ layers: 0.5, hidden: 0.5 }]),
+  students: z.array(z.strictObject({ layers: fraction, hidden: fraction, weights: z.enum(STUDENT_WEIGHTS).optional(), settings: z.record(z.string(), z.unknown()).optional() })).default([{ layers: 0.5, hidden: 0.5 }]),
   int8: z.array(z.boolean()).min(1).default([false, true]),
   trimVocab: z.array(z.boolean()).min(1).default([false, true]),
   train: z.strictObject({ epochs: z.number().int().positive().default(1), settings: z.record(z.string(), z.unknown()).default({}) }).default({ epochs: 1, settings: {} }),
@@ -120,12 +121,15 @@ function structures(teacher: EncoderConfig, space: Space): Structure[] {
     const layers = atLeastOne(teacher.numHiddenLayers * s.layers);
     const headSize = teacher.hiddenSize / teacher.numAttentionHeads;
     const hidden = headSize * atLeastOne((teacher.hiddenSize * s.hidden) / headSize);
+    // The weights do not change the shape (one timing) but do change the model: the name says them unless default.
     const key = `student-${layers}x${hidden}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const plan = planStudent(teacher, { layers, hidden });
-    const shape = plan.kind === 'fresh' ? plan.config : applyShape(teacher, { layers, ...(plan.heads ? { heads: plan.heads } : {}), ...(plan.ffn ? { ffn: plan.ffn } : {}) }, 'the teacher');
-    out.push({ steps: [{ step: 'init-student', name: key, layers, hidden }], key, teacherShape: false, shape, ...(s.settings ? { settings: s.settings } : {}) });
+    const name = s.weights && s.weights !== 'teacher' ? `${key}-${s.weights}` : key;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const plan = planStudent(teacher, { layers, hidden }, s.weights ? { weights: s.weights } : {});
+    const shape = plan.kind === 'copy' ? applyShape(teacher, { layers, ...(plan.heads ? { heads: plan.heads } : {}), ...(plan.ffn ? { ffn: plan.ffn } : {}) }, 'the teacher') : plan.config;
+    const step: Step = { step: 'init-student', name, layers, hidden, ...(s.weights ? { weights: s.weights } : {}) };
+    out.push({ steps: [step], key, teacherShape: false, shape, ...(s.settings ? { settings: s.settings } : {}) });
   }
   return out;
 }
