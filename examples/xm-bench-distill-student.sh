@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Distillation figures on xm-bench: a student with half the teacher's layers and half its hidden size, taught by the
-# fine-tuned multilingual-e5-small (examples/xm-bench-pretrained.sh) in four ways. Usage:
+# fine-tuned multilingual-e5-small (examples/xm-bench-pretrained.sh) in five ways. Usage:
 #   examples/xm-bench-distill-student.sh [XM_BENCH_DIR] [OUT_DIR]
 #
-#  1. the student: xlmt init-student --layers 6 --hidden 192 (6 heads and FFN 768: the teacher's head size and FFN
-#     ratio; word, position and type embeddings by truncated SVD of the teacher's, the layers initialized afresh);
-#  2. for each seed of SEEDS, one xlmt train run of EPOCHS epochs from that student, the same settings but the loss:
-#       none   the gold labels alone, no teacher;
-#       soft   the teacher's softened outputs alone (--gold-labels off: F²·KL at F = 4);
-#       eq2    Eq. 2: gold cross-entropy + α·F²·KL, α = 1, F = 4;
-#     soft and eq2 read the teacher's logits through one cache (--teacher-cache), so the teacher runs once per text;
+#  1. the students: xlmt init-student --layers 6 --hidden 192 (6 heads and FFN 768: the teacher's head size and FFN
+#     ratio); `student`: word, position and type embeddings by truncated SVD of the teacher's, the layers initialized
+#     afresh; `student-select` (--weights select): every weight a slice of the teacher's (layers 0, 2, …, 10, heads
+#     and FFN neurons by magnitude, hidden coordinates evenly spaced);
+#  2. for each seed of SEEDS, one xlmt train run of EPOCHS epochs for each way of WAYS, the same settings but the
+#     loss or the student:
+#       none        the gold labels alone, no teacher;
+#       soft        the teacher's softened outputs alone (--gold-labels off: F²·KL at F = 4);
+#       eq2         Eq. 2: gold cross-entropy + α·F²·KL, α = 1, F = 4;
+#       eq2-select  Eq. 2 from student-select;
+#     the ways with a teacher read its logits through one cache (--teacher-cache), so the teacher runs once per text;
 #  3. xlmt distill: XtremeDistil's stages (representation, logits, gradual unfreezing in groups of 2, fine-tuning with
 #     Eq. 2), STAGE_EPOCHS epochs each on the training texts (and TRANSFER_ROWS unlabeled texts, 0 by default), seed 1:
 #     multi-stage against eq2's single stage, with the time each took; with STAGE_ROWS > 0 the stages train on a
@@ -22,13 +26,14 @@
 # output exists and training resumes from its last checkpoint, so after a kill the same command continues. Each stage
 # prints its wall and CPU time.
 #
-# Environment: SEEDS (1 2 3), EPOCHS (3), STAGE_EPOCHS (1), STAGE_ROWS (0: all), TRANSFER_ROWS (0), LR (5e-4), THREADS (2),
+# Environment: SEEDS (1 2 3), WAYS (eq2 soft none eq2-select), EPOCHS (3), STAGE_EPOCHS (1), STAGE_ROWS (0: all), TRANSFER_ROWS (0), LR (5e-4), THREADS (2),
 # TEACHER (OUT_DIR/../xm-pretrained/train), XLMT (`npx xlmt`), SMOKE=N: the first N training and N/4 dev rows, one
 # seed, one epoch, into OUT_DIR-smoke (a check that the path runs, not a result).
 set -euo pipefail
 XM=${1:-../shared/data/xm-bench}
 OUT=${2:-runs/xm-distill-student}
 SEEDS=${SEEDS:-1 2 3}
+WAYS=${WAYS:-eq2 soft none eq2-select}
 EPOCHS=${EPOCHS:-3}
 STAGE_EPOCHS=${STAGE_EPOCHS:-1}
 TRANSFER_ROWS=${TRANSFER_ROWS:-0}
@@ -60,18 +65,21 @@ if [ -n "${SMOKE:-}" ]; then
 fi
 STUDENT=$OUT/student
 CACHE=$OUT/teacher-cache
-COMMON=(--train "$TRAIN" --dev "$DEV" --tasks "$XM/tasks.json" --init "$STUDENT" --epochs "$EPOCHS" --batch-size 32
+COMMON=(--train "$TRAIN" --dev "$DEV" --tasks "$XM/tasks.json" --epochs "$EPOCHS" --batch-size 32
   --max-length 128 --lr "$LR" --warmup-ratio 0.1 --schedule linear --pooling mean --sampling temperature --temperature 2
   --patience 0 --checkpoint-every 500 --threads "$THREADS")
 
 way() { # way NAME SEED: one training run of that way
   local name=$1 seed=$2
   case $name in
-    none) "${CLI[@]}" train "${COMMON[@]}" --seed "$seed" --out "$OUT/$name-$seed" ;;
-    soft) "${CLI[@]}" train "${COMMON[@]}" --seed "$seed" --out "$OUT/$name-$seed" --teacher-model "$TEACHER" \
+    none) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT" --seed "$seed" --out "$OUT/$name-$seed" ;;
+    soft) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT" --seed "$seed" --out "$OUT/$name-$seed" --teacher-model "$TEACHER" \
       --teacher-cache "$CACHE" --gold-labels off --kd-alpha 1 --kd-temperature 4 ;;
-    eq2) "${CLI[@]}" train "${COMMON[@]}" --seed "$seed" --out "$OUT/$name-$seed" --teacher-model "$TEACHER" \
+    eq2) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT" --seed "$seed" --out "$OUT/$name-$seed" --teacher-model "$TEACHER" \
       --teacher-cache "$CACHE" --kd-alpha 1 --kd-temperature 4 ;;
+    eq2-select) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT-select" --seed "$seed" --out "$OUT/$name-$seed" \
+      --teacher-model "$TEACHER" --teacher-cache "$CACHE" --kd-alpha 1 --kd-temperature 4 ;;
+    *) echo "unknown way $name in WAYS (none, soft, eq2, eq2-select)" >&2; return 2 ;;
   esac
 }
 
@@ -86,11 +94,8 @@ report() { # report NAME FILE: every seed of a way on dev, against the teacher
 distill() { # distill OUT_DIR
   local stages=$1 train=$TRAIN transfer=()
   if [ "$STAGE_ROWS" -gt 0 ]; then
-    # a seeded random sample, the same every run: each row keyed by a seeded random number, sorted, the first kept
-    # (awk reads to the end, so no stage of the pipe is cut short)
     train=$OUT/train-sample-$STAGE_ROWS.jsonl
-    awk 'BEGIN { srand(1) } { printf "%.12f\t%s\n", rand(), $0 }' "$TRAIN" | sort -k1,1 \
-      | awk -v n="$STAGE_ROWS" 'NR <= n' | cut -f2- > "$train"
+    [ -e "$train" ] || sample_rows "$STAGE_ROWS" "$TRAIN" "$train"
   fi
   if [ "$TRANSFER_ROWS" -gt 0 ]; then
     head -n "$TRANSFER_ROWS" "$XM/unlabeled.jsonl" > "$OUT/transfer.jsonl"
@@ -104,12 +109,14 @@ distill() { # distill OUT_DIR
 
 stage "student: 6 layers, hidden 192, from $TEACHER" "$STUDENT/config.json" \
   "${CLI[@]}" init-student --teacher "$TEACHER" --layers 6 --hidden 192 --out "$STUDENT"
+stage "student-select: 6 layers, hidden 192, every weight selected from $TEACHER" "$STUDENT-select/config.json" \
+  "${CLI[@]}" init-student --teacher "$TEACHER" --layers 6 --hidden 192 --weights select --out "$STUDENT-select"
 for seed in $SEEDS; do
-  for name in eq2 soft none; do
+  for name in $WAYS; do
     stage "$name, seed $seed ($EPOCHS epochs)" "$OUT/$name-$seed/best/xlmt.json" way "$name" "$seed"
   done
 done
-for name in eq2 soft none; do
+for name in $WAYS; do
   stage "$name: dev over seeds $SEEDS against the teacher" "$OUT/$name-seeds-${SEEDS// /,}-dev.md" report "$name" "$OUT/$name-seeds-${SEEDS// /,}-dev.md"
 done
 STAGES=$OUT/stages
