@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The paper's Table 7 on xm-bench (issue 18's reproduction): speedup on this CPU (32 texts × 128 tokens) and dev
-# macro-F1 per task of the teacher fp32 and int8, a half-depth student fp32 and int8 and a quarter-size student
-# fp32 and int8, each trained one epoch with the teacher (Eq. 2). Usage: examples/xm-bench-table7.sh [XM_BENCH_DIR] [OUT_DIR]
+# macro-F1 per task of the teacher fp32 and int8, a half-depth student fp32 and int8 and students of 6 × 192 and
+# 3 × 192 fp32 and int8, each trained one epoch with the teacher (Eq. 2), the teacher's logits cached once for all
+# (OUT_DIR/table7/teacher-cache). Usage: examples/xm-bench-table7.sh [XM_BENCH_DIR] [OUT_DIR]
 #
 #  1. the teacher: examples/xm-bench-pretrained.sh (skipped when its run has finished);
 #  2. xlmt compress --search --exhaustive over examples/xm-bench-table7.yaml: every shape timed first with random
