@@ -38,7 +38,7 @@ const FLAGS: Record<ConfigFlag | EncoderFlag, () => Option> = {
   relationHeads: () => new Option('--relation-heads <R>', 'relation heads of the relation KL (default: the teacher\'s attention heads)').argParser(positiveInt('--relation-heads')),
   tasks: () => new Option('--tasks <file>', 'task schema (tasks.json); inferred from the data when omitted'),
   tokenizer: () => new Option('--tokenizer <file>', 'tokenizer.json (default: the one in --init)'),
-  init: () => new Option('--init <dir>', 'Hugging Face checkpoint directory to start from'),
+  init: () => new Option('--init <dir>', 'Hugging Face checkpoint or model directory to start from, or a training run (its best model)'),
   trainable: () => new Option('--trainable <patterns>', 'train only the parameters these comma-separated globs match, e.g. heads.*,encoder.layer.11.*,pooler.* (default: all)').argParser(patternList),
   qat: () => new Option('--qat <mode>', 'quantization-aware training from --init: fake int8 on the encoder\'s dense layers, input ranges kept as a moving average (ema) or learned (lsq)'),
   out: () => new Option('--out <dir>', 'run directory'),

@@ -1,6 +1,7 @@
 // The training configuration: a validated JSON file plus command-line overrides. Defaults are documented here
 // and in docs/training.md.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { jsonErrorPosition } from '../data/schema.ts';
 import { preview, toXlmtError } from '../errors/index.ts';
@@ -24,11 +25,19 @@ export const TRAIN_SHAPE: FullShape = {
 };
 
 /**
+ * `init` given as a training run (RUN, whose model is RUN/best) means that model, as --model means it for eval,
+ * export and the compression passes; a model or checkpoint directory is taken as it is.
+ */
+function initDir(path: string): string {
+  return !existsSync(join(path, 'xlmt.json')) && existsSync(join(path, 'best', 'xlmt.json')) ? join(path, 'best') : path;
+}
+
+/**
  * Quantization-aware training (`qat`, `--qat ema|lsq`; docs/quantization.md): fake int8 on the encoder's dense
  * layers, as the int8 export quantizes them, from a trained fp32 model (`init`). `activations` is how the input
  * ranges are kept ('ema': Q8BERT's moving average of max|x|; 'lsq': learned step sizes); it has no default, since
  * neither has been shown better here. `wordEmbeddings` also rounds the looked-up word rows as an int8 table stores
- * them; default false, since the export keeps that table int8 only when it changes no decision
+ * them; default false, since the word table is a lookup whose int8 form the export checks on its own
  * (`--int8-embeddings auto`): the rounding the model must live with is the dense layers'. The flag's value is the
  * mode alone.
  */
@@ -126,8 +135,8 @@ export const TrainConfigSchema = z.strictObject({
   tasks: z.string().min(1).optional(),
   /** tokenizer.json; defaults to the one in `init`. */
   tokenizer: z.string().min(1).optional(),
-  /** A Hugging Face checkpoint directory (config.json + model.safetensors) to start from; heads are new. */
-  init: z.string().min(1).optional(),
+  /** A Hugging Face checkpoint directory (config.json + model.safetensors), or a training run (its best/), to start from. */
+  init: z.string().min(1).transform(initDir).optional(),
   /**
    * Train only the parameters these globs match (Hugging Face names, `*` any characters: `heads.*`,
    * `encoder.layer.11.*`); the others stay as they started (train/trainable.ts). Default: every parameter.

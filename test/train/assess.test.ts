@@ -58,6 +58,13 @@ describe('xlmt eval', () => {
     expect(scores.find((s) => s.task === 'topics' && s.lang === null)?.degradation).not.toBeNull();
   });
 
+  it('takes a training run as --init for its best model, and a model directory as it is', () => {
+    const base = { train: fixture.train, dev: fixture.dev, tasks: fixture.tasks, out: join(fixture.dir, 'never') };
+    expect(parseTrainConfig({ ...base, init: runs[0] }, 'test').init).toBe(join(runs[0] as string, 'best'));
+    expect(parseTrainConfig({ ...base, init: join(runs[0] as string, 'best') }, 'test').init).toBe(join(runs[0] as string, 'best'));
+    expect(parseTrainConfig({ ...base, init: join(fixture.dir, 'no-such') }, 'test').init).toBe(join(fixture.dir, 'no-such'));
+  });
+
   it('prints JSON and names a directory that holds no model', async () => {
     const out: string[] = [];
     const log = console.log;
