@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { jsonErrorPosition } from '../data/schema.ts';
 import { preview, toXlmtError } from '../errors/index.ts';
-import { HEAD_STYLES } from '../model-dir/index.ts';
+import { HEAD_STYLES, MODEL_META_FILE } from '../model-dir/index.ts';
 import { ConfigError, configError, type ConfigOrigin } from './config-errors.ts';
 import { EncoderShapeSchema, type FullShape } from './encoder-shape.ts';
 
@@ -29,7 +29,7 @@ export const TRAIN_SHAPE: FullShape = {
  * export and the compression passes; a model or checkpoint directory is taken as it is.
  */
 function initDir(path: string): string {
-  return !existsSync(join(path, 'xlmt.json')) && existsSync(join(path, 'best', 'xlmt.json')) ? join(path, 'best') : path;
+  return !existsSync(join(path, MODEL_META_FILE)) && existsSync(join(path, 'best', MODEL_META_FILE)) ? join(path, 'best') : path;
 }
 
 /**

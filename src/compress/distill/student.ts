@@ -77,11 +77,12 @@ export function studentFromTeacher(teacher: TrainedModel, spec: StudentShapeSpec
     };
   } else if (plan.kind === 'select') {
     config = plan.config;
+    const [from, to] = [teacher.hf.encoder.hiddenSize, config.hiddenSize];
     const copied = copyLayers(teacher.hf.encoder, teacher.params, plan.layerMap, plan.heads, plan.ffn);
-    sources = selectHidden(copied.params, teacher.hf.encoder.hiddenSize, evenlySpaced(teacher.hf.encoder.hiddenSize, config.hiddenSize));
+    sources = selectHidden(copied.params, from, evenlySpaced(from, to));
     details = {
       layerMap: plan.layerMap, keptHeads: copied.heads,
-      selection: `${COPY_SELECTION}; hidden coordinates evenly spaced, ${config.hiddenSize} of ${teacher.hf.encoder.hiddenSize} (i·${teacher.hf.encoder.hiddenSize}/${config.hiddenSize})`,
+      selection: `${COPY_SELECTION}; hidden coordinates evenly spaced, ${to} of ${from} (i·${from}/${to})`,
     };
   } else {
     config = plan.config;

@@ -76,11 +76,20 @@ function settingsOf(o: SearchOptions): unknown {
   return JSON.parse(JSON.stringify({ teacher: o.teacher, train: o.train, dev: o.dev, tasks: o.tasks, transfer: o.transfer, speed: o.speed })) as unknown;
 }
 
+/** A candidate's first `count` steps: their directory's name ("layers-6.train") and their definition, keys sorted. */
+function stepPrefix(c: Candidate, count: number): { name: string; definition: unknown } {
+  const steps = c.steps.slice(0, count);
+  return { name: steps.map((s) => s.name).join('.'), definition: sortKeys(steps) };
+}
+
 /** Each candidate's step prefixes (its first step, its first two, …) with the steps they run. */
 function prefixes(list: readonly Candidate[]): Map<string, unknown> {
   const out = new Map<string, unknown>();
   for (const c of list) {
-    for (let i = 0; i < c.steps.length; i++) out.set(c.steps.slice(0, i + 1).map((s) => s.name).join('.'), sortKeys(c.steps.slice(0, i + 1)));
+    for (let i = 1; i <= c.steps.length; i++) {
+      const { name, definition } = stepPrefix(c, i);
+      out.set(name, definition);
+    }
   }
   return out;
 }
@@ -163,7 +172,7 @@ export async function runSearch(o: SearchOptions, events: CompressEvents): Promi
       const started = performance.now();
       let current = teacherDir;
       for (const [i, step] of c.steps.entries()) {
-        const prefix = c.steps.slice(0, i + 1).map((s) => s.name).join('.');
+        const { name: prefix, definition } = stepPrefix(c, i + 1);
         const made = state.made[prefix];
         if (made) {
           current = made;
@@ -172,7 +181,7 @@ export async function runSearch(o: SearchOptions, events: CompressEvents): Promi
         events.log(`== ${prefix}, from ${current}`);
         current = await runStep(step, current, join(o.out, prefix), recipeOptions, events);
         state.made[prefix] = current;
-        state.steps[prefix] = sortKeys(c.steps.slice(0, i + 1));
+        state.steps[prefix] = definition;
         await saveState(o.out, state);
       }
       const { line, scores } = await measure(c.id, current, recipeOptions, teacher, (performance.now() - started) / 1000);
