@@ -13,7 +13,11 @@
 #       soft        the teacher's softened outputs alone (--gold-labels off: F²·KL at F = 4);
 #       eq2         Eq. 2: gold cross-entropy + α·F²·KL, α = 1, F = 4;
 #       eq2-select  Eq. 2 from student-select;
+#       eq2-hidden  Eq. 2 + hidden-state MSE through learned projections (--hidden-weight 1, the uniform --match);
+#       eq2-relation Eq. 2 + MiniLMv2's query, key and value relation KL (--relation-weight 1, 12 relation heads,
+#                   the uniform --match);
 #     the ways with a teacher read its logits through one cache (--teacher-cache), so the teacher runs once per text;
+#     the intermediate ways run it on every batch (a cache holds logits, not hidden states);
 #  3. xlmt distill: XtremeDistil's stages (representation, logits, gradual unfreezing in groups of 2, fine-tuning with
 #     Eq. 2), STAGE_EPOCHS epochs each on the training texts (and TRANSFER_ROWS unlabeled texts, 0 by default), seed 1:
 #     multi-stage against eq2's single stage, with the time each took; with STAGE_ROWS > 0 the stages train on a
@@ -26,7 +30,7 @@
 # output exists and training resumes from its last checkpoint, so after a kill the same command continues. Each stage
 # prints its wall and CPU time.
 #
-# Environment: SEEDS (1 2 3), WAYS (eq2 soft none; eq2-select too: WAYS="eq2 soft none eq2-select"), EPOCHS (3), STAGE_EPOCHS (1), STAGE_ROWS (0: all), TRANSFER_ROWS (0), LR (5e-4), THREADS (2),
+# Environment: SEEDS (1 2 3), WAYS (eq2 soft none; also eq2-select, eq2-hidden, eq2-relation: WAYS="eq2 eq2-relation"), EPOCHS (3), STAGE_EPOCHS (1), STAGE_ROWS (0: all), TRANSFER_ROWS (0), LR (5e-4), THREADS (2),
 # TEACHER (OUT_DIR/../xm-pretrained/train), XLMT (`npx xlmt`), SMOKE=N: the first N training and N/4 dev rows, one
 # seed, one epoch, into OUT_DIR-smoke (a check that the path runs, not a result).
 set -euo pipefail
@@ -79,7 +83,11 @@ way() { # way NAME SEED: one training run of that way
       --teacher-cache "$CACHE" --kd-alpha 1 --kd-temperature 4 ;;
     eq2-select) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT-select" --seed "$seed" --out "$OUT/$name-$seed" \
       --teacher-model "$TEACHER" --teacher-cache "$CACHE" --kd-alpha 1 --kd-temperature 4 ;;
-    *) echo "unknown way $name in WAYS (none, soft, eq2, eq2-select)" >&2; return 2 ;;
+    eq2-hidden) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT" --seed "$seed" --out "$OUT/$name-$seed" --teacher-model "$TEACHER" \
+      --kd-alpha 1 --kd-temperature 4 --hidden-weight 1 ;;
+    eq2-relation) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT" --seed "$seed" --out "$OUT/$name-$seed" --teacher-model "$TEACHER" \
+      --kd-alpha 1 --kd-temperature 4 --relation-weight 1 ;;
+    *) echo "unknown way $name in WAYS (none, soft, eq2, eq2-select, eq2-hidden, eq2-relation)" >&2; return 2 ;;
   esac
 }
 

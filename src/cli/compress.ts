@@ -78,7 +78,7 @@ export function compressCommand(): Command {
         }, { ...progress, onLine: (l) => console.log(line(l, budget, null)) });
         console.log(result.answer === null
           ? `no candidate tried is within the budget (${describeBudget(budget)}); ${flags.out}/search.md lists what each lost`
-          : `the answer: ${result.answer}, ${result.lines[result.answer]?.model ?? ''}; ${flags.out}/search.md and ${flags.out}/pareto.svg`);
+          : `the answer: ${result.answer}, ${result.lines[result.answer]?.model ?? ''}${result.first !== result.answer ? ` (the first within the budget: ${result.first})` : ''}; ${flags.out}/search.md and ${flags.out}/pareto.svg`);
         return;
       }
       if (flags.space !== undefined || flags.exhaustive) {

@@ -35,21 +35,34 @@ const events = (): CompressEvents & { lines: string[] } => {
 };
 
 describe('the budget search', () => {
-  it('makes the fastest expected candidate first, stops within the budget, and reuses everything when run again exhaustive', async () => {
+  it('scores the untrained candidates first, then the fastest expected, reports as it goes, and reuses everything when run again exhaustive', async () => {
     const first = events();
     const o = options('search');
-    const result = await runSearch(o, first);
-    // Three candidates: the teacher int8, one layer fp32 and one layer int8. A budget of 99% takes the first tried.
-    expect(result.outcomes.length).toBe(3);
-    expect(result.answer).toBe(result.outcomes[0]?.id);
-    expect(result.outcomes.filter((x) => x.status === 'not tried').length).toBe(2);
+    const reports: string[] = [];
+    const result = await runSearch(o, { ...first, onLine: () => { if (existsSync(join(o.out, 'search.md'))) reports.push(readFileSync(join(o.out, 'search.md'), 'utf8')); } });
+    // Three candidates: the teacher int8 (nothing to train: tried first, and within a 99% budget), then the one-layer
+    // model fp32 and int8, whichever is expected faster first (on so small a shape int8 need not be): within too, it
+    // is the answer, and the other is tried only if it is expected faster than the teacher int8 and is not.
+    expect(result.outcomes[0]?.id).toBe('int8');
+    expect(result.first).toBe('int8');
+    const trained = result.outcomes[1];
+    expect(trained?.id).toMatch(/^layers-1\.train/);
+    expect(trained?.expected).toBeGreaterThan(result.outcomes[0]?.expected as number);
+    expect(result.answer).toBe(trained?.id);
+    expect(result.outcomes[2]?.status).toBe('not tried');
     const answer = result.lines[result.answer as string];
     expect(answer?.speedup).toBeGreaterThan(0);
     expect(existsSync(join(o.out, 'reports', `${result.answer}.md`))).toBe(true);
+    // While it ran, the report after the first candidate already named it as the answer so far.
+    expect(reports.some((r) => r.includes('**Answer so far: int8 (') && r.includes('**In progress: 1 candidate decided so far.**'))).toBe(true);
     const report = readFileSync(join(o.out, 'search.md'), 'utf8');
-    expect(report).toContain(`**Answer: ${result.answer as string} (`);
-    expect(report).toMatch(/not tried: expected slower than/);
-    expect(readFileSync(join(o.out, 'pareto.svg'), 'utf8').match(/<circle /g)?.length).toBe(2); // the teacher and the answer
+    expect(report).toMatch(/\*\*Answer: layers-1\.train(\.int8)? \(.*\), decided at \d+\.\d min of search\.\*\* The first within the budget: int8, at \d+\.\d min\./);
+    expect(report).not.toContain('In progress');
+    expect(report).toMatch(/not tried: expected no faster than layers-1\.train/);
+    expect(readFileSync(join(o.out, 'pareto.svg'), 'utf8').match(/<circle /g)?.length).toBe(3); // the teacher, int8 and the answer
+    const state = JSON.parse(readFileSync(join(o.out, 'search.json'), 'utf8')) as { spent: Record<string, number> };
+    expect(Object.keys(state.spent).sort()).toEqual(['int8', result.answer as string, 'teacher', 'timing'].sort());
+    for (const seconds of Object.values(state.spent)) expect(seconds).toBeGreaterThan(0);
 
     const again = events();
     const all = await runSearch({ ...o, exhaustive: true, budget: { mean: 50 } }, again);

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkBudget, languageScores, parsePercent, type Scored } from '../../src/compress/search/budget.ts';
 import { paretoFront, paretoSvg, paretoTable } from '../../src/compress/search/pareto.ts';
-import { type ScoredCandidate, searchBudget } from '../../src/compress/search/search.ts';
+import { searchClock } from '../../src/compress/search/run.ts';
+import { type Outcome, type ScoredCandidate, searchBudget } from '../../src/compress/search/search.ts';
 import { type Candidate, candidates, parseSpace } from '../../src/compress/search/space.ts';
 import type { DatasetEvaluation } from '../../src/train/evaluate.ts';
 import { encoderConfig } from '../../src/models/config.ts';
@@ -117,13 +118,29 @@ describe('the search', () => {
     // Mean degradation = 8/9 × d (a weighs 0.8, b 0.4): layers-3.train.int8 is d 1.5 → 1.33%, layers-2.train d 2 → 1.78%.
     const result = await searchBudget(t.list, teacherScores, { mean: 1.5 }, hooks);
     expect(result.answer).toBe('layers-3.train.int8');
-    // Faster ones were tried and failed; nothing slower than the answer was made.
-    expect(t.tried).toEqual(['layers-1.train.int8', 'layers-2.train.int8', 'layers-1.train', 'layers-3.train.int8']);
-    expect(result.outcomes.filter((o) => o.status === 'not tried').map((o) => o.id).sort()).toEqual(['int8', 'layers-2.train', 'layers-3.train'].sort());
+    // The teacher int8 (nothing to train) first, within the budget: the first answer in hand. Then the trained ones
+    // fastest first: the faster were tried and failed; nothing slower than the answer was made.
+    expect(result.first).toBe('int8');
+    expect(t.tried).toEqual(['int8', 'layers-1.train.int8', 'layers-2.train.int8', 'layers-1.train', 'layers-3.train.int8']);
+    expect(result.outcomes.filter((o) => o.status === 'not tried').map((o) => o.id).sort()).toEqual(['layers-2.train', 'layers-3.train'].sort());
     // A per-task limit binds on b (4/3 × d): d ≤ 1 is only layers-3.train (b −1.33%) or the teacher int8 (d 0.5).
     t.tried.length = 0;
     const strict = await searchBudget(t.list, teacherScores, { mean: 1.5, perTask: 1 }, hooks);
     expect(strict.answer).toBe('int8');
+    // layers-3.train (1.33×) is expected slower than the int8 teacher (2.5×): never made.
+    expect(t.tried).not.toContain('layers-3.train');
+  });
+
+  it('reports the search so far after every candidate, and goes straight to the trained ones when the untrained fail', async () => {
+    const t = toy();
+    const sofar: (string | null)[] = [];
+    const hooks = { expectedSpeedup: t.expected, score: async (c: Candidate) => { t.tried.push(c.id); return t.quality.get(c.id) as ScoredCandidate; }, progress: async (r: { answer: string | null }) => { sofar.push(r.answer); } };
+    // A budget of 0.4%: the int8 teacher (0.44%) is over; only a trained candidate could be within, and none is.
+    const result = await searchBudget(t.list, teacherScores, { mean: 0.4 }, hooks);
+    expect(result).toMatchObject({ answer: null, first: null });
+    expect(sofar.length).toBe(t.list.length);
+    expect(t.tried[0]).toBe('int8');
+    expect(t.tried.length).toBe(t.list.length);
   });
 
   it('scores everything when exhaustive and answers with the fastest measured', async () => {
@@ -132,6 +149,21 @@ describe('the search', () => {
     expect(t.tried.length).toBe(t.list.length);
     expect(result.answer).toBe('layers-3.train.int8');
     expect(result.outcomes.every((o) => o.status !== 'not tried')).toBe(true);
+  });
+});
+
+describe("the search's clock", () => {
+  const tried = (id: string): Outcome => ({ id, expected: 2, status: 'over', scored: { ...teacherScores, speedup: 2, degradation: 5 }, check: { within: false, over: [] } });
+  const skipped = (id: string): Outcome => ({ id, expected: 1, status: 'not tried', why: 'slower' });
+
+  it('adds the teacher, the timing and each candidate tried up to each one; a candidate not tried adds nothing', () => {
+    const outcomes = [tried('a'), skipped('b'), tried('c')];
+    expect(searchClock(outcomes, { teacher: 60, timing: 30, a: 100, c: 20 })).toEqual([190, 190, 210]);
+  });
+
+  it('knows no time from a part not recorded onward (a search begun before the clock was kept)', () => {
+    expect(searchClock([tried('a'), tried('c')], { teacher: 60, timing: 30, c: 20 })).toEqual([null, null]);
+    expect(searchClock([tried('a')], { a: 5 })).toEqual([null]);
   });
 });
 

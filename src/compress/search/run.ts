@@ -26,7 +26,7 @@ import type { SpeedOptions } from '../pipeline/measure.ts';
 import { type CompressEvents, type ModelLine, measure, reportFile, runStep, teacherLine } from '../pipeline/run.ts';
 import { type Budget, describeBudget } from './budget.ts';
 import { type Point, paretoSvg, paretoTable } from './pareto.ts';
-import { searchBudget, type SearchResult } from './search.ts';
+import { type Outcome, searchBudget, type SearchResult } from './search.ts';
 import { type Candidate, candidates, parseSpace, type Space } from './space.ts';
 
 export interface SearchOptions {
@@ -62,6 +62,11 @@ interface State {
   /** Step prefix → the steps it ran, keys sorted, so that a changed space is checked against what was made. */
   readonly steps: Record<string, unknown>;
   readonly scored: Record<string, ModelLine>;
+  /**
+   * Wall seconds the search spent: "teacher" (its line), "timing" (the shapes) and each candidate tried (made and
+   * scored). Absent in a search begun before it was kept.
+   */
+  spent?: Record<string, number>;
 }
 
 /** Version 1 kept the space in its settings and no steps: what it made is read back through that space. */
@@ -145,13 +150,21 @@ export async function runSearch(o: SearchOptions, events: CompressEvents): Promi
   await mkdir(join(o.out, 'reports'), { recursive: true });
   await saveState(o.out, state); // an earlier format's state, upgraded
   const recipeOptions = { ...o, recipe: { steps: [] } };
-  const teacher = await teacherLine(state, teacherDir, recipeOptions, 'teacher.md', () => saveState(o.out, state));
+  const spent = (state.spent ??= {});
+  const since = (started: number): number => (performance.now() - started) / 1000;
+  const teacherStarted = state.teacher === null ? performance.now() : null;
+  const teacher = await teacherLine(state, teacherDir, recipeOptions, 'teacher.md', async () => {
+    if (teacherStarted !== null) spent.teacher = since(teacherStarted);
+    await saveState(o.out, state);
+  });
   events.onLine?.(teacher);
   const untimed = list.filter((c) => state.timings?.[c.shapeKey] === undefined);
   if (state.timings === null || untimed.length > 0) {
     const count = new Set(untimed.map((c) => c.shapeKey)).size;
     events.log(`== timing ${count} shape${count === 1 ? '' : 's'} and the teacher's, fp32 and int8, random weights`);
+    const started = performance.now();
     const fresh = await timeSpace(teacherDir, untimed, o, events.log);
+    spent.timing = (spent.timing ?? 0) + since(started);
     // The teacher's own entry stays that of the first run: a model made is measured against the teacher's line.
     state.timings = { ...fresh, ...state.timings };
     await saveState(o.out, state);
@@ -184,42 +197,70 @@ export async function runSearch(o: SearchOptions, events: CompressEvents): Promi
         state.steps[prefix] = definition;
         await saveState(o.out, state);
       }
-      const { line, scores } = await measure(c.id, current, recipeOptions, teacher, (performance.now() - started) / 1000);
+      const { line, scores } = await measure(c.id, current, recipeOptions, teacher, since(started));
       await writeFile(join(o.out, 'reports', `${c.id}.md`), reportFile(c.id, line, scores));
       state.scored[c.id] = line;
+      spent[c.id] = since(started);
       await saveState(o.out, state);
       events.onLine?.(line);
       return line;
     },
+    // search.md and pareto.svg as they stand after every candidate: the answer so far can be read while it runs.
+    progress: (sofar) => writeReport(o, teacher, sofar, state, false),
   }, o.exhaustive);
+  await writeReport(o, teacher, result, state, true);
+  return { ...result, teacher, lines: state.scored };
+}
 
+async function writeReport(o: SearchOptions, teacher: ModelLine, result: SearchResult, state: State, done: boolean): Promise<void> {
   const points: Point[] = [
     { id: 'teacher', speedup: 1, degradation: 0, within: true },
     ...result.outcomes.flatMap((x) => (x.status === 'not tried' ? [] : [{ id: x.id, speedup: x.scored.speedup ?? x.expected, degradation: x.scored.degradation, within: x.status === 'within' }])),
   ];
   await writeFile(join(o.out, 'pareto.svg'), paretoSvg(points, o.budget.mean, `Compression of ${o.teacher}: speedup against degradation`));
-  await writeFile(join(o.out, 'search.md'), searchReport(o, teacher, result, state.scored, points));
-  return { ...result, teacher, lines: state.scored };
+  await writeFile(join(o.out, 'search.md'), searchReport(o, teacher, result, state, points, done));
 }
 
-function searchReport(o: SearchOptions, teacher: ModelLine, result: SearchResult, lines: Record<string, ModelLine>, points: readonly Point[]): string {
+/**
+ * The search's own time when each candidate was decided: the teacher's line, the timing and every candidate tried
+ * up to it, made and scored (the runs of a resumed search added up); null where a part was not recorded.
+ */
+export function searchClock(outcomes: readonly Outcome[], spent: Readonly<Record<string, number>>): (number | null)[] {
+  let clock: number | null = spent.teacher !== undefined && spent.timing !== undefined ? spent.teacher + spent.timing : null;
+  return outcomes.map((x) => {
+    const seconds = spent[x.id];
+    if (x.status !== 'not tried') clock = clock === null || seconds === undefined ? null : clock + seconds;
+    return clock;
+  });
+}
+
+function searchReport(o: SearchOptions, teacher: ModelLine, result: SearchResult, state: State, points: readonly Point[], done: boolean): string {
+  const lines = state.scored;
   const tasks = teacher.tasks.map((t) => t.task);
+  const clock = searchClock(result.outcomes, state.spent ?? {});
+  const minutes = (s: number | null | undefined): string => (s === null || s === undefined ? '–' : `${(s / 60).toFixed(1)} min`);
+  const at = (id: string | null): string => minutes(clock[result.outcomes.findIndex((x) => x.id === id)]);
   const f1 = (l: ModelLine, task: string): string => (100 * (l.tasks.find((t) => t.task === task)?.macroF1 ?? Number.NaN)).toFixed(1);
   const rows = result.outcomes.map((x, i) => {
     const l = lines[x.id];
     const measured = l ? `${l.speedup?.toFixed(2) ?? '–'}× | ${tasks.map((t) => f1(l, t)).join(' | ')} | ${(100 * l.meanMacroF1).toFixed(1)} | ${l.degradation.toFixed(2)}` : `– | ${tasks.map(() => '–').join(' | ')} | – | –`;
     const status = x.status === 'not tried' ? `not tried: ${x.why}` : x.status === 'within' ? 'within' : `over: ${x.check.over.join('; ')}`;
-    return `| ${i + 1} | ${x.id} | ${x.expected.toFixed(2)}× | ${measured} | ${status} |`;
+    return `| ${i + 1} | ${x.id} | ${x.expected.toFixed(2)}× | ${measured} | ${status} | ${x.status === 'not tried' ? '' : minutes(clock[i])} |`;
   });
-  const answer = result.answer === null ? 'none: no candidate tried is within the budget' : `${result.answer} (${lines[result.answer]?.model ?? ''})`;
+  const named = (id: string | null): string => (id === null ? 'none' : `${id} (${lines[id]?.model ?? ''})`);
+  const answer = result.answer === null
+    ? `${done ? 'none' : 'none yet'}: no candidate tried is within the budget`
+    : `${named(result.answer)}, decided at ${at(result.answer)} of search`;
+  const first = result.first !== null && result.first !== result.answer ? ` The first within the budget: ${result.first}, at ${at(result.first)}.` : '';
   return [
     `# Compression search from ${o.teacher}`, '',
     `Budget on ${o.dev}: ${describeBudget(o.budget)} relative macro-F1 degradation against the teacher (mean ${(100 * teacher.meanMacroF1).toFixed(1)}).`,
     `Speed: ${o.speed.batch} × ${o.speed.seq} tokens, ${o.speed.threads} threads, median of ${o.speed.iterations}; "expected" is timed on each shape with random weights before anything was made, "speedup" on the model made.`,
-    `Search: ${o.exhaustive ? 'every candidate scored' : 'fastest expected first, stopping at the first within the budget'}.`, '',
-    `**Answer: ${answer}.**`, '',
-    `| # | candidate | expected | speedup | ${tasks.join(' | ')} | mean | Δ% | budget |`,
-    `|---:|---|---:|---:|${tasks.map(() => '---:|').join('')}---:|---:|---|`,
+    `Search: ${o.exhaustive ? 'every candidate scored' : 'the untrained candidates first, then the trained ones fastest expected first, none expected no faster than the best within the budget'}. "At" is the search's own time when a candidate was decided: the teacher's line (${minutes(state.spent?.teacher)}), the timing (${minutes(state.spent?.timing)}) and the candidates tried up to it, made and scored.`,
+    ...(done ? [] : ['', `**In progress: ${result.outcomes.length} candidate${result.outcomes.length === 1 ? '' : 's'} decided so far.**`]), '',
+    `**${done ? 'Answer' : 'Answer so far'}: ${answer}.**${first}`, '',
+    `| # | candidate | expected | speedup | ${tasks.join(' | ')} | mean | Δ% | budget | at |`,
+    `|---:|---|---:|---:|${tasks.map(() => '---:|').join('')}---:|---:|---|---:|`,
     ...rows, '',
     '## Pareto front', '',
     'Of the teacher and the candidates scored; `pareto.svg` draws it.', '',

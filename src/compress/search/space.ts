@@ -49,6 +49,8 @@ export interface Candidate {
   readonly shapeKey: string;
   readonly int8: boolean;
   readonly trim: boolean;
+  /** It has a training step (anything but the teacher's own shape exported or trimmed). */
+  readonly trains: boolean;
 }
 
 /** A space object validated; `origin` names its file in errors. */
@@ -149,7 +151,7 @@ export function candidates(teacher: EncoderConfig, space: Space): Candidate[] {
       for (const int8 of space.int8) {
         const steps: Step[] = int8 ? [...trained, { step: 'export', name: 'int8', int8: true, perChannel: true }] : trained;
         if (steps.length === 0) continue; // the teacher as it is
-        out.push({ id: steps.map((x) => x.name).join('.'), steps, shape: s.shape, shapeKey: s.key, int8, trim });
+        out.push({ id: steps.map((x) => x.name).join('.'), steps, shape: s.shape, shapeKey: s.key, int8, trim, trains: !s.teacherShape });
       }
     }
   }
