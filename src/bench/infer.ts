@@ -1,6 +1,9 @@
 // Inference-throughput benchmark in the shape of the paper's Table 7 (Campos et al. 2022): the encoders xlmt
 // targets, random weights, one 3-class head, CLS pooling, batches of 32 texts of 128 tokens, fp32 and dynamic int8,
 // each as a speedup over xlm-roberta-base fp32 measured in the same run on the same threads.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { maxSequenceLength } from '../checkpoint/hf-config.ts';
 import type { HfModelConfig } from '../checkpoint/hf-config.ts';
 import { isPresetName, type PresetName, preset } from '../checkpoint/presets.ts';
@@ -19,6 +22,7 @@ import { initParams } from '../models/init.ts';
 import { type Feeds, Session } from '../runtime/session.ts';
 import type { Positions } from '../train/feeds.ts';
 import { Random } from '../util/random.ts';
+import { type OpTypeTime, takeProfile } from './profile.ts';
 import { applyShape, describeShape, hasShapeChange, type ShapeChange } from './shapes.ts';
 import { syntheticTask } from './synthetic.ts';
 
@@ -46,6 +50,11 @@ export interface InferBenchOptions {
   readonly shape?: ShapeChange;
   /** Model directories to time (their shapes, random weights), each beside the model its passes began from. */
   readonly dirs?: readonly string[];
+  /**
+   * Also profile every session (ONNX Runtime's per-node profile) and report its kernel time per op type, per batch
+   * over the warm-up and timed runs: where the time goes. Profiling adds its own cost to the times.
+   */
+  readonly profile?: boolean;
 }
 
 export const INFER_BENCH_DEFAULTS: InferBenchOptions = {
@@ -87,6 +96,8 @@ export interface InferBenchRow {
   readonly paperSpeedup: number | null;
   /** For a pruned or trimmed row: the same preset's unpruned fp32 median time over this one, same run. */
   readonly speedupOverUnpruned: number | null;
+  /** With `profile`: kernel time per op type per batch, largest first. */
+  readonly opTypes?: readonly OpTypeTime[];
   /** Size of the weights and constants in MB (10⁶ bytes), as `xlmt export` reports sizes. */
   readonly modelMb: number;
 }
@@ -122,6 +133,8 @@ export function median(xs: readonly number[]): number {
 interface Timed {
   readonly variant: InferVariant;
   readonly session: Session;
+  /** The profile's file prefix, when profiled. */
+  readonly profilePrefix?: string;
   readonly modelMb: number;
   readonly wallMs: number[];
   readonly cpuMs: number[];
@@ -202,28 +215,39 @@ export async function timeShapes(m: BenchModel, o: InferBenchOptions, log: (line
   }
   const measured: TimedRow[] = [];
   const timed: (Timed & { shape: string; config: EncoderConfig })[] = [];
+  const profiles = o.profile ? mkdtempSync(join(tmpdir(), 'xlmt-bench-infer-')) : null;
+  const opTypes = new Map<Timed, OpTypeTime[] | undefined>();
   try {
     for (const [shape, config] of shapes) {
       log(`${labelOf(shape)}: random weights and graphs…`);
       const tasks = [syntheticTask('task', 3)];
       const params = initParams(referenceInferenceGraph(config, tasks, { pooling: 'cls', headStyle: 'linear', positions: positionsOf(hf) }), 1);
       for (const [variant, graph, store] of variants(config, hf, o, params)) {
-        const session = await Session.create(graph, { params: store, threads: o.threads });
-        timed.push({ variant, session, modelMb: serializedMb(graph, store), wallMs: [], cpuMs: [], shape, config });
+        const profilePrefix = profiles === null ? undefined : join(profiles, `session-${timed.length}`);
+        const session = await Session.create(graph, { params: store, threads: o.threads, ...(profilePrefix ? { profilePrefix } : {}) });
+        timed.push({ variant, session, modelMb: serializedMb(graph, store), wallMs: [], cpuMs: [], shape, config, ...(profilePrefix ? { profilePrefix } : {}) });
       }
     }
     log(`${name}: timing ${timed.map((t) => (t.shape === '' ? t.variant : `${t.variant} (${t.shape})`)).join(', ')} in turn…`);
     await timeInterleaved(timed, fullBatch(Math.min(...shapes.map(([, c]) => c.vocabSize)), o.batch, o.seq, new Random(7)), o);
+    for (const t of timed) {
+      if (t.profilePrefix === undefined) continue;
+      t.session.endProfiling();
+      opTypes.set(t, takeProfile(t.profilePrefix, o.warmup + o.iterations));
+    }
   } finally {
     for (const t of timed) await t.session.release();
+    if (profiles !== null) rmSync(profiles, { recursive: true, force: true });
   }
   for (const t of timed) {
+    const profiled = opTypes.get(t);
     const msPerBatch = median(t.wallMs);
     const label = labelOf(t.shape);
     log(`${label} ${t.variant}: ${t.wallMs.map((ms) => ms.toFixed(0)).join(', ')} ms (median ${msPerBatch.toFixed(0)}); CPU ${t.cpuMs.map((ms) => ms.toFixed(0)).join(', ')} ms`);
     measured.push({
       model: name, shape: t.shape, label, variant: t.variant, layers: t.config.numHiddenLayers, hidden: t.config.hiddenSize, msPerBatch,
       cpuMsPerBatch: median(t.cpuMs), textsPerSec: o.batch / (msPerBatch / 1000), modelMb: t.modelMb,
+      ...(profiled ? { opTypes: profiled } : {}),
     });
   }
   return measured;

@@ -1,5 +1,6 @@
 // Summarizes an ONNX Runtime profile (chrome-trace JSON) into time per op type.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 export interface OpTypeTime {
   readonly opType: string;
@@ -30,4 +31,14 @@ export function timeByOpType(profileFile: string, runs: number): OpTypeTime[] {
   return [...totals.entries()]
     .map(([opType, t]) => ({ opType, ms: t.us / 1000 / runs, share: t.us / all, calls: t.calls / runs }))
     .sort((a, b) => b.ms - a.ms);
+}
+
+/** Read and delete the profile ONNX Runtime wrote as `<prefix>_<date>.json`: kernel time per op type per run. */
+export function takeProfile(prefix: string, runs: number): OpTypeTime[] | undefined {
+  const name = readdirSync(dirname(prefix)).find((f) => f.startsWith(`${basename(prefix)}_`) && f.endsWith('.json'));
+  if (!name) return undefined;
+  const file = join(dirname(prefix), name);
+  const times = timeByOpType(file, runs);
+  rmSync(file);
+  return times;
 }

@@ -1,7 +1,6 @@
 // Training-throughput benchmark: a BERT-family classifier's full training step (forward, backward, AdamW)
 // against the machine's fp32 GEMM peak, measured in the same process on the same threads.
-import { readdirSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { GraphBuilder } from '../builder/builder.ts';
 import { trainingGraph } from '../autodiff/training-graph.ts';
@@ -13,7 +12,7 @@ import { AdamW } from '../optim/index.ts';
 import { TrainingSession } from '../runtime/training-session.ts';
 import { Random } from '../util/random.ts';
 import { gemmPeak } from './gemm.ts';
-import { type OpTypeTime, timeByOpType } from './profile.ts';
+import { type OpTypeTime, takeProfile } from './profile.ts';
 import { syntheticBatch, syntheticTask } from './synthetic.ts';
 
 export interface TrainBenchOptions {
@@ -60,16 +59,6 @@ export interface TrainBenchResult {
   readonly peakRssMb: number;
   readonly graphNodes: number;
   readonly opTypes?: readonly OpTypeTime[];
-}
-
-/** Read and delete the profile ONNX Runtime wrote as `<prefix>_<date>.json`. */
-function takeProfile(prefix: string, runs: number): OpTypeTime[] | undefined {
-  const name = readdirSync(dirname(prefix)).find((f) => f.startsWith(basename(prefix)) && f.endsWith('.json'));
-  if (!name) return undefined;
-  const file = join(dirname(prefix), name);
-  const times = timeByOpType(file, runs);
-  rmSync(file);
-  return times;
 }
 
 export async function benchTrain(o: TrainBenchOptions, log: (line: string) => void = () => {}): Promise<TrainBenchResult> {

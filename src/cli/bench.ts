@@ -45,6 +45,11 @@ export function inferTable(r: InferBenchResult): string {
   lines.push('', 'Medians of the timed runs. speedup: over xlm-roberta-base fp32 (fused) of this run, by wall time (CPU speedup: by CPU time);',
     'over unpruned: a pruned or trimmed row against the same model\'s unpruned fp32 of this run (wall time);',
     `paper: Table 7 of Campos et al. (2022), on its hardware. Peak RSS ${r.peakRssMb.toFixed(0)} MB.`);
+  for (const row of r.rows) {
+    if (!row.opTypes) continue;
+    lines.push('', `kernel time per op type, ${row.label} ${row.variant} (ms per batch, profiled over warm-up and timed runs):`);
+    for (const t of row.opTypes.slice(0, 12)) lines.push(`  ${t.opType.padEnd(28)} ${t.ms.toFixed(1).padStart(9)}  ${(100 * t.share).toFixed(1).padStart(5)}%  ${t.calls} calls`);
+  }
   return lines.join('\n');
 }
 
@@ -111,8 +116,9 @@ export function benchCommand(): Command {
     .option('--prune-ffn <n>', 'also time each model with N FFN neurons in every layer', positiveInt('--prune-ffn'))
     .option('--trim-vocab <n>', 'also time each model with N embedding rows (its sizes are the trimmed model\'s)', positiveInt('--trim-vocab'))
     .option('--model <dir>', 'time a model directory\'s shape (random weights) beside the model its compression passes began from; repeatable; presets only with --models', collect)
+    .option('--profile', "also profile every session and print its kernel time per op type per batch (profiling adds its own cost to the times)", false)
     .option('--json', 'print one JSON object', false)
-    .action(async (o: Omit<typeof i, 'perChannel'> & { perTensor: boolean; json: boolean; model?: string[]; pruneLayers?: number; pruneHeads?: number; pruneFfn?: number; trimVocab?: number }, command: Command) => {
+    .action(async (o: Omit<typeof i, 'perChannel'> & { perTensor: boolean; json: boolean; profile: boolean; model?: string[]; pruneLayers?: number; pruneHeads?: number; pruneFfn?: number; trimVocab?: number }, command: Command) => {
       const shape = {
         ...(o.pruneLayers !== undefined ? { layers: o.pruneLayers } : {}),
         ...(o.pruneHeads !== undefined ? { heads: o.pruneHeads } : {}),
