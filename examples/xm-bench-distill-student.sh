@@ -16,6 +16,8 @@
 #       eq2-hidden  Eq. 2 + hidden-state MSE through learned projections (--hidden-weight 1, the uniform --match);
 #       eq2-relation Eq. 2 + MiniLMv2's query, key and value relation KL (--relation-weight 1, 12 relation heads,
 #                   the uniform --match);
+#       eq2-transfer Eq. 2 with TRANSFER_ROWS unlabeled texts beside the training texts (--transfer): the teacher's
+#                   term alone on them, each text drawn for one task an epoch (XtremeDistil's transfer set);
 #     the ways with a teacher read its logits through one cache (--teacher-cache), so the teacher runs once per text;
 #     the intermediate ways run it on every batch (a cache holds logits, not hidden states);
 #  3. xlmt distill: XtremeDistil's stages (representation, logits, gradual unfreezing in groups of 2, fine-tuning with
@@ -73,27 +75,41 @@ COMMON=(--train "$TRAIN" --dev "$DEV" --tasks "$XM/tasks.json" --epochs "$EPOCHS
   --max-length 128 --lr "$LR" --warmup-ratio 0.1 --schedule linear --pooling mean --sampling temperature --temperature 2
   --patience 0 --checkpoint-every 500 --threads "$THREADS")
 
-way() { # way NAME SEED: one training run of that way
-  local name=$1 seed=$2
+transfer_file() { # the first TRANSFER_ROWS unlabeled texts, written once
+  local file=$OUT/transfer-$TRANSFER_ROWS.jsonl
+  if [ "$TRANSFER_ROWS" -le 0 ]; then echo "eq2-transfer and the stages' transfer set need TRANSFER_ROWS > 0" >&2; return 2; fi
+  [ -e "$file" ] || { head -n "$TRANSFER_ROWS" "$XM/unlabeled.jsonl" > "$file.part" && mv "$file.part" "$file"; }
+  echo "$file"
+}
+
+label() { # label NAME: a way's runs are OUT/LABEL-SEED; eq2-transfer's name its transfer rows
+  if [ "$1" = eq2-transfer ]; then echo "$1-$TRANSFER_ROWS"; else echo "$1"; fi
+}
+
+way() { # way NAME SEED: one training run of that way (into OUT/LABEL-SEED)
+  local name=$1 seed=$2 transfer
   case $name in
-    none) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT" --seed "$seed" --out "$OUT/$name-$seed" ;;
-    soft) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT" --seed "$seed" --out "$OUT/$name-$seed" --teacher-model "$TEACHER" \
+    none) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT" --seed "$seed" --out "$OUT/$(label "$name")-$seed" ;;
+    soft) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT" --seed "$seed" --out "$OUT/$(label "$name")-$seed" --teacher-model "$TEACHER" \
       --teacher-cache "$CACHE" --gold-labels off --kd-alpha 1 --kd-temperature 4 ;;
-    eq2) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT" --seed "$seed" --out "$OUT/$name-$seed" --teacher-model "$TEACHER" \
+    eq2) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT" --seed "$seed" --out "$OUT/$(label "$name")-$seed" --teacher-model "$TEACHER" \
       --teacher-cache "$CACHE" --kd-alpha 1 --kd-temperature 4 ;;
-    eq2-select) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT-select" --seed "$seed" --out "$OUT/$name-$seed" \
+    eq2-select) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT-select" --seed "$seed" --out "$OUT/$(label "$name")-$seed" \
       --teacher-model "$TEACHER" --teacher-cache "$CACHE" --kd-alpha 1 --kd-temperature 4 ;;
-    eq2-hidden) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT" --seed "$seed" --out "$OUT/$name-$seed" --teacher-model "$TEACHER" \
+    eq2-hidden) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT" --seed "$seed" --out "$OUT/$(label "$name")-$seed" --teacher-model "$TEACHER" \
       --kd-alpha 1 --kd-temperature 4 --hidden-weight 1 ;;
-    eq2-relation) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT" --seed "$seed" --out "$OUT/$name-$seed" --teacher-model "$TEACHER" \
+    eq2-relation) "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT" --seed "$seed" --out "$OUT/$(label "$name")-$seed" --teacher-model "$TEACHER" \
       --kd-alpha 1 --kd-temperature 4 --relation-weight 1 ;;
-    *) echo "unknown way $name in WAYS (none, soft, eq2, eq2-select, eq2-hidden, eq2-relation)" >&2; return 2 ;;
+    eq2-transfer) transfer=$(transfer_file) || return 2
+      "${CLI[@]}" train "${COMMON[@]}" --init "$STUDENT" --seed "$seed" --out "$OUT/$(label "$name")-$seed" \
+      --teacher-model "$TEACHER" --teacher-cache "$CACHE" --kd-alpha 1 --kd-temperature 4 --transfer "$transfer" ;;
+    *) echo "unknown way $name in WAYS (none, soft, eq2, eq2-select, eq2-hidden, eq2-relation, eq2-transfer)" >&2; return 2 ;;
   esac
 }
 
 report() { # report NAME FILE: every seed of a way on dev, against the teacher
   local name=$1 file=$2 models=()
-  for seed in $SEEDS; do models+=(--model "$OUT/$name-$seed"); done
+  for seed in $SEEDS; do models+=(--model "$OUT/$(label "$name")-$seed"); done
   "${CLI[@]}" eval "${models[@]}" --reference "$TEACHER" --data "$DEV" --threads "$THREADS" > "$file.part"
   mv "$file.part" "$file"
   sed -n '/^## across/,$p' "$file" | head -n 8
@@ -106,8 +122,7 @@ distill() { # distill OUT_DIR
     [ -e "$train" ] || sample_rows "$STAGE_ROWS" "$TRAIN" "$train"
   fi
   if [ "$TRANSFER_ROWS" -gt 0 ]; then
-    head -n "$TRANSFER_ROWS" "$XM/unlabeled.jsonl" > "$OUT/transfer.jsonl"
-    transfer=(--transfer "$OUT/transfer.jsonl")
+    transfer=(--transfer "$(transfer_file)")
   fi
   "${CLI[@]}" distill --teacher-model "$TEACHER" --student "$STUDENT" --train "$train" --dev "$DEV" --tasks "$XM/tasks.json" \
     "${transfer[@]}" --epochs "$STAGE_EPOCHS" --lr "$LR" --max-length 128 --seed 1 --checkpoint-every 500 --threads "$THREADS" \
@@ -123,11 +138,11 @@ if [[ " $WAYS " == *" eq2-select "* ]]; then
 fi
 for seed in $SEEDS; do
   for name in $WAYS; do
-    stage "$name, seed $seed ($EPOCHS epochs)" "$OUT/$name-$seed/best/xlmt.json" way "$name" "$seed"
+    stage "$(label "$name"), seed $seed ($EPOCHS epochs)" "$OUT/$(label "$name")-$seed/best/xlmt.json" way "$name" "$seed"
   done
 done
 for name in $WAYS; do
-  stage "$name: dev over seeds $SEEDS against the teacher" "$OUT/$name-seeds-${SEEDS// /,}-dev.md" report "$name" "$OUT/$name-seeds-${SEEDS// /,}-dev.md"
+  stage "$(label "$name"): dev over seeds $SEEDS against the teacher" "$OUT/$(label "$name")-seeds-${SEEDS// /,}-dev.md" report "$name" "$OUT/$(label "$name")-seeds-${SEEDS// /,}-dev.md"
 done
 STAGES=$OUT/stages
 [ "$STAGE_ROWS" -gt 0 ] && STAGES=$OUT/stages-$STAGE_ROWS
