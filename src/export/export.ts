@@ -22,7 +22,7 @@ import type { ActivationRange, CalibrationMethod } from './calibrate.ts';
 import { type CalibrationRecord, calibrateRanges, DEFAULT_CALIBRATION_ROWS, readCalibrationTexts } from './calibration.ts';
 import { chooseWeightBits, type CpuFeatures, readCpuFlags } from './cpu-features.ts';
 import { maxWeightCode, type WeightBits } from './int8.ts';
-import { type ActivationQuantization, DEFAULT_STATIC_FORM, quantizeStaticInt8, type StaticForm } from './quantize-static.ts';
+import { type ActivationGrid, type ActivationQuantization, DEFAULT_STATIC_FORM, quantizeStaticInt8, type StaticForm } from './quantize-static.ts';
 import { quantizeWordEmbeddings } from './quantize-embeddings.ts';
 import { portableTokenizerJson, TOKENIZER_CONFIG_FILE, tokenizerConfig } from './hf-tokenizer.ts';
 import { type AgainstOther, checkAgainstOther } from './check.ts';
@@ -120,6 +120,8 @@ export interface Int8GraphOptions {
   readonly weightBits?: WeightBits;
   /** Fixed input ranges per layer (quantize-static.ts): a static export; without them, dynamic. */
   readonly ranges?: ReadonlyMap<string, ActivationRange>;
+  /** How the ranges become uint8 codes (quantize-static.ts); 'int8' for a QAT model's ranges. */
+  readonly grid?: ActivationGrid;
 }
 
 /** The fused graph's dense layers in int8: dynamic, or static over `ranges`. */
@@ -127,7 +129,7 @@ export function int8Graph(fused: ExportGraph, quantization: Exclude<Quantization
   const perChannel = quantization === 'int8-per-channel';
   const bits = options.weightBits === undefined ? {} : { weightBits: options.weightBits };
   return options.ranges
-    ? quantizeStaticInt8(fused.graph, fused.params, { perChannel, ranges: options.ranges, ...bits })
+    ? quantizeStaticInt8(fused.graph, fused.params, { perChannel, ranges: options.ranges, ...bits, ...(options.grid ? { grid: options.grid } : {}) })
     : quantizeDynamicInt8(fused.graph, fused.params, { perChannel, ...bits });
 }
 
@@ -167,12 +169,12 @@ export async function exportModel(modelPath: string, out: string, options: Expor
     const fused = fusedGraph(model);
     const method = options.staticInt8?.method ?? DEFAULT_CALIBRATION_METHOD;
     const calibrated = calibration ? await calibrateRanges(model, fused.graph, fused.params, calibration, method, options.threads) : null;
-    // A QAT model is exported as it trained: its learned ranges, weights per output channel. --static --calibration
-    // calibrates it afresh instead.
+    // A QAT model is exported as it trained: its learned ranges on its int8 grid, weights per output channel.
+    // --static --calibration calibrates it afresh instead.
     const qat = calibrated === null ? model.meta.quantization : undefined;
     if (qat) quantization = 'int8-per-channel';
     const ranges = calibrated?.ranges ?? (qat ? qatRanges(fused.graph, fused.params, qat, dir) : undefined);
-    const quantized = int8Graph(fused, quantization as Exclude<Quantization, 'none'>, { weightBits: choice.bits, ...(ranges ? { ranges } : {}) });
+    const quantized = int8Graph(fused, quantization as Exclude<Quantization, 'none'>, { weightBits: choice.bits, ...(ranges ? { ranges } : {}), ...(qat ? { grid: 'int8' as const } : {}) });
     exported = await checkedInt8Export(model, quantized, options.int8Embeddings ?? 'auto', { ...checkOptions, quantization });
     const layers = quantized.activations ?? [];
     let activations: Int8Record['activations'] = { kind: 'dynamic' };

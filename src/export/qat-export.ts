@@ -4,9 +4,10 @@
 // forward pass beside the usual one against fp32.
 //
 // The training keeps one symmetric range R per quantizer (scale R/127, codes −127…127); the export's static pass
-// quantizes activations to uint8 over [min, max], so R becomes [−R, R] (scale 2R/255, zero point 128): the same
-// interval on a grid of 255 steps instead of 254. Query, key and value share one quantizer in training, named after
-// the query (compress/quantize/qat-graph.ts); the export packs the three into one `qkv` layer, which takes it.
+// quantizes activations to uint8 codes on that same grid (scale R/127, zero point 128: quantize-static.ts's 'int8'
+// grid), so that its integer kernels see the codes the training rounded to. Query, key and value share one
+// quantizer in training, named after the query (compress/quantize/qat-graph.ts); the export packs the three into one
+// `qkv` layer, which takes it.
 import { type QatOptions } from '../compress/quantize/index.ts';
 import { inputRangeName } from '../compress/quantize/names.ts';
 import { XlmtError } from '../errors/index.ts';
@@ -30,7 +31,7 @@ function trainedRange(layer: string, ranges: Readonly<Record<string, number>>): 
   return ranges[layer] ?? (PACKED_QKV.test(layer) ? ranges[layer.replace(PACKED_QKV, '.attention.self.query')] : undefined);
 }
 
-/** The static pass's input range of every layer it quantizes, from the ranges a QAT run recorded. */
+/** The static pass's input range of every layer it quantizes, from the ranges a QAT run recorded: [−R, R], for the 'int8' grid. */
 export function qatRanges(graph: Graph, params: ParamStore, qat: QatRecord, modelDir: string): Map<string, ActivationRange> {
   const ranges = new Map<string, ActivationRange>();
   for (const { layer } of staticInt8Layers(graph, params)) {

@@ -1,16 +1,20 @@
 // Static int8 quantization of an inference graph: weights become int8 once (as in quantize.ts), and so do the
 // quantization parameters of each dense layer's input, fixed from given ranges instead of measured by ONNX Runtime
-// on every run. The ranges come from calibration (calibration.ts) or, later, from quantization-aware training;
-// this pass does not care which. Pattern → check → rewrite, the same matches as the dynamic pass:
+// on every run. The ranges come from calibration (calibration.ts) or from quantization-aware training
+// (qat-export.ts), each with its grid. Pattern → check → rewrite, the same matches as the dynamic pass:
 //   MatMul(A, W param) [→ Add(·, b param)] ⇒ MatMulIntegerToFloat(QuantizeLinear(A, s, z), int8 W, s, w scale, z, –, b)
 //   Attention(x, W param, b param, mask)    ⇒ QAttention(QuantizeLinear(x, s, z), int8 W, b, s, w scale, mask, z)
 // ('qoperator', the default), or with form 'qdq' the MatMuls as MatMul(DequantizeLinear(QuantizeLinear(A)),
 // DequantizeLinear(int8 W)) + b, for ONNX Runtime's QDQ fusions to turn into integer kernels (Attention has no QDQ
 // fusion, so it is QAttention in both forms). docs/inference-graph.md has the measurement that chose the default.
 //
-// Activations are uint8, asymmetric over their range: scale = (max − min) / 255, zero point round(−min / scale),
-// the same code type DynamicQuantizeMatMul uses at run time, so the integer kernels are the same ones; values
-// outside the range saturate at 0 or 255 (that is the clipping the calibration method chose).
+// Activations are uint8, the same code type DynamicQuantizeMatMul uses at run time, so the integer kernels are the
+// same ones, on one of two grids (ActivationGrid):
+// - 'uint8', for calibrated ranges: asymmetric over the range, scale = (max − min) / 255, zero point round(−min /
+//   scale); values outside the range saturate at 0 or 255 (that is the clipping the calibration method chose);
+// - 'int8', for the ranges of quantization-aware training: the training's own grid, so that the export computes what
+//   the training simulated (see int8GridQuantization).
+import { INT8_MAX } from '../compress/quantize/fake-quant.ts';
 import { XlmtError } from '../errors/index.ts';
 import { rewriteGraph, type Rewriter } from '../builder/rewrite.ts';
 import type { Graph, Node, Value } from '../ir/graph.ts';
@@ -22,11 +26,16 @@ import { int8Constants, keptParams, matchPackedAttention, matchWeightMatMul, typ
 export type StaticForm = 'qoperator' | 'qdq';
 export const DEFAULT_STATIC_FORM: StaticForm = 'qoperator';
 
+/** How a layer's range becomes its uint8 scale and zero point: uint8Quantization or int8GridQuantization. */
+export type ActivationGrid = 'uint8' | 'int8';
+
 export interface StaticQuantizeOptions {
   readonly perChannel: boolean;
   readonly weightBits?: WeightBits;
   /** The input range of every layer staticInt8Layers lists, by layer name. */
   readonly ranges: ReadonlyMap<string, ActivationRange>;
+  /** Default 'uint8'. */
+  readonly grid?: ActivationGrid;
   readonly form?: StaticForm;
 }
 
@@ -84,6 +93,25 @@ export function uint8Quantization(layer: string, range: ActivationRange): Activa
 }
 
 /**
+ * The symmetric int8 grid of quantization-aware training on uint8 codes, for a range [−R, R]: scale R/127 and zero
+ * point 128, so that code c stands for (c − 128)·R/127. The training fake-quantized to clip(round(x·127/R), −127,
+ * 127)·R/127 (compress/quantize/fake-quant.ts), which these codes reproduce but for one: −128, the value of x below
+ * −127.5·R/127, which the training clips to −127. The scale is computed as the training's graph computes it, from
+ * R as a float32 divided in float32, so the two grids are the same floats. (Spreading [−R, R] over uint8's 255
+ * steps instead, scale 2R/255, is another grid: on the demo model 96–99 % of every layer's inputs came out
+ * different from the training's, by 0.15–0.27 of a step rms, nearly the rounding noise itself, and the export was
+ * as far from the fake-quantized model as from fp32; docs/quantization.md.) Zero point 128 rather than 127 puts
+ * the extra code on the negative side, which GELU outputs never reach.
+ */
+export function int8GridQuantization(layer: string, range: ActivationRange): ActivationQuantization {
+  if (!(Number.isFinite(range.max) && range.max >= 0 && range.min === -range.max)) {
+    throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'quantizeStaticInt8', field: `ranges.${layer}` }, message: 'a symmetric int8 grid needs a finite range symmetric about 0', expected: '[−R, R] with R ≥ 0', received: `[${range.min}, ${range.max}]` });
+  }
+  const r = Math.fround(range.max);
+  return { layer, range, scale: r > 0 ? Math.fround(r / INT8_MAX) : 1, zeroPoint: INT8_MAX + 1 };
+}
+
+/**
  * Static int8 quantization of every dense layer staticInt8Layers lists, with the input of each quantized over
  * `options.ranges` (a missing range is refused, naming the layer). Returns a new graph; the input graph and store
  * are left as they are.
@@ -107,7 +135,7 @@ export function quantizeStaticInt8(graph: Graph, params: ParamStore, options: St
     if (!range) {
       throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'quantizeStaticInt8', node: node.name, field: 'ranges' }, message: `no activation range for layer ${layer}`, expected: 'a range for every layer staticInt8Layers lists' });
     }
-    const q = uint8Quantization(layer, range);
+    const q = options.grid === 'int8' ? int8GridQuantization(layer, range) : uint8Quantization(layer, range);
     activations.push(q);
     const scale = r.g.constant({ dtype: 'float32', shape: [], data: Float32Array.of(q.scale) }, `${layer}.input_scale`);
     const zeroPoint = r.g.constant({ dtype: 'uint8', shape: [], data: Uint8Array.of(q.zeroPoint) }, `${layer}.input_zero_point`);

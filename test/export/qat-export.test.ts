@@ -1,6 +1,7 @@
-// xlmt export --int8 of a model trained with --qat: static int8 over the ranges the training learned, weights per
-// output channel, checked against the QAT model's own fake-quantized forward pass; --static --calibration
-// calibrates it afresh instead; a recorded range missing for a layer is refused with nothing written.
+// xlmt export --int8 of a model trained with --qat: static int8 over the ranges the training learned, on the
+// training's own int8 grid, weights per output channel, checked against the QAT model's own fake-quantized forward
+// pass, which it computes up to float rounding; --static --calibration calibrates it afresh instead; a recorded
+// range missing for a layer is refused with nothing written.
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -40,7 +41,7 @@ describe('int8 export of a QAT model', () => {
     const qkv = a.layers.find((l) => l.layer === 'encoder.layer.1.attention.self.qkv');
     expect(qkv?.range).toEqual({ min: -(meta.quantization.inputRanges['encoder.layer.1.attention.self.query'] as number), max: meta.quantization.inputRanges['encoder.layer.1.attention.self.query'] });
     expect(report.opCounts['DynamicQuantizeLinear'] ?? 0).toBe(0);
-    // The same interval on 255 steps instead of 254, uint8 instead of int8: the two forward passes nearly agree.
+    // With the word table int8 (auto here), which the training did not simulate, the two still nearly agree.
     for (const t of a.againstFakeQuantized) {
       expect(t.agreement, t.task).toBeGreaterThanOrEqual(0.95);
       expect(t.maxAbsDiff, t.task).toBeLessThan(0.05);
@@ -50,6 +51,25 @@ describe('int8 export of a QAT model', () => {
     expect(written.info.export.quantization).toBe('int8-per-channel');
     expect(written.info.export.int8.activations.kind).toBe('qat');
     expect((await readSafetensors(join(qatRun, 'best', 'model.safetensors'))).tensors.size).toBeGreaterThan(0);
+  }, 60_000);
+
+  // Before the export used the training's grid (it spread [−R, R] over uint8's 255 steps, scale 2R/255), it was as
+  // far from the fake-quantized forward pass as from fp32 on this model (largest |Δp| 1.5e-5 and 8.0e-6 against
+  // 1.1e-5 and 6.7e-6); on the same grid, 6e-8 and 3e-8 (float rounding) against fp32's 1.2e-5 and 6.0e-6.
+  it("computes what the training simulated: the training's grid, and the fake-quantized forward pass up to float rounding", async () => {
+    const report = await exportModel(qatRun, join(data.dir, 'export-qat-fp32-table'), { ...OPTIONS, checkData: data.dev, int8Embeddings: 'off', cpuFlags: 'avx2 avx512f avx512_vnni' });
+    const a = report.int8?.activations;
+    if (a?.kind !== 'qat') throw new Error(`expected a QAT export, got ${a?.kind}`);
+    const meta = JSON.parse(readFileSync(join(qatRun, 'best', 'xlmt.json'), 'utf8')) as { quantization: { inputRanges: Record<string, number> } };
+    for (const l of a.layers) {
+      const r = meta.quantization.inputRanges[l.layer.replace(/\.attention\.self\.qkv$/, '.attention.self.query')] as number;
+      expect(l, l.layer).toMatchObject({ scale: Math.fround(Math.fround(r) / 127), zeroPoint: 128 });
+    }
+    for (const t of a.againstFakeQuantized) {
+      const fp32 = report.check.tasks.find((c) => c.task === t.task);
+      expect(t.agreement, t.task).toBe(1);
+      expect(t.maxAbsDiff, t.task).toBeLessThan((fp32?.maxAbsDiff ?? 0) / 10);
+    }
   }, 60_000);
 
   it('calibrates afresh with --static --calibration, and prints the check against the fake-quantized model', async () => {

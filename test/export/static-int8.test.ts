@@ -1,12 +1,15 @@
 // Static int8 quantization of the fused graph: which nodes the pass rewrites, that every activation scale is a
 // constant of the graph (nothing measured at run time), the calibration statistics it is fed (padding left out),
-// and how close its probabilities stay to fp32 on texts it was not calibrated on.
+// how close its probabilities stay to fp32 on texts it was not calibrated on, and that a QAT range's 'int8' grid
+// gives the values the training's fake quantization gives.
 import { describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../../src/builder/builder.ts';
+import { fakeQuantize, scaleOfRange } from '../../src/compress/quantize/fake-quant.ts';
 import { activationRange, CALIBRATION_METHODS } from '../../src/export/calibrate.ts';
 import { observeLayerInputs } from '../../src/export/calibration.ts';
 import { fusedInferenceGraph } from '../../src/export/fused.ts';
 import type { InferenceGraphOptions } from '../../src/export/graph.ts';
-import { quantizeStaticInt8, staticInt8Layers, uint8Quantization } from '../../src/export/quantize-static.ts';
+import { type ActivationQuantization, int8GridQuantization, quantizeStaticInt8, staticInt8Layers, uint8Quantization } from '../../src/export/quantize-static.ts';
 import type { Graph } from '../../src/ir/graph.ts';
 import type { ParamStore } from '../../src/ir/params.ts';
 import { Session } from '../../src/runtime/session.ts';
@@ -97,6 +100,43 @@ describe('quantizeStaticInt8', () => {
     expect(uint8Quantization('l', { min: -1, max: 3 })).toEqual({ layer: 'l', range: { min: -1, max: 3 }, scale: Math.fround(4 / 255), zeroPoint: 64 });
     expect(uint8Quantization('l', { min: 0, max: 0 })).toMatchObject({ scale: 1, zeroPoint: 0 });
     expect(() => uint8Quantization('l', { min: 0.5, max: 3 })).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+  });
+
+  it("puts a QAT range [−R, R] on the training's int8 grid: scale R/127 as float32 computes it, zero point 128", () => {
+    expect(int8GridQuantization('l', { min: -3, max: 3 })).toEqual({ layer: 'l', range: { min: -3, max: 3 }, scale: Math.fround(3 / 127), zeroPoint: 128 });
+    // The training divides the range fed as float32: R = 0.1 is first rounded to float32, then divided.
+    expect(int8GridQuantization('l', { min: -0.1, max: 0.1 }).scale).toBe(Math.fround(Math.fround(0.1) / 127));
+    expect(int8GridQuantization('l', { min: -0, max: 0 })).toMatchObject({ scale: 1, zeroPoint: 128 });
+    expect(() => int8GridQuantization('l', { min: -1, max: 3 })).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+  });
+
+  it("gives on the 'int8' grid the values the training's fake quantization gives, but for −128 below its range", async () => {
+    const range = 4.772; // a trained range: no power of two, so the grids' steps are not exact fractions of it
+    const xs = Array.from({ length: 4001 }, (_, i) => Math.fround(((i - 2000) / 2000) * 1.5 * range));
+    const through = async (q: ActivationQuantization): Promise<Float32Array> => {
+      const g = new GraphBuilder('grid');
+      const x = g.input('x', 'float32', [xs.length]);
+      const scale = g.constant({ dtype: 'float32', shape: [], data: Float32Array.of(q.scale) });
+      const zeroPoint = g.constant({ dtype: 'uint8', shape: [], data: Uint8Array.of(q.zeroPoint) });
+      g.output('y', g.op.DequantizeLinear(g.op.QuantizeLinear(x, scale, zeroPoint), scale, zeroPoint));
+      const r = g.input('range', 'float32', []);
+      g.output('fq', fakeQuantize(g, x, scaleOfRange(g, r)));
+      const session = await Session.create(g.build(), { threads: 1 });
+      const out = await session.run({ x: { dtype: 'float32', shape: [xs.length], data: Float32Array.from(xs) }, range: { dtype: 'float32', shape: [], data: Float32Array.of(range) } });
+      await session.release();
+      return Float32Array.from([...(out.y?.data as Float32Array), ...(out.fq?.data as Float32Array)]);
+    };
+    const int8 = await through(int8GridQuantization('l', { min: -range, max: range }));
+    const [exported, trained] = [int8.subarray(0, xs.length), int8.subarray(xs.length)];
+    const step = Math.fround(range / 127);
+    xs.forEach((x, i) => {
+      if (x < -127.5 * step) expect(exported[i], `x = ${x}`).toBe(Math.fround(-128 * step)); // the training clips to −127
+      else expect(exported[i], `x = ${x}`).toBe(trained[i]);
+    });
+    // Over uint8's 255 steps (scale 2R/255) the codes stand for other values: nearly every nonzero one differs.
+    const uint8 = await through(uint8Quantization('l', { min: -range, max: range }));
+    const differ = xs.filter((_, i) => uint8[i] !== uint8[xs.length + i]).length;
+    expect(differ / xs.length).toBeGreaterThan(0.9);
   });
 
   it('refuses a layer without a range, naming it', async () => {
