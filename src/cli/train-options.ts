@@ -7,7 +7,7 @@ import { collect, intRange, nonNegativeInt, number, onOff, positiveInt } from '.
 
 export interface TrainFlags {
   config?: string;
-  train?: string; dev?: string; teacher?: string[]; teacherModel?: string[]; kdTemperature?: number; kdAlpha?: number; teacherCache?: string; transfer?: string[]; goldLabels?: boolean; match?: string; hiddenWeight?: number; relationWeight?: number; relationHeads?: number; tasks?: string; tokenizer?: string; init?: string; trainable?: string[]; qat?: string; out?: string;
+  train?: string; dev?: string; teacher?: string[]; teacherModel?: string[]; kdTemperature?: number; kdAlpha?: number; teacherCache?: string; transfer?: string[]; goldLabels?: boolean; match?: string; hiddenWeight?: number; relationWeight?: number; relationHeads?: number; tasks?: string; tokenizer?: string; init?: string; trainable?: string[]; qat?: string | true; out?: string;
   pooling?: string; charNgrams?: { min: number; max: number }; headStyle?: string; maxLength?: number; batchSize?: number; accumulation?: number; epochs?: number;
   lr?: number; schedule?: string; warmupRatio?: number; weightDecay?: number; sampling?: string; temperature?: number; groupWindow?: number;
   patience?: number; checkpointEvery?: number; seed?: number; threads?: number;
@@ -40,7 +40,7 @@ const FLAGS: Record<ConfigFlag | EncoderFlag, () => Option> = {
   tokenizer: () => new Option('--tokenizer <file>', 'tokenizer.json (default: the one in --init)'),
   init: () => new Option('--init <dir>', 'Hugging Face checkpoint or model directory to start from, or a training run (its best model)'),
   trainable: () => new Option('--trainable <patterns>', 'train only the parameters these comma-separated globs match, e.g. heads.*,encoder.layer.11.*,pooler.* (default: all)').argParser(patternList),
-  qat: () => new Option('--qat <mode>', 'quantization-aware training from --init: fake int8 on the encoder\'s dense layers, input ranges kept as a moving average (ema) or learned (lsq)'),
+  qat: () => new Option('--qat [mode]', 'quantization-aware training from --init: fake int8 on the encoder\'s dense layers, input ranges kept as a moving average (ema, the default) or learned (lsq)'),
   out: () => new Option('--out <dir>', 'run directory'),
   pooling: () => new Option('--pooling <kind>', 'sentence vector').choices(['cls', 'mean']),
   charNgrams: () => new Option('--char-ngrams <min-max>', 'train with character n-gram embeddings of these lengths (e.g. 3-5), folded into the word embeddings when saved').argParser(intRange('--char-ngrams')),

@@ -299,10 +299,14 @@ describe('QAT settings', () => {
     expect(() => parseTrainConfig({ ...base, init, qat: 'int4' }, 'test')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }) as Error);
     expect(() => parseTrainConfig({ ...base, init, qat: { activations: 'ema', layers: 'all' } }, 'test')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }) as Error);
     expect(parseTrainConfig({ ...base, init, qat: 'lsq' }, 'test').qat).toEqual({ activations: 'lsq', wordEmbeddings: false });
+    // No mode (the bare flag, true in a file, or an object without one): the default, ema.
+    expect(parseTrainConfig({ ...base, init, qat: true }, 'test').qat).toEqual({ activations: 'ema', wordEmbeddings: false });
+    expect(parseTrainConfig({ ...base, init, qat: { wordEmbeddings: true } }, 'test').qat).toEqual({ activations: 'ema', wordEmbeddings: true });
+    expect(() => parseTrainConfig({ ...base, init, qat: false }, 'test')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }) as Error);
     expect(existsSync(base.out)).toBe(false);
   });
 
-  it('is taken on the command line: --qat ema trains, --qat without --init is refused and writes nothing', () => {
+  it('is taken on the command line: --qat alone trains with ema, --qat without --init is refused and writes nothing', () => {
     const common = ['train', '--train', data.train, '--dev', data.dev, '--tasks', data.tasks, '--max-length', '16', '--batch-size', '8', '--epochs', '1', '--threads', '1', '--quiet'];
     const refusedOut = join(data.dir, 'cli-refused');
     const refused = runXlmt([...common, '--tokenizer', data.tokenizer, '--qat', 'ema', '--out', refusedOut]);
@@ -315,7 +319,7 @@ describe('QAT settings', () => {
     expect(existsSync(refusedOut)).toBe(false);
 
     const out = join(data.dir, 'cli-ema');
-    const trained = runXlmt([...common, '--init', init, '--qat', 'ema', '--out', out]);
+    const trained = runXlmt([...common, '--init', init, '--qat', '--out', out]);
     expect(trained.status, trained.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({ qat: { activations: 'ema', wordEmbeddings: false } });
     expect(JSON.parse(readFileSync(join(out, 'best', 'xlmt.json'), 'utf8'))).toMatchObject({ quantization: { method: 'qat', activations: 'ema' } });
