@@ -7,6 +7,8 @@
 #  3. with QAT_EPOCHS > 0: xlmt train --qat QAT_MODE (ema, or lsq) from the teacher for QAT_EPOCHS epochs on the teacher's recipe, and
 #     its int8 export (static, over the learned ranges); with QAT_ROWS > 0 on a seeded random sample of that many
 #     training rows (OUT_DIR/quantize/qat-QAT_ROWS, qat-lsq-QAT_ROWS for lsq), so that QAT takes a share of an epoch;
+#     with QAT_WORD_EMBEDDINGS=1 the looked-up word rows are rounded in training too, as the int8 table stores them
+#     (qat-words-…);
 #  4. xlmt eval of every export on dev with the teacher as --reference: macro-F1 per task and language and the
 #     relative change per cell (OUT_DIR/quantize/<export>-dev.md; the first lines printed);
 #  5. with PEER=1: tools/reference/ort_quantization_peer.py in a venv (PEER_VENV) runs ONNX Runtime's own
@@ -15,7 +17,7 @@
 # Every stage is skipped when its output exists; training resumes from its last checkpoint.
 #
 # Environment: as examples/xm-bench-pretrained.sh (EPOCHS, THREADS, XLMT, PYTHON), CALIBRATION_ROWS (512),
-# QAT_EPOCHS (0), QAT_MODE (ema), QAT_ROWS (0: all), QAT_LR (1e-5), PEER (0), PEER_VENV (/tmp/xlmt-peer-venv), PEER_METHODS (MinMax,Percentile).
+# QAT_EPOCHS (0), QAT_MODE (ema), QAT_WORD_EMBEDDINGS (0), QAT_ROWS (0: all), QAT_LR (1e-5), PEER (0), PEER_VENV (/tmp/xlmt-peer-venv), PEER_METHODS (MinMax,Percentile).
 set -euo pipefail
 XM=${1:-../shared/data/xm-bench}
 OUT=${2:-runs/xm-pretrained}
@@ -23,6 +25,7 @@ THREADS=${THREADS:-2}
 CALIBRATION_ROWS=${CALIBRATION_ROWS:-512}
 QAT_EPOCHS=${QAT_EPOCHS:-0}
 QAT_MODE=${QAT_MODE:-ema}
+QAT_WORD_EMBEDDINGS=${QAT_WORD_EMBEDDINGS:-0}
 QAT_ROWS=${QAT_ROWS:-0}
 QAT_LR=${QAT_LR:-1e-5}
 PEER=${PEER:-0}
@@ -53,6 +56,13 @@ EXPORTS=(export-fp32 export-int8-per-tensor export-int8-per-channel export-int8-
 if [ "$QAT_EPOCHS" -gt 0 ]; then
   QAT=qat
   [ "$QAT_MODE" = ema ] || QAT=qat-$QAT_MODE
+  QAT_FLAGS=(--qat "$QAT_MODE")
+  if [ "$QAT_WORD_EMBEDDINGS" = 1 ]; then # only a configuration file takes the object form
+    QAT=$QAT-words
+    mkdir -p "$Q"
+    printf '{ "qat": { "activations": "%s", "wordEmbeddings": true } }\n' "$QAT_MODE" > "$Q/$QAT.config.json"
+    QAT_FLAGS=(--config "$Q/$QAT.config.json")
+  fi
   QAT_TRAIN=$XM/train.jsonl
   if [ "$QAT_ROWS" -gt 0 ]; then
     QAT=$QAT-$QAT_ROWS
@@ -61,7 +71,7 @@ if [ "$QAT_EPOCHS" -gt 0 ]; then
   fi
   echo "== QAT ($QAT_MODE): $QAT_EPOCHS epoch(s) from the teacher on $QAT_TRAIN (resumes)"
   time "${CLI[@]}" train --train "$QAT_TRAIN" --dev "$XM/dev.jsonl" --tasks "$XM/tasks.json" --init "$TEACHER" \
-    --out "$Q/$QAT" --qat "$QAT_MODE" --epochs "$QAT_EPOCHS" --batch-size 32 --max-length 128 --lr "$QAT_LR" --warmup-ratio 0.1 \
+    --out "$Q/$QAT" "${QAT_FLAGS[@]}" --epochs "$QAT_EPOCHS" --batch-size 32 --max-length 128 --lr "$QAT_LR" --warmup-ratio 0.1 \
     --schedule linear --pooling mean --sampling temperature --temperature 2 --patience 0 --checkpoint-every 500 --threads "$THREADS"
   stage "export the QAT model int8" "$Q/export-$QAT/onnx/model.onnx" \
     "${CLI[@]}" export --model "$Q/$QAT" --out "$Q/export-$QAT" --int8 --threads "$THREADS"
