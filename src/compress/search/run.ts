@@ -112,7 +112,7 @@ async function readState(out: string, settings: unknown, teacher: EncoderConfig,
   if (!existsSync(file)) return { format: 'xlmt-compress-search', version: 2, settings, teacher: null, timings: null, made: {}, steps: {}, scored: {} };
   const state = upgrade(JSON.parse(await readFile(file, 'utf8')) as StateV1 | State, teacher, file);
   if (JSON.stringify(state.settings) !== JSON.stringify(settings)) {
-    throw new XlmtError({ code: 'RUN_SETTINGS_CHANGED', where: { file: out }, message: 'holds a search with another teacher, data or timing', received: file, hint: 'resume with the same settings (the budget, --exhaustive, --threads and the space may change), or choose another --out' });
+    throw new XlmtError({ code: 'RUN_SETTINGS_CHANGED', where: { file: out }, message: 'holds a search with another teacher, data or timing (--threads is part of the timing)', received: file, hint: 'resume with the same settings (the budget, --exhaustive and the space may change), or choose another --out' });
   }
   for (const [prefix, steps] of prefixes(list)) {
     if (state.made[prefix] === undefined || JSON.stringify(state.steps[prefix]) === JSON.stringify(steps)) continue;
