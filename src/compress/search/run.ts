@@ -247,10 +247,9 @@ function searchReport(o: SearchOptions, teacher: ModelLine, result: SearchResult
     const status = x.status === 'not tried' ? `not tried: ${x.why}` : x.status === 'within' ? 'within' : `over: ${x.check.over.join('; ')}`;
     return `| ${i + 1} | ${x.id} | ${x.expected.toFixed(2)}× | ${measured} | ${status} | ${x.status === 'not tried' ? '' : minutes(clock[i])} |`;
   });
-  const named = (id: string | null): string => (id === null ? 'none' : `${id} (${lines[id]?.model ?? ''})`);
   const answer = result.answer === null
     ? `${done ? 'none' : 'none yet'}: no candidate tried is within the budget`
-    : `${named(result.answer)}, decided at ${at(result.answer)} of search`;
+    : `${result.answer} (${lines[result.answer]?.model ?? ''}), decided at ${at(result.answer)} of search`;
   const first = result.first !== null && result.first !== result.answer ? ` The first within the budget: ${result.first}, at ${at(result.first)}.` : '';
   return [
     `# Compression search from ${o.teacher}`, '',
