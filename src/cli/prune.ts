@@ -1,7 +1,8 @@
-// `xlmt prune layers` and `xlmt prune heads-ffn`: structural pruning passes, each a model directory in and a
+// `xlmt prune layers`, `heads-ffn` and `hidden`: structural pruning passes, each a model directory in and a
 // smaller one out (src/compress/prune/).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type HeadsFfnReport, PRUNE_METHODS, type PruneMethod, pruneHeadsFfn } from '../compress/prune/heads-ffn.ts';
+import { HIDDEN_METHODS, type HiddenMethod, pruneHidden } from '../compress/prune/hidden.ts';
 import { LAYER_STRATEGIES, type LayerStrategy, pruneLayers } from '../compress/prune/layers.ts';
 import { XlmtError } from '../errors/index.ts';
 import { nonNegativeInt, positiveInt } from './options.ts';
@@ -107,9 +108,51 @@ function headsFfnCommand(): Command {
     });
 }
 
+interface HiddenFlags {
+  model: string;
+  out: string;
+  keep: number;
+  method: HiddenMethod;
+  data?: string;
+  samples: number;
+  batchSize: number;
+  threads: number;
+  seed: number;
+  json: boolean;
+}
+
+function hiddenCommand(): Command {
+  return new Command('hidden')
+    .description('narrow the hidden size: every weight sliced to the hidden coordinates the model uses most on texts (or evenly spaced ones)')
+    .requiredOption('--model <dir>', 'run or model directory')
+    .requiredOption('--out <dir>', 'model directory to write: new, empty, or an earlier output of prune hidden (replaced atomically)')
+    .requiredOption('--keep <n>', 'the new hidden size: a whole number of attention heads, at least every layer\'s kept heads', positiveInt('--keep'))
+    .addOption(new Option('--method <kind>', 'rank coordinates by their activations on --data, or keep them evenly spaced').choices(HIDDEN_METHODS).default('activation'))
+    .option('--data <file>', 'texts to measure activations on: JSONL with a text field (training, dev or transfer files) or plain text, one a line')
+    .option('--samples <n>', 'texts measured, a seeded sample of --data', positiveInt('--samples'), 2000)
+    .option('--batch-size <n>', 'texts per batch', positiveInt('--batch-size'), 32)
+    .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'), 2)
+    .option('--seed <n>', 'seed of the sample', nonNegativeInt('--seed'), 42)
+    .option('--json', 'print one JSON object', false)
+    .action(async (flags: HiddenFlags) => {
+      const r = await pruneHidden(flags.model, flags.out, {
+        keep: flags.keep, method: flags.method, samples: flags.samples, batchSize: flags.batchSize, threads: flags.threads, seed: flags.seed,
+        ...(flags.data ? { data: flags.data } : {}),
+      });
+      if (flags.json) {
+        console.log(JSON.stringify(r, null, 2));
+        return;
+      }
+      const share = (100 * r.parametersAfter) / r.parametersBefore;
+      const measured = r.scoreKept === null ? 'evenly spaced' : `by activation on ${r.texts} texts, ${(100 * r.scoreKept).toFixed(1)}% of the summed scores kept`;
+      console.log(`wrote ${r.out}: hidden ${r.hiddenAfter} of ${r.hiddenBefore} (${measured}); ${r.parametersAfter.toLocaleString('en')} parameters (${share.toFixed(1)}% of ${r.parametersBefore.toLocaleString('en')})`);
+    });
+}
+
 export function pruneCommand(): Command {
   return new Command('prune')
-    .description('structural pruning: remove encoder layers, or attention heads and FFN neurons')
+    .description('structural pruning: remove encoder layers, attention heads and FFN neurons, or hidden coordinates')
     .addCommand(layersCommand())
-    .addCommand(headsFfnCommand());
+    .addCommand(headsFfnCommand())
+    .addCommand(hiddenCommand());
 }

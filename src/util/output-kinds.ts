@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 
 /** The commands that write output directories, as the manifest names them. */
-export const OUTPUT_COMMANDS = ['export', 'import', 'train', 'pretrain', 'baseline train', 'experiment', 'quickstart', 'prune layers', 'prune heads-ffn', 'trim-vocab', 'init-student', 'distill', 'compress'] as const;
+export const OUTPUT_COMMANDS = ['export', 'import', 'train', 'pretrain', 'baseline train', 'experiment', 'quickstart', 'prune layers', 'prune heads-ffn', 'prune hidden', 'trim-vocab', 'init-student', 'distill', 'compress'] as const;
 export type OutputCommand = (typeof OUTPUT_COMMANDS)[number];
 
 export const MANIFEST_FILE = '.xlmt-output.json';
@@ -72,6 +72,7 @@ const LEGACY: Readonly<Record<OutputCommand, LegacyKind>> = {
   // Commands newer than manifests: their outputs always carry one.
   'prune layers': NEWER_THAN_MANIFESTS,
   'prune heads-ffn': NEWER_THAN_MANIFESTS,
+  'prune hidden': NEWER_THAN_MANIFESTS,
   'trim-vocab': NEWER_THAN_MANIFESTS,
   'init-student': NEWER_THAN_MANIFESTS,
   distill: NEWER_THAN_MANIFESTS,
