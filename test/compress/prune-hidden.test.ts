@@ -1,7 +1,7 @@
 // `xlmt prune hidden`: the config narrowed with heads of the same size, the coordinates a model uses most kept (a
 // model made to lean on some coordinates keeps exactly those), every weight the slice of the one it was; the output
 // exports, classifies and trains on; bad requests are refused with nothing written.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pruneHeadsFfn } from '../../src/compress/prune/heads-ffn.ts';
@@ -109,6 +109,13 @@ describe('prune hidden', () => {
     expect(after.meta.info['compression']).toEqual(expect.arrayContaining([expect.objectContaining({ command: 'prune hidden', method: 'even', hidden: [16, 8], kept })]));
   });
 
+  it('measures on the text column of a labeled CSV', async () => {
+    const csv = join(data.dir, 'texts.csv');
+    writeFileSync(csv, 'text,sentiment\n"great staff, fair price",positive\nslow and rude,negative\nfine,\n');
+    const report = await pruneHidden(twoHeads, join(data.dir, 'from-csv'), { keep: 8, data: csv, threads: 1 });
+    expect(report.texts).toBe(3);
+  });
+
   it('gives a model that exports, classifies and trains on (train --init)', async () => {
     const out = join(data.dir, 'narrow-export-src');
     await pruneHidden(twoHeads, out, { keep: 8, data: data.dev, threads: 1 });
@@ -127,7 +134,7 @@ describe('prune hidden', () => {
     const out = join(data.dir, 'refused');
     await expect(pruneHidden(twoHeads, out, { keep: 8 })).rejects.toMatchObject({ code: 'BAD_OPTION', where: { field: '--data' } });
     const cli = await runXlmt(['prune', 'hidden', '--model', twoHeads, '--keep', '4', '--data', data.train, '--out', out]);
-    expect(cli.code).not.toBe(0);
+    expect(cli.status).not.toBe(0);
     expect(cli.stderr).toMatch(/layer 0 keeps 2 heads of size 4.*prune heads first/is);
     expect(existsSync(out)).toBe(false);
   });

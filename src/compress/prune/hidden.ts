@@ -14,6 +14,7 @@
 import { XlmtError } from '../../errors/index.ts';
 import type { Parameter } from '../../ir/params.ts';
 import type { TensorData } from '../../ir/tensor.ts';
+import { detectFormat, loadDataset } from '../../data/index.ts';
 import { readUnlabeledTexts } from '../../data/unlabeled.ts';
 import { paddedBatch } from '../../infer/batching.ts';
 import { type EncoderConfig, encoderConfig, layerShapes } from '../../models/config.ts';
@@ -34,7 +35,7 @@ export interface PruneHiddenOptions {
   readonly keep: number;
   /** Default 'activation'. */
   readonly method?: HiddenMethod;
-  /** Texts to measure activations on (JSONL with a text field, or plain text a line); 'activation' needs it. */
+  /** Texts to measure activations on ('activation' needs them): labeled CSV or TSV, JSONL with a text field, or plain text. */
   readonly data?: string;
   /** Texts measured, a seeded sample of the file (default 2000). */
   readonly samples?: number;
@@ -129,8 +130,12 @@ function narrowedParams(model: TrainedModel, kept: readonly number[]): Map<strin
   return out;
 }
 
+/** A seeded sample of a file's texts: a CSV or TSV's text column (labels not read), else JSONL or plain text. */
 async function sampleTexts(file: string, samples: number, seed: number): Promise<string[]> {
-  const { texts } = await readUnlabeledTexts([file], { purpose: 'measure activations on', flag: '--data' });
+  const format = detectFormat(file);
+  const texts = format === 'csv' || format === 'tsv'
+    ? (await loadDataset(file, { allowUnlabeled: true, defaultLang: 'und' })).examples.map((e) => e.text)
+    : (await readUnlabeledTexts([file], { purpose: 'measure activations on', flag: '--data' })).texts;
   const order = new Random(seed).shuffle(range(texts.length)).slice(0, samples);
   return order.map((i) => texts[i] as string);
 }
