@@ -67,6 +67,8 @@ describe('recipes', () => {
     refused({ steps: [{ step: 'prune-layers' }] }, 'steps[0]', /one of keep, keepCount, keepFraction/);
     refused({ steps: [{ step: 'prune', keepCount: 1 }] }, 'steps[0].step', /^step 1/);
     refused({ steps: [{ step: 'train', name: 'a', settings: {} }, { step: 'prune-heads-ffn', name: 'b', heads: 1, speed: 2 }] }, 'steps[1]', /^step 2 \(b\)/);
+    refused({ steps: [{ step: 'prune-hidden', keep: 8, keepFraction: 0.5 }] }, 'steps[0]', /one of keep, keepFraction/);
+    refused({ steps: [{ step: 'prune-hidden', keep: 8, method: 'magnitude' }] }, 'steps[0].method', /^step 1 \(prune-hidden\)/);
     refused({ steps: [{ step: 'export' }, { step: 'trim-vocab' }] }, 'steps[0]', /an export is the last step/);
     refused({ steps: [{ step: 'init-student', layers: 1, weights: 'svd' }] }, 'steps[0].weights', /^step 1 \(init-student\)/);
     expect(parseRecipe({ steps: [{ step: 'init-student', layers: 1, hidden: 8, weights: 'select' }] }, 'r.json').steps[0]).toMatchObject({ weights: 'select' });
@@ -112,6 +114,17 @@ describe('a compression', () => {
     const other = { ...killed, recipe: parseRecipe({ steps: [{ step: 'prune-layers', keepCount: 2 }] }, 'test') };
     await expect(runCompression(other, events())).rejects.toMatchObject({ code: 'RUN_SETTINGS_CHANGED', where: { file: killed.out } });
   }, 180_000);
+
+  it('narrows the width: heads pruned, then the hidden size to a fraction, then exported', async () => {
+    const recipe = parseRecipe({
+      steps: [{ step: 'prune-heads-ffn', heads: 1, even: true, iterations: 1, samples: 20 }, { step: 'prune-hidden', keepFraction: 0.5, samples: 30 }, { step: 'export', int8: false }],
+    }, 'test');
+    const result = await runCompression({ ...options('narrow'), recipe }, events());
+    expect(result.steps.map((s) => s.name)).toEqual(['01-prune-heads-ffn', '02-prune-hidden', '03-export']);
+    const config = JSON.parse(readFileSync(join(data.dir, 'narrow', '02-prune-hidden', 'config.json'), 'utf8')) as { hidden_size: number; num_attention_heads: number };
+    expect([config.hidden_size, config.num_attention_heads]).toEqual([8, 1]);
+    expect(result.steps[1]?.bytes).toBeLessThan(result.steps[0]?.bytes as number);
+  }, 120_000);
 
   it('runs a preset from the command line and refuses --recipe with --preset', () => {
     const out = join(data.dir, 'cli');

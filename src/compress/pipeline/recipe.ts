@@ -3,6 +3,7 @@
 //
 //   prune-layers     { keepCount | keepFraction, strategy } or { keep }        xlmt prune layers
 //   prune-heads-ffn  { heads, ffn, method, iterations, samples, even }         xlmt prune heads-ffn (on --train)
+//   prune-hidden     { keep | keepFraction, method, samples }                   xlmt prune hidden (on --train)
 //   trim-vocab       { minCount }                                               xlmt trim-vocab (on --train)
 //   init-student     { preset } or { layers, hidden, heads, ffn }, { weights }  xlmt init-student (from the model so far)
 //   train            { teacher, settings }: xlmt train from the model so far; teacher: true adds --teacher-model
@@ -14,6 +15,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PRESET_NAMES } from '../../checkpoint/index.ts';
 import { STUDENT_WEIGHTS } from '../distill/student-shape.ts';
+import { HIDDEN_METHODS } from '../prune/hidden.ts';
 import { XlmtError } from '../../errors/index.ts';
 
 const int = z.number().int().positive();
@@ -28,6 +30,10 @@ const StepSchema = z.discriminatedUnion('step', [
     step: z.literal('prune-heads-ffn'), ...named, heads: int.optional(), ffn: int.optional(), method: z.enum(['importance', 'random']).default('importance'),
     iterations: int.default(4), samples: int.default(1000), even: z.boolean().default(false),
   }).refine((s) => s.heads !== undefined || s.ffn !== undefined, { message: 'give heads, ffn or both' }),
+  z.strictObject({
+    step: z.literal('prune-hidden'), ...named, keep: int.optional(), keepFraction: z.number().gt(0).lt(1).optional(), method: z.enum(HIDDEN_METHODS).default('activation'),
+    samples: int.default(2000),
+  }).refine((s) => (s.keep === undefined) !== (s.keepFraction === undefined), { message: 'give one of keep, keepFraction' }),
   z.strictObject({ step: z.literal('trim-vocab'), ...named, minCount: int.default(1) }),
   z.strictObject({ step: z.literal('init-student'), ...named, preset: z.enum(PRESET_NAMES).optional(), layers: int.optional(), hidden: int.optional(), heads: int.optional(), ffn: int.optional(), weights: z.enum(STUDENT_WEIGHTS).optional() })
     .refine((s) => Object.keys(s).some((k) => ['preset', 'layers', 'hidden', 'heads', 'ffn'].includes(k)), { message: 'give a preset or some of layers, hidden, heads, ffn' }),

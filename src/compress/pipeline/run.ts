@@ -22,6 +22,7 @@ import { parseDistillConfig, TEACHER_CACHE_DIR } from '../distill/stages/config.
 import { runDistillation } from '../distill/stages/run.ts';
 import { initStudent } from '../distill/student-init.ts';
 import { pruneHeadsFfn } from '../prune/heads-ffn.ts';
+import { pruneHidden } from '../prune/hidden.ts';
 import { pruneLayers } from '../prune/layers.ts';
 import { trimVocab } from '../trim-vocab/trim.ts';
 import { readHfConfig } from '../../checkpoint/index.ts';
@@ -120,6 +121,12 @@ export async function runStep(step: Step, from: string, out: string, o: Compress
         iterations: step.iterations, even: step.even, method: step.method, samples: step.samples, batchSize: 32, threads: o.threads, seed: 42, log: events.log,
       });
       return out;
+    case 'prune-hidden': {
+      const hidden = (await readHfConfig(join(from, 'config.json'))).config.encoder.hiddenSize;
+      const keep = step.keep ?? Math.round(hidden * (step.keepFraction as number));
+      await pruneHidden(from, out, { keep, method: step.method, data: o.train, samples: step.samples, threads: o.threads });
+      return out;
+    }
     case 'trim-vocab':
       await trimVocab({ model: from, corpus: [o.train], minCount: step.minCount, out, threads: o.threads });
       return out;
