@@ -4,6 +4,7 @@
 //   prune-layers     { keepCount | keepFraction, strategy } or { keep }        xlmt prune layers
 //   prune-heads-ffn  { heads, ffn, method, iterations, samples, even }         xlmt prune heads-ffn (on --train)
 //   prune-hidden     { keep | keepFraction, method, samples }                   xlmt prune hidden (on --train)
+//                    { rounds, retrain }: in rounds, each cut trained on with the teacher (pipeline/narrow.ts)
 //   trim-vocab       { minCount }                                               xlmt trim-vocab (on --train)
 //   init-student     { preset } or { layers, hidden, heads, ffn }, { weights }  xlmt init-student (from the model so far)
 //   train            { teacher, settings }: xlmt train from the model so far; teacher: true adds --teacher-model
@@ -32,8 +33,9 @@ const StepSchema = z.discriminatedUnion('step', [
   }).refine((s) => s.heads !== undefined || s.ffn !== undefined, { message: 'give heads, ffn or both' }),
   z.strictObject({
     step: z.literal('prune-hidden'), ...named, keep: int.optional(), keepFraction: z.number().gt(0).lt(1).optional(), method: z.enum(HIDDEN_METHODS).default('activation'),
-    samples: int.default(2000),
-  }).refine((s) => (s.keep === undefined) !== (s.keepFraction === undefined), { message: 'give one of keep, keepFraction' }),
+    samples: int.default(2000), rounds: int.default(1), retrain: z.record(z.string(), z.unknown()).optional(),
+  }).refine((s) => (s.keep === undefined) !== (s.keepFraction === undefined), { message: 'give one of keep, keepFraction' })
+    .refine((s) => s.retrain === undefined || s.rounds > 1, { message: 'retrain is read only with rounds above 1 (training between the cuts)', path: ['retrain'] }),
   z.strictObject({ step: z.literal('trim-vocab'), ...named, minCount: int.default(1) }),
   z.strictObject({ step: z.literal('init-student'), ...named, preset: z.enum(PRESET_NAMES).optional(), layers: int.optional(), hidden: int.optional(), heads: int.optional(), ffn: int.optional(), weights: z.enum(STUDENT_WEIGHTS).optional() })
     .refine((s) => Object.keys(s).some((k) => ['preset', 'layers', 'hidden', 'heads', 'ffn'].includes(k)), { message: 'give a preset or some of layers, hidden, heads, ffn' }),

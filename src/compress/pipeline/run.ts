@@ -23,6 +23,7 @@ import { runDistillation } from '../distill/stages/run.ts';
 import { initStudent } from '../distill/student-init.ts';
 import { pruneHeadsFfn } from '../prune/heads-ffn.ts';
 import { pruneHidden } from '../prune/hidden.ts';
+import { narrowInRounds } from './narrow.ts';
 import { pruneLayers } from '../prune/layers.ts';
 import { trimVocab } from '../trim-vocab/trim.ts';
 import { readHfConfig } from '../../checkpoint/index.ts';
@@ -104,10 +105,10 @@ export async function measure(name: string, model: string, o: CompressOptions, t
   return { line, scores };
 }
 
+const dataOf = (o: CompressOptions): { train: string; dev: string; tasks?: string } => ({ train: o.train, dev: o.dev, ...(o.tasks ? { tasks: o.tasks } : {}) });
+
 /** Runs one step from `from`, writing `out`; returns the model the next step reads. */
 export async function runStep(step: Step, from: string, out: string, o: CompressOptions, events: RunEvents): Promise<string> {
-  const meta = await readModelMeta(from);
-  const data = { train: o.train, dev: o.dev, ...(o.tasks ? { tasks: o.tasks } : {}) };
   switch (step.step) {
     case 'prune-layers': {
       const layers = (await readHfConfig(join(from, 'config.json'))).config.encoder.numHiddenLayers;
@@ -124,8 +125,14 @@ export async function runStep(step: Step, from: string, out: string, o: Compress
     case 'prune-hidden': {
       const hidden = (await readHfConfig(join(from, 'config.json'))).config.encoder.hiddenSize;
       const keep = step.keep ?? Math.round(hidden * (step.keepFraction as number));
-      await pruneHidden(from, out, { keep, method: step.method, data: o.train, samples: step.samples, threads: o.threads });
-      return out;
+      if (step.rounds === 1) {
+        await pruneHidden(from, out, { keep, method: step.method, data: o.train, samples: step.samples, threads: o.threads });
+        return out;
+      }
+      return narrowInRounds(from, out, {
+        keep, rounds: step.rounds, method: step.method, samples: step.samples, train: o.train, ...(o.tasks ? { tasks: o.tasks } : {}), threads: o.threads, log: events.log,
+        retrain: (init, runOut, train) => trainFrom(init, runOut, { ...step.retrain, train }, true, `the recipe's step ${stepName(step)}, retrain`, o, events),
+      });
     }
     case 'trim-vocab':
       await trimVocab({ model: from, corpus: [o.train], minCount: step.minCount, out, threads: o.threads });
@@ -135,21 +142,11 @@ export async function runStep(step: Step, from: string, out: string, o: Compress
       await initStudent(from, out, spec, step.weights ? { weights: step.weights } : {});
       return out;
     }
-    case 'train': {
-      // Every train step with the teacher and no intermediate terms shares one cache of the teacher's logits under
-      // OUT, so the teacher runs once per text over the whole compression (or search), not once per step and epoch.
-      const intermediate = Number(step.settings.hiddenWeight ?? 0) > 0 || Number(step.settings.relationWeight ?? 0) > 0;
-      const cache = step.teacher && !intermediate ? { teacherCache: join(o.out, TEACHER_CACHE_DIR) } : {};
-      const config = parseTrainConfig({
-        ...data, init: from, out, pooling: meta.pooling, headStyle: meta.headStyle, maxLength: meta.maxLength, threads: o.threads,
-        ...cache, ...step.settings, ...(step.teacher ? { teacherModel: o.teacher } : {}),
-      }, `the recipe's step ${stepName(step)}`);
-      await (step.teacher ? runOnlineDistillation(config, events) : runTraining(config, events));
-      return join(out, 'best');
-    }
+    case 'train':
+      return trainFrom(from, out, step.settings, step.teacher, `the recipe's step ${stepName(step)}`, o, events);
     case 'distill': {
       const config = parseDistillConfig({
-        ...data, teacherModel: o.teacher, student: from, out, ...(o.transfer ? { transfer: [...o.transfer] } : {}),
+        ...dataOf(o), teacherModel: o.teacher, student: from, out, ...(o.transfer ? { transfer: [...o.transfer] } : {}),
         ...step.settings, common: { threads: o.threads, ...(step.settings.common as Record<string, unknown> | undefined) },
       }, `the recipe's step ${stepName(step)}`);
       return (await runDistillation(config, `the recipe's step ${stepName(step)}`, events)).model;
@@ -161,6 +158,24 @@ export async function runStep(step: Step, from: string, out: string, o: Compress
       });
       return out;
   }
+}
+
+/**
+ * xlmt train from the model `from` into `out` (its best model returned), with the pipeline's data and the model's
+ * pooling, head style and max length unless `settings` says otherwise; with the teacher, Eq. 2. Every such training
+ * without intermediate terms shares one cache of the teacher's logits under OUT, so the teacher runs once per text
+ * over the whole compression (or search), not once per step and epoch.
+ */
+async function trainFrom(from: string, out: string, settings: Readonly<Record<string, unknown>>, teacher: boolean, origin: string, o: CompressOptions, events: RunEvents): Promise<string> {
+  const meta = await readModelMeta(from);
+  const intermediate = Number(settings['hiddenWeight'] ?? 0) > 0 || Number(settings['relationWeight'] ?? 0) > 0;
+  const cache = teacher && !intermediate ? { teacherCache: join(o.out, TEACHER_CACHE_DIR) } : {};
+  const config = parseTrainConfig({
+    ...dataOf(o), init: from, out, pooling: meta.pooling, headStyle: meta.headStyle, maxLength: meta.maxLength, threads: o.threads,
+    ...cache, ...settings, ...(teacher ? { teacherModel: o.teacher } : {}),
+  }, origin);
+  await (teacher ? runOnlineDistillation(config, events) : runTraining(config, events));
+  return join(out, 'best');
 }
 
 /** The teacher's line, measured once and kept in the state; its report in OUT/reports/`report`. */
