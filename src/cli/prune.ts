@@ -2,7 +2,7 @@
 // smaller one out (src/compress/prune/).
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type HeadsFfnReport, PRUNE_METHODS, type PruneMethod, pruneHeadsFfn } from '../compress/prune/heads-ffn.ts';
-import { HIDDEN_METHODS, type HiddenMethod, pruneHidden } from '../compress/prune/hidden.ts';
+import { HIDDEN_COMPENSATIONS, HIDDEN_METHODS, type HiddenCompensation, type HiddenMethod, pruneHidden } from '../compress/prune/hidden.ts';
 import { LAYER_STRATEGIES, type LayerStrategy, pruneLayers } from '../compress/prune/layers.ts';
 import { XlmtError } from '../errors/index.ts';
 import { nonNegativeInt, positiveInt } from './options.ts';
@@ -113,6 +113,7 @@ interface HiddenFlags {
   out: string;
   keep: number;
   method: HiddenMethod;
+  compensation: HiddenCompensation;
   data?: string;
   samples: number;
   batchSize: number;
@@ -128,6 +129,7 @@ function hiddenCommand(): Command {
     .requiredOption('--out <dir>', 'model directory to write: new, empty, or an earlier output of prune hidden (replaced atomically)')
     .requiredOption('--keep <n>', 'the new hidden size: a whole number of attention heads, at least every layer\'s kept heads', positiveInt('--keep'))
     .addOption(new Option('--method <kind>', 'rank coordinates by their activations on --data, or keep them evenly spaced').choices(HIDDEN_METHODS).default('activation'))
+    .addOption(new Option('--compensation <kind>', 'regression: the maps reading the hidden states take over what the kept coordinates predict of the removed ones (fitted on --data); none: the removed ones dropped').choices(HIDDEN_COMPENSATIONS).default('regression'))
     .option('--data <file>', 'texts to measure activations on: JSONL with a text field (training, dev or transfer files) or plain text, one a line')
     .option('--samples <n>', 'texts measured, a seeded sample of --data', positiveInt('--samples'), 2000)
     .option('--batch-size <n>', 'texts per batch', positiveInt('--batch-size'), 32)
@@ -136,7 +138,7 @@ function hiddenCommand(): Command {
     .option('--json', 'print one JSON object', false)
     .action(async (flags: HiddenFlags) => {
       const r = await pruneHidden(flags.model, flags.out, {
-        keep: flags.keep, method: flags.method, samples: flags.samples, batchSize: flags.batchSize, threads: flags.threads, seed: flags.seed,
+        keep: flags.keep, method: flags.method, compensation: flags.compensation, samples: flags.samples, batchSize: flags.batchSize, threads: flags.threads, seed: flags.seed,
         ...(flags.data ? { data: flags.data } : {}),
       });
       if (flags.json) {
@@ -144,7 +146,8 @@ function hiddenCommand(): Command {
         return;
       }
       const share = (100 * r.parametersAfter) / r.parametersBefore;
-      const measured = r.scoreKept === null ? 'evenly spaced' : `by activation on ${r.texts} texts, ${(100 * r.scoreKept).toFixed(1)}% of the summed scores kept`;
+      const chosen = r.scoreKept === null ? 'evenly spaced' : `by activation on ${r.texts} texts, ${(100 * r.scoreKept).toFixed(1)}% of the summed scores kept`;
+      const measured = r.compensation === 'regression' ? `${chosen}; compensated by regression on ${r.texts} texts` : chosen;
       console.log(`wrote ${r.out}: hidden ${r.hiddenAfter} of ${r.hiddenBefore} (${measured}); ${r.parametersAfter.toLocaleString('en')} parameters (${share.toFixed(1)}% of ${r.parametersBefore.toLocaleString('en')})`);
     });
 }

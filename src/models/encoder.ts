@@ -98,7 +98,7 @@ function selfAttention(g: GraphBuilder, c: EncoderConfig, shape: LayerShape, x: 
   return { context: op.Reshape(context, [-1, shape.attentionSize]), probs, projections }; // context: [batch*seq, heads·headDim]
 }
 
-function layer(g: GraphBuilder, c: EncoderConfig, i: number, x: Value, mask: Value, batchSeq: Value, options: EncoderOptions): { hidden: Value; probs: Value; projections: AttentionProjections } {
+function layer(g: GraphBuilder, c: EncoderConfig, i: number, x: Value, mask: Value, batchSeq: Value, options: EncoderOptions): { hidden: Value; attended: Value; probs: Value; projections: AttentionProjections } {
   const shape = layerShape(c, i);
   return g.scope(`layer.${i}`, () => {
     const { op } = g;
@@ -115,7 +115,7 @@ function layer(g: GraphBuilder, c: EncoderConfig, i: number, x: Value, mask: Val
       const projected = dropoutWhenTraining(g, linear(g, 'dense', inner, shape.intermediateSize, c.hiddenSize), c.hiddenDropoutProb, options);
       return layerNorm(g, 'LayerNorm', op.Add(projected, attended), c.hiddenSize, c.layerNormEps);
     });
-    return { hidden, probs, projections };
+    return { hidden, attended, probs, projections };
   });
 }
 
@@ -125,6 +125,8 @@ export interface EncoderStates {
   readonly last: Value;
   /** The embeddings' output, then each layer's, [batch*seq, hidden] each (transformers' hidden_states). */
   readonly hiddenStates: readonly Value[];
+  /** Each layer's attention block output (its LayerNorm's, what the FFN reads), [batch*seq, hidden] each. */
+  readonly attentionOutputs: readonly Value[];
   /** Each layer's attention probabilities before dropout, [batch, heads kept, seq, seq]. */
   readonly attentions: readonly Value[];
   /** Each layer's query, key and value projections, [batch*seq, heads kept·headDim] each (MiniLMv2's relations). */
@@ -145,14 +147,16 @@ export function encoderStates(g: GraphBuilder, c: EncoderConfig, inputs: Encoder
   const mask = op.Unsqueeze(blocked, [1, 2]);
   const hiddenStates = [embeddings(g, c, inputs, options)];
   const attentions: Value[] = [];
+  const attentionOutputs: Value[] = [];
   const projections: AttentionProjections[] = [];
   g.scope('encoder', () => {
     for (let i = 0; i < c.numHiddenLayers; i++) {
       const out = layer(g, c, i, hiddenStates[i] as Value, mask, batchSeq, options);
       hiddenStates.push(out.hidden);
+      attentionOutputs.push(out.attended);
       attentions.push(out.probs);
       projections.push(out.projections);
     }
   });
-  return { last: hiddenStates[c.numHiddenLayers] as Value, hiddenStates, attentions, projections };
+  return { last: hiddenStates[c.numHiddenLayers] as Value, hiddenStates, attentionOutputs, attentions, projections };
 }

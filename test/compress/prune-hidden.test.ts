@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pruneHeadsFfn } from '../../src/compress/prune/heads-ffn.ts';
 import { narrowedConfig, pruneHidden, topCoordinates } from '../../src/compress/prune/hidden.ts';
+import { cutNormOutput } from '../../src/compress/prune/hidden-stats.ts';
+import { Random } from '../../src/util/random.ts';
+import { logits } from './logits.ts';
 import { exportModel } from '../../src/export/export.ts';
 import { OnnxClassifier } from '../../src/infer/onnx-classifier.ts';
 import type { Parameter } from '../../src/ir/params.ts';
@@ -56,6 +59,27 @@ describe('narrowedConfig', () => {
   });
 });
 
+describe('cutNormOutput', () => {
+  it('gives the LayerNorm of the kept pre-norm values from the full LayerNorm\'s output', () => {
+    const random = new Random(5);
+    const hidden = 12;
+    const kept = [0, 3, 4, 7, 9, 11];
+    const z = Float64Array.from({ length: hidden }, () => 3 * random.normal() + 1);
+    const gamma = Float32Array.from({ length: hidden }, () => 0.5 + random.next());
+    const beta = Float32Array.from({ length: hidden }, () => random.normal());
+    const norm = (values: readonly number[], g: readonly number[], b: readonly number[]): number[] => {
+      const mean = values.reduce((a, v) => a + v, 0) / values.length;
+      const std = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length);
+      return values.map((v, i) => ((g[i] as number) * (v - mean)) / std + (b[i] as number));
+    };
+    const full = Float64Array.from(norm([...z], [...gamma], [...beta]));
+    const out = new Float64Array(kept.length);
+    cutNormOutput(full, 0, kept, gamma, beta, out);
+    const expected = norm(kept.map((i) => z[i] as number), kept.map((i) => gamma[i] as number), kept.map((i) => beta[i] as number));
+    [...out].forEach((v, p) => expect(v).toBeCloseTo(expected[p] as number, 10));
+  });
+});
+
 describe('topCoordinates', () => {
   it('keeps the highest scores, ascending, ties to the lower index', () => {
     expect(topCoordinates(Float64Array.from([0.5, 3, 1, 3, 0.1, 2]), 3)).toEqual([1, 3, 5]);
@@ -85,7 +109,7 @@ describe('prune hidden', () => {
 
   it('slices every weight to the kept coordinates and records the pass', async () => {
     const out = join(data.dir, 'even-8');
-    const report = await pruneHidden(twoHeads, out, { keep: 8, method: 'even' });
+    const report = await pruneHidden(twoHeads, out, { keep: 8, method: 'even', compensation: 'none' });
     expect(report.kept).toEqual([0, 2, 4, 6, 8, 10, 12, 14]);
     const before = await loadModelDir(twoHeads);
     const after = await loadModelDir(out);
@@ -106,7 +130,21 @@ describe('prune hidden', () => {
     expect([...(after.params.get('encoder.layer.0.output.LayerNorm.weight') as Parameter).data]).toEqual(slice('encoder.layer.0.output.LayerNorm.weight', null, kept));
     expect([...(after.params.get('encoder.layer.0.intermediate.dense.bias') as Parameter).data]).toEqual(slice('encoder.layer.0.intermediate.dense.bias', null, null));
     expect(after.meta.thresholds).toEqual(before.meta.thresholds);
-    expect(after.meta.info['compression']).toEqual(expect.arrayContaining([expect.objectContaining({ command: 'prune hidden', method: 'even', hidden: [16, 8], kept })]));
+    expect(after.meta.info['compression']).toEqual(expect.arrayContaining([expect.objectContaining({ command: 'prune hidden', method: 'even', compensation: 'none', hidden: [16, 8], kept })]));
+  });
+
+  it('compensates: the cut model\'s logits come closer to the uncut model\'s than with the coordinates dropped', async () => {
+    const distance = async (cut: string): Promise<number> => {
+      const [a, b] = await Promise.all([logits(twoHeads, data.dev), logits(cut, data.dev)]);
+      return a.reduce((sum, v, i) => sum + (v - (b[i] as number)) ** 2, 0);
+    };
+    const dropped = join(data.dir, 'dropped-8');
+    const compensated = join(data.dir, 'compensated-8');
+    await pruneHidden(twoHeads, dropped, { keep: 8, data: data.train, compensation: 'none', threads: 1 });
+    const report = await pruneHidden(twoHeads, compensated, { keep: 8, data: data.train, threads: 1 });
+    expect(report.compensation).toBe('regression');
+    const [off, on] = [await distance(dropped), await distance(compensated)];
+    expect(on).toBeLessThan(0.5 * off);
   });
 
   it('measures on the text column of a labeled CSV', async () => {
@@ -130,9 +168,10 @@ describe('prune hidden', () => {
     expect((await loadModelDir(join(retrained, 'best'))).hf.encoder.hiddenSize).toBe(8);
   });
 
-  it('refuses, writing nothing: activation ranking without texts; a size the heads do not fit (from the CLI)', async () => {
+  it('refuses, writing nothing: ranking or compensation without texts; a size the heads do not fit (from the CLI)', async () => {
     const out = join(data.dir, 'refused');
-    await expect(pruneHidden(twoHeads, out, { keep: 8 })).rejects.toMatchObject({ code: 'BAD_OPTION', where: { field: '--data' } });
+    await expect(pruneHidden(twoHeads, out, { keep: 8 })).rejects.toMatchObject({ code: 'BAD_OPTION', where: { field: '--data' }, message: expect.stringContaining('ranking') as unknown });
+    await expect(pruneHidden(twoHeads, out, { keep: 8, method: 'even' })).rejects.toMatchObject({ code: 'BAD_OPTION', where: { field: '--data' }, message: expect.stringContaining('compensating') as unknown });
     const cli = await runXlmt(['prune', 'hidden', '--model', twoHeads, '--keep', '4', '--data', data.train, '--out', out]);
     expect(cli.status).not.toBe(0);
     expect(cli.stderr).toMatch(/layer 0 keeps 2 heads of size 4.*prune heads first/is);
@@ -143,6 +182,6 @@ describe('prune hidden', () => {
     const out = join(data.dir, 'cli-8');
     const cli = await runXlmt(['prune', 'hidden', '--model', twoHeads, '--keep', '8', '--data', data.train, '--samples', '20', '--threads', '1', '--out', out]);
     expect(cli.stderr).toBe('');
-    expect(cli.stdout).toMatch(/wrote .*cli-8: hidden 8 of 16 \(by activation on 20 texts, \d+\.\d% of the summed scores kept\)/);
+    expect(cli.stdout).toMatch(/wrote .*cli-8: hidden 8 of 16 \(by activation on 20 texts, \d+\.\d% of the summed scores kept; compensated by regression on 20 texts\)/);
   });
 });

@@ -1,6 +1,7 @@
 // The inference graph of a trained model serving as a teacher: the reference inference graph's forward pass (fed like
 // an export: input_ids and attention_mask, positions computed in the graph), with per-task logits instead of
-// probabilities, and every layer's hidden states and attention projections as outputs for intermediate transfer.
+// probabilities, and every layer's hidden states, attention block outputs and attention projections as outputs for
+// intermediate transfer and for pruning's activation statistics.
 import { GraphBuilder } from '../../builder/builder.ts';
 import { positionIdsInGraph, type InferenceGraphOptions } from '../../export/graph.ts';
 import { ATTENTION_MASK, INPUT_IDS } from '../../infer/contract.ts';
@@ -14,6 +15,8 @@ import type { AttentionRelation } from './names.ts';
 export const logitsOutput = (task: string): string => `logits:${task}`;
 /** After layer `layer`, 0 being the embeddings: [batch*seq, hidden]. */
 export const hiddenOutput = (layer: number): string => `hidden:${layer}`;
+/** Layer `layer`'s (0-based) attention block output, the FFN's input: [batch*seq, hidden]. */
+export const attentionOutput = (layer: number): string => `attended:${layer}`;
 /** Layer `layer`'s (0-based) query, key or value projection: [batch*seq, heads kept·headDim]. */
 export const projectionOutput = (relation: AttentionRelation, layer: number): string => `${relation}:${layer}`;
 
@@ -39,6 +42,7 @@ export function teacherGraph(config: EncoderConfig, tasks: readonly TaskHead[], 
   });
   for (const task of tasks) g.output(logitsOutput(task.name), logits.get(task.name) as Value);
   states.hiddenStates.forEach((hidden, layer) => g.output(hiddenOutput(layer), hidden));
+  states.attentionOutputs.forEach((attended, layer) => g.output(attentionOutput(layer), attended));
   states.projections.forEach((p, layer) => {
     g.output(projectionOutput('query', layer), p.query);
     g.output(projectionOutput('key', layer), p.key);

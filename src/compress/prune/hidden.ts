@@ -13,28 +13,29 @@
 // heads: prune heads first where a layer keeps more than that.
 import { XlmtError } from '../../errors/index.ts';
 import type { Parameter } from '../../ir/params.ts';
-import type { TensorData } from '../../ir/tensor.ts';
 import { detectFormat, loadDataset } from '../../data/index.ts';
 import { readUnlabeledTexts } from '../../data/unlabeled.ts';
-import { paddedBatch } from '../../infer/batching.ts';
 import { type EncoderConfig, encoderConfig, layerShapes } from '../../models/config.ts';
-import { Session } from '../../runtime/session.ts';
-import { encodeIds } from '../../tokenize/index.ts';
 import type { TrainedModel } from '../../train/model-dir.ts';
 import { Random } from '../../util/random.ts';
 import { evenlySpaced, hiddenAxes, selectHidden } from '../distill/student-select.ts';
-import { hiddenOutput, teacherGraph } from '../distill/teacher-graph.ts';
 import { readForCompression, writeCompressed } from '../model-io.ts';
+import { compensate, streamReaders } from './compensate.ts';
+import { coordinateScores, cutMoments } from './hidden-stats.ts';
 import { countParameters } from './layers.ts';
 
 export const HIDDEN_METHODS = ['activation', 'even'] as const;
 export type HiddenMethod = (typeof HIDDEN_METHODS)[number];
+export const HIDDEN_COMPENSATIONS = ['regression', 'none'] as const;
+export type HiddenCompensation = (typeof HIDDEN_COMPENSATIONS)[number];
 
 export interface PruneHiddenOptions {
   /** The new hidden size. */
   readonly keep: number;
   /** Default 'activation'. */
   readonly method?: HiddenMethod;
+  /** Default 'regression': the readers of the stream take the removed coordinates' part (compensate.ts). */
+  readonly compensation?: HiddenCompensation;
   /** Texts to measure activations on ('activation' needs them): labeled CSV or TSV, JSONL with a text field, or plain text. */
   readonly data?: string;
   /** Texts measured, a seeded sample of the file (default 2000). */
@@ -42,17 +43,20 @@ export interface PruneHiddenOptions {
   readonly batchSize?: number;
   readonly threads?: number;
   readonly seed?: number;
+  /** Tokens per place the compensation is fitted on, the first of the sample's (default 8192). */
+  readonly maxTokens?: number;
 }
 
 export interface PruneHiddenReport {
   readonly model: string;
   readonly out: string;
   readonly method: HiddenMethod;
+  readonly compensation: HiddenCompensation;
   readonly hiddenBefore: number;
   readonly hiddenAfter: number;
   /** The kept coordinates, ascending, as indices into the old hidden size. */
   readonly kept: readonly number[];
-  /** Texts measured ('activation'). */
+  /** Texts measured (none for 'even' without compensation). */
   readonly texts: number;
   /** Share of the summed coordinate scores the kept coordinates hold ('activation'). */
   readonly scoreKept: number | null;
@@ -60,34 +64,36 @@ export interface PruneHiddenReport {
   readonly parametersAfter: number;
 }
 
-const DEFAULTS = { method: 'activation' as HiddenMethod, samples: 2000, batchSize: 32, seed: 42 };
+const DEFAULTS = { method: 'activation' as HiddenMethod, compensation: 'regression' as HiddenCompensation, maxTokens: 8192, samples: 2000, batchSize: 32, seed: 42 };
 
 export async function pruneHidden(modelPath: string, out: string, options: PruneHiddenOptions): Promise<PruneHiddenReport> {
   const o = { ...DEFAULTS, ...options };
   const { dir, model, output } = await readForCompression('prune hidden', modelPath, out, { '--model': modelPath, '--data': o.data });
   const before = model.hf.encoder;
   const config = narrowedConfig(before, o.keep);
-  let kept: number[];
-  let scores: Float64Array | null = null;
-  let texts = 0;
-  if (o.method === 'even') {
-    kept = evenlySpaced(before.hiddenSize, o.keep);
-  } else {
-    if (o.data === undefined) throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--data' }, message: 'ranking hidden coordinates by activation needs texts to run the model on', hint: 'give --data FILE (the training or transfer texts), or --method even' });
-    const sample = await sampleTexts(o.data, o.samples, o.seed);
-    texts = sample.length;
-    scores = await coordinateScores(model, sample, { batchSize: o.batchSize, ...(o.threads !== undefined ? { threads: o.threads } : {}) });
-    kept = topCoordinates(scores, o.keep);
+  const measured = o.method === 'activation' || o.compensation === 'regression';
+  if (measured && o.data === undefined) {
+    const why = o.method === 'activation' ? 'ranking hidden coordinates by activation' : 'compensating for the removed coordinates';
+    throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--data' }, message: `${why} needs texts to run the model on`, hint: 'give --data FILE (the training or transfer texts), or --method even --compensation none' });
   }
-  const params = narrowedParams(model, kept);
+  const sample = measured ? await sampleTexts(o.data as string, o.samples, o.seed) : [];
+  const stats = { batchSize: o.batchSize, ...(o.threads !== undefined ? { threads: o.threads } : {}) };
+  const scores = o.method === 'activation' ? await coordinateScores(model, sample, stats) : null;
+  const kept = scores ? topCoordinates(scores, o.keep) : evenlySpaced(before.hiddenSize, o.keep);
+  const readers = streamReaders(before.numHiddenLayers, model.meta.headStyle, model.schema.tasks.map((t) => t.name));
+  const full = o.compensation === 'regression'
+    ? compensate(model.params, await cutMoments(model, sample, kept, { ...stats, maxTokens: o.maxTokens }), before.hiddenSize, kept, readers)
+    : model.params;
+  const texts = sample.length;
+  const params = narrowedParams({ ...model, params: full }, kept);
   const hf = { ...model.hf, encoder: config };
   const scoreKept = scores === null ? null : share(scores, kept);
   await writeCompressed(output, { ...model, hf, params }, {
-    command: 'prune hidden', from: dir, method: o.method, hidden: [before.hiddenSize, o.keep],
-    ...(o.method === 'activation' ? { data: o.data, samples: texts, seed: o.seed, scoreKept } : {}), kept,
+    command: 'prune hidden', from: dir, method: o.method, compensation: o.compensation, hidden: [before.hiddenSize, o.keep],
+    ...(measured ? { data: o.data, samples: texts, seed: o.seed } : {}), ...(scoreKept === null ? {} : { scoreKept }), kept,
   });
   return {
-    model: dir, out, method: o.method, hiddenBefore: before.hiddenSize, hiddenAfter: o.keep, kept, texts, scoreKept,
+    model: dir, out, method: o.method, compensation: o.compensation, hiddenBefore: before.hiddenSize, hiddenAfter: o.keep, kept, texts, scoreKept,
     parametersBefore: countParameters(model.params), parametersAfter: countParameters(params),
   };
 }
@@ -138,45 +144,6 @@ async function sampleTexts(file: string, samples: number, seed: number): Promise
     : (await readUnlabeledTexts([file], { purpose: 'measure activations on', flag: '--data' })).texts;
   const order = new Random(seed).shuffle(range(texts.length)).slice(0, samples);
   return order.map((i) => texts[i] as string);
-}
-
-/** Per hidden coordinate: its activation RMS over real tokens, per layer divided by the layer's mean, averaged. */
-export async function coordinateScores(model: TrainedModel, texts: readonly string[], o: { readonly batchSize: number; readonly threads?: number }): Promise<Float64Array> {
-  const config = model.hf.encoder;
-  const hidden = config.hiddenSize;
-  const layers = config.numHiddenLayers + 1;
-  const graph = teacherGraph(config, model.schema.tasks, { pooling: model.meta.pooling, headStyle: model.meta.headStyle, positions: model.meta.positions });
-  const session = await Session.create(graph, { params: model.params, ...(o.threads ? { threads: o.threads } : {}) });
-  const squares = Array.from({ length: layers }, () => new Float64Array(hidden));
-  let tokens = 0;
-  try {
-    for (let start = 0; start < texts.length; start += o.batchSize) {
-      const { ids } = await encodeIds(model.tokenizer, texts.slice(start, start + o.batchSize), model.meta.maxLength);
-      const feeds: Record<string, TensorData> = paddedBatch(ids, model.meta.padId);
-      const seq = Math.max(1, ...ids.map((r) => r.length));
-      const results = await session.run(feeds, undefined, range(layers).map(hiddenOutput));
-      for (let l = 0; l < layers; l++) {
-        const states = results[hiddenOutput(l)]?.data as Float32Array;
-        const sum = squares[l] as Float64Array;
-        ids.forEach((row, b) => {
-          for (let t = 0; t < row.length; t++) {
-            const offset = (b * seq + t) * hidden;
-            for (let i = 0; i < hidden; i++) sum[i] = (sum[i] as number) + (states[offset + i] as number) ** 2;
-          }
-        });
-      }
-      tokens += ids.reduce((n, r) => n + r.length, 0);
-    }
-  } finally {
-    await session.release();
-  }
-  const scores = new Float64Array(hidden);
-  for (const sum of squares) {
-    const rms = Array.from(sum, (s) => Math.sqrt(s / tokens));
-    const mean = rms.reduce((a, b) => a + b, 0) / hidden || 1;
-    rms.forEach((r, i) => (scores[i] = (scores[i] as number) + r / mean / layers));
-  }
-  return scores;
 }
 
 /** The `keep` highest-scoring coordinates, ascending (ties to the lower index). */
