@@ -89,6 +89,16 @@ describe('the space', () => {
     expect(() => parseSpace({ students: [{ layers: 0.5, hidden: 0.5, weights: 'svd' }] }, 's.yaml')).toThrow(expect.objectContaining({ where: { file: 's.yaml', field: 'students.0.weights' } }) as Error);
   });
 
+  it('cuts a narrowed student from the teacher: layers, heads and FFN evenly to the hidden fraction, the hidden size in rounds', () => {
+    const list = candidates(TEACHER, parseSpace({ layers: [1], headsFfn: [1], students: [], narrowed: [{ layers: 0.5, hidden: 0.5, rounds: 2, settings: { lr: 1e-4 } }], int8: [false], trimVocab: [false], train: { settings: { batchSize: 8 } } }, 'test'));
+    const narrowed = list.find((c) => c.id.startsWith('layers-2.'));
+    expect(narrowed?.id).toBe('layers-2.heads-2-ffn-64-even.hidden-32-r2.train');
+    expect(narrowed?.steps[1]).toMatchObject({ step: 'prune-heads-ffn', heads: 2, ffn: 64, even: true });
+    expect(narrowed?.steps[2]).toEqual({ step: 'prune-hidden', name: 'hidden-32-r2', keep: 32, method: 'activation', samples: 1000, rounds: 2, retrain: { batchSize: 8, lr: 1e-4, epochs: 1 } });
+    expect(narrowed?.steps[3]).toMatchObject({ step: 'train', settings: { batchSize: 8, lr: 1e-4 } });
+    expect(narrowed?.shape).toMatchObject({ numHiddenLayers: 2, hiddenSize: 32, numAttentionHeads: 2 });
+  });
+
   it('refuses a bad space naming the field', () => {
     expect(() => parseSpace({ layers: [0] }, 's.yaml')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', where: { file: 's.yaml', field: 'layers.0' } }) as Error);
     expect(() => parseSpace({ heads: [0.5] }, 's.yaml')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', where: { file: 's.yaml' } }) as Error);

@@ -7,6 +7,9 @@
 //   students   students { layers, hidden } as fractions of the teacher (init-student),        [{ layers: 0.5, hidden: 0.5 }]
 //              each with how init-student makes it (weights: teacher, select or random) and its own training
 //              settings over train's (fresh layers may want another learning rate)
+//   narrowed   students { layers, hidden } cut from the teacher, never started afresh: the top layers dropped,    []
+//              heads and FFN neurons cut evenly to the hidden fraction, then the hidden size in `rounds`, each cut
+//              trained on with the teacher (prune-hidden's retrain: train's settings and the entry's `settings`)
 //   int8       exported int8 or served fp32                                                   [false, true]
 //   trimVocab  the vocabulary trimmed to the training data or not (trim-vocab)               [false, true]
 //   train      every candidate's training with the teacher (Eq. 2): { epochs, settings }     { epochs: 1 }
@@ -21,6 +24,7 @@ import type { EncoderConfig } from '../../models/config.ts';
 import { applyShape } from '../../bench/shapes.ts';
 import { planStudent, STUDENT_WEIGHTS } from '../distill/student-shape.ts';
 import type { Step } from '../pipeline/recipe.ts';
+import { narrowedConfig } from '../prune/hidden.ts';
 
 const fraction = z.number().gt(0).max(1);
 
@@ -28,6 +32,9 @@ export const SpaceSchema = z.strictObject({
   layers: z.array(fraction).min(1).default([1, 0.5, 0.25]),
   headsFfn: z.array(fraction).min(1).default([1, 0.5]),
   students: z.array(z.strictObject({ layers: fraction, hidden: fraction, weights: z.enum(STUDENT_WEIGHTS).optional(), settings: z.record(z.string(), z.unknown()).optional() })).default([{ layers: 0.5, hidden: 0.5 }]),
+  narrowed: z.array(z.strictObject({
+    layers: fraction, hidden: fraction, rounds: z.number().int().positive().default(1), settings: z.record(z.string(), z.unknown()).optional(),
+  })).default([]),
   int8: z.array(z.boolean()).min(1).default([false, true]),
   trimVocab: z.array(z.boolean()).min(1).default([false, true]),
   train: z.strictObject({ epochs: z.number().int().positive().default(1), settings: z.record(z.string(), z.unknown()).default({}) }).default({ epochs: 1, settings: {} }),
@@ -100,7 +107,7 @@ interface Structure {
 }
 
 function structures(teacher: EncoderConfig, space: Space): Structure[] {
-  const out: Structure[] = [];
+  const out: (Structure | null)[] = [];
   const seen = new Set<string>();
   const heads = teacher.numAttentionHeads;
   for (const lf of space.layers) {
@@ -133,7 +140,30 @@ function structures(teacher: EncoderConfig, space: Space): Structure[] {
     const step: Step = { step: 'init-student', name, layers, hidden, ...(s.weights ? { weights: s.weights } : {}) };
     out.push({ steps: [step], key, teacherShape: false, shape, ...(s.settings ? { settings: s.settings } : {}) });
   }
-  return out;
+  for (const n of space.narrowed) out.push(narrowedStructure(teacher, space, n, seen));
+  return out.filter((s): s is Structure => s !== null);
+}
+
+/** A narrowed student's structure; null when an equal one came before. */
+function narrowedStructure(teacher: EncoderConfig, space: Space, n: Space['narrowed'][number], seen: Set<string>): Structure | null {
+  const headSize = teacher.hiddenSize / teacher.numAttentionHeads;
+  const layers = atLeastOne(teacher.numHiddenLayers * n.layers);
+  const heads = Math.min(teacher.numAttentionHeads, atLeastOne((teacher.hiddenSize * n.hidden) / headSize));
+  const hidden = heads * headSize;
+  const ffn = atLeastOne((teacher.intermediateSize * hidden) / teacher.hiddenSize);
+  const key = `narrowed-${layers}x${hidden}-r${n.rounds}`;
+  if (seen.has(key)) return null;
+  seen.add(key);
+  const steps: Step[] = [];
+  if (layers < teacher.numHiddenLayers) steps.push({ step: 'prune-layers', name: `layers-${layers}`, keepCount: layers, strategy: 'top' });
+  if (hidden < teacher.hiddenSize) {
+    steps.push({ step: 'prune-heads-ffn', name: `heads-${heads}-ffn-${ffn}-even`, heads, ffn, method: space.prune.method, iterations: space.prune.iterations, samples: space.prune.samples, even: true });
+    const retrain = { ...space.train.settings, ...n.settings, epochs: 1 };
+    steps.push({ step: 'prune-hidden', name: `hidden-${hidden}-r${n.rounds}`, keep: hidden, method: 'activation', samples: 1000, rounds: n.rounds, ...(n.rounds > 1 ? { retrain } : {}) });
+  }
+  const pruned = applyShape(teacher, { layers, heads, ffn }, 'the teacher');
+  const shape = hidden < teacher.hiddenSize ? narrowedConfig(pruned, hidden) : pruned;
+  return { steps, key, teacherShape: steps.length === 0, shape, ...(n.settings ? { settings: n.settings } : {}) };
 }
 
 /**
