@@ -7,7 +7,9 @@
 // hidden states after the embeddings and after every layer (each a LayerNorm's output), over the texts' real
 // tokens, each layer's vector divided by its mean so that every layer weighs alike, then averaged over layers. A few
 // coordinates of a trained encoder carry much larger activations than the rest (they set LayerNorm's statistics);
-// ranking keeps them, where an even spread ('even', Weight Selection's uniform choice) may drop them.
+// ranking keeps them, where an even spread ('even', Weight Selection's uniform choice) may drop them (hidden-stats.ts).
+//
+// Then, by default, the maps that read the stream are refitted to what the cut model gives them (compensate.ts).
 //
 // The heads keep their size (hiddenSize / numAttentionHeads), so the new hidden size must hold every layer's kept
 // heads: prune heads first where a layer keeps more than that.
