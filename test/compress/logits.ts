@@ -3,15 +3,13 @@ import { readFileSync } from 'node:fs';
 import { openModelTeacher } from '../../src/compress/distill/teacher-model.ts';
 import { paddedBatch } from '../../src/infer/batching.ts';
 import { encodeIds } from '../../src/tokenize/index.ts';
-import { loadModelDir } from '../../src/train/model-dir.ts';
 
 export async function logits(dir: string, file: string): Promise<number[]> {
   const texts = readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { text: string }).text);
-  const model = await loadModelDir(dir);
   const teacher = await openModelTeacher(dir, { threads: 1 });
   try {
-    const { ids } = await encodeIds(model.tokenizer, texts, model.meta.maxLength);
-    const out = await teacher.runner.run(paddedBatch(ids, model.meta.padId), {});
+    const { ids } = await encodeIds(teacher.tokenizer, texts, teacher.meta.maxLength);
+    const out = await teacher.runner.run(paddedBatch(ids, teacher.meta.padId), {});
     return teacher.tasks.flatMap((t) => [...(out.logits.get(t.name) as Float32Array)]);
   } finally {
     await teacher.runner.release();

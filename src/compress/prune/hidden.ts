@@ -113,8 +113,8 @@ export function narrowedConfig(config: EncoderConfig, keep: number): EncoderConf
   if (!Number.isInteger(keep) || keep < 1 || keep >= config.hiddenSize) throw bad(`the model's hidden size is ${config.hiddenSize}`, `an integer in 1…${config.hiddenSize - 1}`);
   if (keep % headSize !== 0) throw bad(`the attention heads keep their size ${headSize}, so the hidden size must be a whole number of them`, `a multiple of ${headSize}`);
   const heads = keep / headSize;
-  const widest = shapes.reduce((best, s, layer) => (s.heads.length > (shapes[best] as { heads: readonly number[] }).heads.length ? layer : best), 0);
-  const most = (shapes[widest] as { heads: readonly number[] }).heads.length;
+  const most = Math.max(...shapes.map((s) => s.heads.length));
+  const widest = shapes.findIndex((s) => s.heads.length === most);
   if (most > heads) {
     throw bad(`layer ${widest} keeps ${most} heads of size ${headSize}, and a hidden size of ${keep} holds at most ${heads}`, `at least ${most * headSize}`,
       `prune heads first: xlmt prune heads-ffn --heads ${heads} --even`);
