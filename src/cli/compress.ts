@@ -13,7 +13,7 @@ import { progressEvents } from './train.ts';
 
 interface CompressFlags {
   teacher: string; train: string; dev: string; tasks?: string; transfer?: string[]; recipe?: string; preset?: string; out: string;
-  threads: number; speedIterations: number; quiet: boolean;
+  threads: number; speedIterations: number; quiet: boolean; keepCheckpoints: boolean;
   search: boolean; space?: string; maxDegradation?: string; perTask?: string; perLanguage?: string; exhaustive: boolean;
 }
 
@@ -59,13 +59,14 @@ export function compressCommand(): Command {
     .requiredOption('--out <dir>', 'output directory: a directory per step, reports/, report.md')
     .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'), 2)
     .option('--speed-iterations <n>', 'timed batches per model at the serving shape (32 × 128); 0: no speed measured', nonNegativeInt('--speed-iterations'), SPEED_DEFAULTS.iterations)
+    .option('--keep-checkpoints', 'keep each training\'s whole checkpoint (weights and optimizer state, about 3× the model) after its step is done; by default only its progress is kept then', false)
     .option('--quiet', 'print only the report lines', false)
     .action(async (flags: CompressFlags) => {
       const budget = budgetOf(flags);
       const progress = progressEvents(flags.quiet);
       const common = {
         teacher: flags.teacher, train: flags.train, dev: flags.dev, ...(flags.tasks ? { tasks: flags.tasks } : {}), ...(flags.transfer ? { transfer: flags.transfer } : {}),
-        out: flags.out, threads: flags.threads,
+        out: flags.out, threads: flags.threads, keepCheckpoints: flags.keepCheckpoints,
       };
       if (flags.search) {
         const given = flags.recipe !== undefined ? '--recipe' : flags.preset !== undefined ? '--preset' : null;

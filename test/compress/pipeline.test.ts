@@ -1,6 +1,7 @@
 // xlmt compress: recipes refused naming the step and field; a three-step recipe on a tiny teacher writes a model per
-// step and a report line each; killed inside its training step, it resumes to the outputs of an unbroken run.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// step and a report line each; killed inside its training step, it resumes to the outputs of an unbroken run; a
+// training's checkpoint is slimmed to its progress once its step is recorded, unless --keep-checkpoints.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRecipe, parseRecipe, PRESET_RECIPES } from '../../src/compress/pipeline/recipe.ts';
@@ -98,6 +99,9 @@ describe('a compression', () => {
     // One layer of two: the pruned model is smaller, and its speedup is measured against the teacher's.
     expect(result.steps[0]?.bytes).toBeLessThan(result.teacher.bytes);
     expect(result.steps[0]?.speedup).not.toBeNull();
+    // The training's checkpoint was slimmed to its progress once its step was recorded; its best model stayed.
+    expect(readdirSync(join(unbroken.out, '02-retrain', 'checkpoints', 'last')).filter((f) => !f.startsWith('.')).sort()).toEqual(['progress.json']);
+    expect(log.lines.filter((l) => /^02-retrain: removed the weights and optimizer state of the checkpoints of 1 finished training \([\d.]+ [MG]B\)/.test(l))).toHaveLength(1);
     const report = readFileSync(join(unbroken.out, 'report.md'), 'utf8');
     for (const name of ['teacher', '01-prune-layers', '02-retrain', '03-export']) expect(report).toContain(`| ${name} |`);
 
@@ -110,6 +114,7 @@ describe('a compression', () => {
     expect(resumed.lines.some((l) => l.startsWith(`resuming ${join(killed.out, '02-retrain')}`))).toBe(true);
     expect(readFileSync(join(killed.out, '02-retrain', 'best', 'model.safetensors'))).toEqual(readFileSync(join(unbroken.out, '02-retrain', 'best', 'model.safetensors')));
     expect(readFileSync(join(killed.out, '03-export', 'onnx', 'model.onnx'))).toEqual(readFileSync(join(unbroken.out, '03-export', 'onnx', 'model.onnx')));
+    expect(readdirSync(join(killed.out, '02-retrain', 'checkpoints', 'last')).filter((f) => !f.startsWith('.')).sort()).toEqual(['progress.json']);
 
     const other = { ...killed, recipe: parseRecipe({ steps: [{ step: 'prune-layers', keepCount: 2 }] }, 'test') };
     await expect(runCompression(other, events())).rejects.toMatchObject({ code: 'RUN_SETTINGS_CHANGED', where: { file: killed.out } });
@@ -128,8 +133,9 @@ describe('a compression', () => {
 
   it('runs a preset from the command line and refuses --recipe with --preset', () => {
     const out = join(data.dir, 'cli');
-    const run = runXlmt(['compress', '--teacher', teacher, '--train', data.train, '--dev', data.dev, '--tasks', data.tasks, '--preset', 'small', '--out', out, '--threads', '1', '--speed-iterations', '0', '--quiet']);
+    const run = runXlmt(['compress', '--teacher', teacher, '--train', data.train, '--dev', data.dev, '--tasks', data.tasks, '--preset', 'small', '--out', out, '--threads', '1', '--speed-iterations', '0', '--quiet', '--keep-checkpoints']);
     expect(run.status, run.stderr).toBe(0);
+    expect(readdirSync(join(out, '02-retrain', 'checkpoints', 'last'))).toContain('params.safetensors'); // --keep-checkpoints
     expect(run.stdout).toMatch(/^teacher: [\d.]+ MB; dev mean macro-F1 [\d.]+ \(/m);
     expect(run.stdout).toMatch(/^03-export: [\d.]+ MB; dev mean macro-F1 [\d.]+ .*% below the teacher$/m);
     const both = runXlmt(['compress', '--teacher', teacher, '--train', data.train, '--dev', data.dev, '--preset', 'small', '--recipe', 'x.json', '--out', join(data.dir, 'never')]);

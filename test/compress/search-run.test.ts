@@ -1,6 +1,6 @@
 // xlmt compress --search on a tiny teacher: shapes timed, candidates made with the pipeline's steps until one is
 // within the budget, the report and the Pareto picture written; run again exhaustive, it reuses what was made.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CompressEvents } from '../../src/compress/pipeline/run.ts';
@@ -72,7 +72,10 @@ describe('the budget search', () => {
     const made = JSON.parse(readFileSync(join(o.out, 'search.json'), 'utf8')) as { made: Record<string, string> };
     expect(Object.keys(made.made).sort()).toEqual(['int8', 'layers-1', 'layers-1.train', 'layers-1.train.int8']);
     expect(readFileSync(join(o.out, 'pareto.svg'), 'utf8').match(/<circle /g)?.length).toBe(4);
-
+    // The training's checkpoint was slimmed to its progress once its step was recorded; its best model, which the
+    // int8 export read, stayed.
+    expect(readdirSync(join(o.out, 'layers-1.train', 'checkpoints', 'last')).filter((f) => !f.startsWith('.')).sort()).toEqual(['progress.json']);
+    expect(existsSync(join(o.out, 'layers-1.train', 'best', 'model.safetensors'))).toBe(true);
   }, 180_000);
 
   it('lets the space grow or shrink on resume, timing only new shapes, and refuses a step redefined or other data', async () => {

@@ -28,6 +28,7 @@ import { pruneLayers } from '../prune/layers.ts';
 import { trimVocab } from '../trim-vocab/trim.ts';
 import { readHfConfig } from '../../checkpoint/index.ts';
 import { languageScores, relativeDegradation } from '../search/budget.ts';
+import { slimFinishedCheckpoints, slimmedLine } from './checkpoints.ts';
 import { modelBytes, servingSpeed, type SpeedOptions } from './measure.ts';
 import { type Recipe, type Step, stepName } from './recipe.ts';
 
@@ -42,6 +43,8 @@ export interface CompressOptions {
   readonly threads: number;
   /** How each model's speed is measured; null: not measured. */
   readonly speed: SpeedOptions | null;
+  /** Keep the finished trainings' whole checkpoints (default: slimmed once their step is recorded; checkpoints.ts). */
+  readonly keepCheckpoints?: boolean;
 }
 
 /** One model's line of the report. */
@@ -178,6 +181,13 @@ async function trainFrom(from: string, out: string, settings: Readonly<Record<st
   return join(out, 'best');
 }
 
+/** Once a step is recorded: its finished trainings' checkpoints slimmed, unless the options keep them. */
+export async function afterStep(name: string, dir: string, o: { readonly keepCheckpoints?: boolean }, events: RunEvents): Promise<void> {
+  if (o.keepCheckpoints || !existsSync(dir)) return;
+  const said = slimmedLine(name, await slimFinishedCheckpoints(dir));
+  if (said !== null) events.log(said);
+}
+
 /** The teacher's line, measured once and kept in the state; its report in OUT/reports/`report`. */
 export async function teacherLine(state: { teacher: ModelLine | null }, teacherDir: string, o: CompressOptions, report: string, save: () => Promise<void>): Promise<ModelLine> {
   if (state.teacher === null) {
@@ -234,6 +244,7 @@ export async function runCompression(o: CompressOptions, events: CompressEvents)
     await writeFile(join(o.out, 'reports', `${name}.md`), reportFile(name, line, scores));
     state.steps.push(line);
     await saveState(o.out, state);
+    await afterStep(name, join(o.out, name), o, events);
     events.onLine?.(line);
     current = model;
   }

@@ -23,7 +23,7 @@ import { claimOutputDir, checkOutputDir, inputsOf, type OutputSpec } from '../..
 import { sortKeys } from '../../util/sort-keys.ts';
 import type { EncoderConfig } from '../../models/config.ts';
 import type { SpeedOptions } from '../pipeline/measure.ts';
-import { type CompressEvents, type ModelLine, measure, reportFile, runStep, teacherLine } from '../pipeline/run.ts';
+import { afterStep, type CompressEvents, type ModelLine, measure, reportFile, runStep, teacherLine } from '../pipeline/run.ts';
 import { type Budget, describeBudget } from './budget.ts';
 import { type Point, paretoSvg, paretoTable } from './pareto.ts';
 import { type Outcome, searchBudget, type SearchResult } from './search.ts';
@@ -42,6 +42,8 @@ export interface SearchOptions {
   readonly out: string;
   readonly threads: number;
   readonly speed: SpeedOptions;
+  /** Keep the finished trainings' whole checkpoints (default: slimmed once their step is recorded). */
+  readonly keepCheckpoints?: boolean;
 }
 
 /**
@@ -196,6 +198,7 @@ export async function runSearch(o: SearchOptions, events: CompressEvents): Promi
         state.made[prefix] = current;
         state.steps[prefix] = definition;
         await saveState(o.out, state);
+        await afterStep(prefix, join(o.out, prefix), o, events);
       }
       const { line, scores } = await measure(c.id, current, recipeOptions, teacher, since(started));
       await writeFile(join(o.out, 'reports', `${c.id}.md`), reportFile(c.id, line, scores));

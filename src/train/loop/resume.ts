@@ -53,7 +53,7 @@ function writeConfig<C>(dir: RunDir, config: C): void {
 /**
  * Where the run stands: a fresh start, or the saved progress with the parameters and optimizer restored from
  * checkpoints/last. A run that goes on keeps the metrics.jsonl lines written up to its checkpoint; a finished one
- * (progress.done) is left as it is.
+ * (progress.done) is left as it is, its parameters restored unless its checkpoint was slimmed to the progress.
  */
 export async function resumeOrBegin<C>(
   dir: RunDir,
@@ -77,6 +77,7 @@ export async function resumeOrBegin<C>(
     if (!before || !sameData || fingerprintOf(identity, before) !== fingerprint) throw identity.refusal(before, saved.progress.fingerprint, fingerprint);
     writeConfig(dir, identity.config); // with the fields added since
   }
+  if (saved.slim) return { ...saved.progress, fingerprint }; // ended, its weights and optimizer state removed
   for (const [name, p] of params) {
     const data = saved.params.get(name);
     if (!data || data.length !== p.data.length) {

@@ -1,7 +1,7 @@
 // The resumable state of a training run (checkpoints/last): parameters, optimizer buffers, progress and what the
 // objective keeps beside them (objective.json, when it keeps anything), written atomically.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { float32Tensor, readSafetensors, toFloat32, writeSafetensors } from '../../checkpoint/index.ts';
@@ -57,19 +57,23 @@ export async function saveRunState(
   });
 }
 
-export interface LoadedRunState {
-  readonly params: Map<string, Float32Array>;
-  readonly optimizer: OptimizerState;
-  readonly progress: RunProgress;
-  /** The objective's state as saved; undefined when the checkpoint has none. */
-  readonly objective: unknown;
-}
+export type LoadedRunState =
+  | {
+    readonly slim: false;
+    readonly params: Map<string, Float32Array>;
+    readonly optimizer: OptimizerState;
+    readonly progress: RunProgress;
+    /** The objective's state as saved; undefined when the checkpoint has none. */
+    readonly objective: unknown;
+  }
+  /** A finished run's checkpoint slimmed to its progress (slimFinishedRunState): it says the run ended, no more. */
+  | { readonly slim: true; readonly progress: RunProgress };
 
-/** The saved state in `dir`, or null when the run has none yet. */
-export async function loadRunState(dir: string): Promise<LoadedRunState | null> {
+/** The saved progress in `dir` (a run's checkpoints/last), or null when the run has none yet. */
+export async function loadRunProgress(dir: string): Promise<RunProgress | null> {
   await recoverDir(dir);
-  if (!existsSync(join(dir, PROGRESS_FILE))) return null;
   const progressPath = join(dir, PROGRESS_FILE);
+  if (!existsSync(progressPath)) return null;
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(progressPath, 'utf8'));
@@ -80,6 +84,14 @@ export async function loadRunState(dir: string): Promise<LoadedRunState | null> 
   if (!parsed.success) {
     throw new XlmtError({ code: 'BAD_RUN_STATE', message: `invalid run progress (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`, where: { file: progressPath } });
   }
+  return parsed.data;
+}
+
+/** The saved state in `dir`, or null when the run has none yet. */
+export async function loadRunState(dir: string): Promise<LoadedRunState | null> {
+  const progress = await loadRunProgress(dir);
+  if (progress === null) return null;
+  if (progress.done && !existsSync(join(dir, PARAMS_FILE))) return { slim: true, progress };
   const floats = async (file: string): Promise<{ tensors: Map<string, Float32Array>; metadata: Readonly<Record<string, string>> }> => {
     const read = await readSafetensors(join(dir, file));
     const tensors = new Map<string, Float32Array>();
@@ -100,5 +112,21 @@ export async function loadRunState(dir: string): Promise<LoadedRunState | null> 
       throw new XlmtError({ code: 'BAD_RUN_STATE', message: `cannot read the objective's state (${(e as Error).message})`, where: { file: objectivePath } }, { cause: e });
     }
   }
-  return { params: params.tensors, optimizer: { kind, step, buffers: optimizer.tensors }, progress: parsed.data, objective };
+  return { slim: false, params: params.tensors, optimizer: { kind, step, buffers: optimizer.tensors }, progress, objective };
+}
+
+/**
+ * A finished run's checkpoint in `dir` slimmed to its progress: the parameters and optimizer buffers (three times the
+ * model) removed, progress.json kept, so the run still reads as ended (the same command says so rather than starting
+ * over) and its best model is untouched. Returns the bytes removed; 0, touching nothing, for a run not ended.
+ */
+export async function slimFinishedRunState(dir: string): Promise<number> {
+  const progress = await loadRunProgress(dir);
+  if (!progress?.done) return 0;
+  let bytes = 0;
+  for (const file of [PARAMS_FILE, OPTIMIZER_FILE].map((f) => join(dir, f)).filter((f) => existsSync(f))) {
+    bytes += (await stat(file)).size;
+    await rm(file);
+  }
+  return bytes;
 }
