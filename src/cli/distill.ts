@@ -12,13 +12,13 @@ import { progressEvents } from './train.ts';
 interface DistillFlags {
   config?: string;
   teacherModel?: string[]; student?: string; train?: string; dev?: string; tasks?: string; transfer?: string[]; out?: string;
-  stages?: string[]; unfreezeGroup?: number; quiet?: boolean;
+  stages?: string[]; unfreezeGroup?: number; keepCheckpoints?: boolean; quiet?: boolean;
   [field: string]: unknown;
 }
 
 /** Flags that go to `common` (every stage), to the logit stages, and to the representation stage. */
 const COMMON_FLAGS = ['epochs', 'lr', 'batchSize', 'maxLength', 'patience', 'checkpointEvery', 'seed', 'threads'] as const;
-const TOP_FLAGS = ['teacherModel', 'student', 'train', 'dev', 'tasks', 'transfer', 'out', 'stages', 'unfreezeGroup'] as const;
+const TOP_FLAGS = ['teacherModel', 'student', 'train', 'dev', 'tasks', 'transfer', 'out', 'stages', 'unfreezeGroup', 'keepCheckpoints'] as const;
 
 /** The config file's object with the flags laid over it. */
 function mergeFlags(flags: DistillFlags): Record<string, unknown> {
@@ -66,6 +66,7 @@ export function distillCommand(): Command {
     .option('--kd-alpha <α>', 'Eq. 2\'s weight of the teachers\' term in the logit stages (default: 1)', number('--kd-alpha'))
     .option('--hidden-weight <w>', 'weight of the hidden-state MSE in the representation stage (default: 1)', number('--hidden-weight'))
     .option('--match <pairs>', 'student:teacher layers of the representation stage (default: uniform)')
+    .option('--keep-checkpoints', 'keep each finished stage\'s whole checkpoint (weights and optimizer state, about 3× the model); by default only its progress is kept once the stage is done')
     .option('--quiet', 'print only each stage\'s result', false)
     .action(async (flags: DistillFlags) => {
       const origin = flags.config ?? 'the command line';

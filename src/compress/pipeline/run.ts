@@ -16,6 +16,7 @@ import { evaluateModel, resolveModelDir } from '../../train/assess.ts';
 import { parseTrainConfig } from '../../train/config.ts';
 import type { DatasetEvaluation } from '../../train/evaluate.ts';
 import { type RunEvents, runTraining } from '../../train/run.ts';
+import { slimAfterStep } from '../../train/loop/slim.ts';
 import { claimOutputDir, checkOutputDir, inputsOf, type OutputSpec } from '../../util/output-dir.ts';
 import { runOnlineDistillation } from '../distill/online-run.ts';
 import { parseDistillConfig, TEACHER_CACHE_DIR } from '../distill/stages/config.ts';
@@ -28,7 +29,6 @@ import { pruneLayers } from '../prune/layers.ts';
 import { trimVocab } from '../trim-vocab/trim.ts';
 import { readHfConfig } from '../../checkpoint/index.ts';
 import { languageScores, relativeDegradation } from '../search/budget.ts';
-import { slimFinishedCheckpoints, slimmedLine } from './checkpoints.ts';
 import { modelBytes, servingSpeed, type SpeedOptions } from './measure.ts';
 import { type Recipe, type Step, stepName } from './recipe.ts';
 
@@ -149,7 +149,7 @@ export async function runStep(step: Step, from: string, out: string, o: Compress
       return trainFrom(from, out, step.settings, step.teacher, `the recipe's step ${stepName(step)}`, o, events);
     case 'distill': {
       const config = parseDistillConfig({
-        ...dataOf(o), teacherModel: o.teacher, student: from, out, ...(o.transfer ? { transfer: [...o.transfer] } : {}),
+        ...dataOf(o), teacherModel: o.teacher, student: from, out, ...(o.transfer ? { transfer: [...o.transfer] } : {}), keepCheckpoints: o.keepCheckpoints ?? false,
         ...step.settings, common: { threads: o.threads, ...(step.settings.common as Record<string, unknown> | undefined) },
       }, `the recipe's step ${stepName(step)}`);
       return (await runDistillation(config, `the recipe's step ${stepName(step)}`, events)).model;
@@ -179,13 +179,6 @@ async function trainFrom(from: string, out: string, settings: Readonly<Record<st
   }, origin);
   await (teacher ? runOnlineDistillation(config, events) : runTraining(config, events));
   return join(out, 'best');
-}
-
-/** Once a step is recorded: its finished trainings' checkpoints slimmed, unless the options keep them. */
-export async function afterStep(name: string, dir: string, o: { readonly keepCheckpoints?: boolean }, events: RunEvents): Promise<void> {
-  if (o.keepCheckpoints || !existsSync(dir)) return;
-  const said = slimmedLine(name, await slimFinishedCheckpoints(dir));
-  if (said !== null) events.log(said);
 }
 
 /** The teacher's line, measured once and kept in the state; its report in OUT/reports/`report`. */
@@ -244,7 +237,7 @@ export async function runCompression(o: CompressOptions, events: CompressEvents)
     await writeFile(join(o.out, 'reports', `${name}.md`), reportFile(name, line, scores));
     state.steps.push(line);
     await saveState(o.out, state);
-    await afterStep(name, join(o.out, name), o, events);
+    await slimAfterStep(name, join(o.out, name), o.keepCheckpoints, events.log);
     events.onLine?.(line);
     current = model;
   }

@@ -23,8 +23,9 @@ import { claimOutputDir, checkOutputDir, inputsOf, type OutputSpec } from '../..
 import { sortKeys } from '../../util/sort-keys.ts';
 import type { EncoderConfig } from '../../models/config.ts';
 import type { SpeedOptions } from '../pipeline/measure.ts';
-import { afterStep, type CompressEvents, type ModelLine, measure, reportFile, runStep, teacherLine } from '../pipeline/run.ts';
+import { type CompressEvents, type ModelLine, measure, reportFile, runStep, teacherLine } from '../pipeline/run.ts';
 import { type Budget, describeBudget } from './budget.ts';
+import { slimAfterStep } from '../../train/loop/slim.ts';
 import { type Point, paretoSvg, paretoTable } from './pareto.ts';
 import { type Outcome, searchBudget, type SearchResult } from './search.ts';
 import { type Candidate, candidates, parseSpace, type Space } from './space.ts';
@@ -198,7 +199,7 @@ export async function runSearch(o: SearchOptions, events: CompressEvents): Promi
         state.made[prefix] = current;
         state.steps[prefix] = definition;
         await saveState(o.out, state);
-        await afterStep(prefix, join(o.out, prefix), o, events);
+        await slimAfterStep(prefix, join(o.out, prefix), o.keepCheckpoints, events.log);
       }
       const { line, scores } = await measure(c.id, current, recipeOptions, teacher, since(started));
       await writeFile(join(o.out, 'reports', `${c.id}.md`), reportFile(c.id, line, scores));

@@ -136,7 +136,7 @@ describe('the stages', () => {
 describe('resuming', () => {
   it('a distillation killed inside a stage ends with the weights of an unbroken one, and refuses other settings', async () => {
     const stages = { stages: ['logits', 'finetune'], common: { ...TRAINING, epochs: 2, patience: 0, checkpointEvery: 5 } };
-    const unbroken = distillConfig('unbroken', stages);
+    const unbroken = distillConfig('unbroken', { ...stages, keepCheckpoints: true });
     await runDistillation(unbroken, 'test', quiet());
     const killed = distillConfig('killed', stages);
     await expect(runDistillation(killed, 'test', quiet({ stage: 'finetune', step: 7 }))).rejects.toThrow('killed');
@@ -151,6 +151,14 @@ describe('resuming', () => {
     expect(resumed.lines.some((l) => l.startsWith(`resuming ${join(killed.out, 'finetune')}`))).toBe(true);
     expect(result.stages.map((s) => s.name)).toEqual(['logits', 'finetune']);
     expect(await tensors(result.model)).toEqual(await tensors(join(unbroken.out, 'best')));
+    // Each finished stage's checkpoint slimmed to its progress once the stage was recorded (the resumed one too),
+    // unless kept whole, which changes nothing else: the weights above are the same.
+    const last = (out: string, stage: string): string[] => readdirSync(join(out, stage, 'checkpoints', 'last')).filter((f) => !f.startsWith('.')).sort();
+    for (const stage of ['logits', 'finetune']) {
+      expect(last(killed.out, stage), stage).toEqual(['progress.json']);
+      expect(last(unbroken.out, stage), stage).toContain('params.safetensors');
+    }
+    expect(resumed.lines.filter((l) => l.startsWith('stage finetune: removed the weights and optimizer state'))).toHaveLength(1);
   }, 180_000);
 });
 

@@ -54,6 +54,8 @@ export const DistillConfigSchema = z.strictObject({
     .refine((s) => new Set(s).size === s.length, { message: 'names a stage twice' }),
   /** Layers unfrozen per sub-stage of `unfreeze`, from the top; the last sub-stage adds the embeddings. */
   unfreezeGroup: z.number().int().positive().default(DEFAULT_UNFREEZE_GROUP),
+  /** Keep each finished stage's whole checkpoint (default: slimmed to its progress once the stage is recorded). */
+  keepCheckpoints: z.boolean().default(false),
   /** Training settings of every stage (TrainConfig fields). */
   common: section.default({}),
   representation: section.default({}),

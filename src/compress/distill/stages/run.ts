@@ -12,6 +12,7 @@ import { XlmtError } from '../../../errors/index.ts';
 import { readModelMeta } from '../../../model-dir/index.ts';
 import { evaluateModel, resolveModelDir } from '../../../train/assess.ts';
 import type { RunEvents } from '../../../train/run.ts';
+import { slimAfterStep } from '../../../train/loop/slim.ts';
 import { checkOutputDir, claimOutputDir, inputsOf, type InputPath, type OutputSpec, replaceDir } from '../../../util/output-dir.ts';
 import { runOnlineDistillation } from '../online-run.ts';
 import { initStudent } from '../student-init.ts';
@@ -47,8 +48,9 @@ export interface DistillResult {
 /** The configuration without what changes only speed. */
 function settingsOf(config: DistillConfig): unknown {
   const strip = (section: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(section).filter(([k]) => k !== 'threads' && k !== 'evalBatchSize'));
+  const { keepCheckpoints: _keep, ...kept } = config; // what may change between runs
   return JSON.parse(JSON.stringify({
-    ...config, common: strip(config.common), representation: strip(config.representation), logits: strip(config.logits), unfreeze: strip(config.unfreeze), finetune: strip(config.finetune),
+    ...kept, common: strip(config.common), representation: strip(config.representation), logits: strip(config.logits), unfreeze: strip(config.unfreeze), finetune: strip(config.finetune),
   })) as unknown;
 }
 
@@ -156,6 +158,7 @@ export async function runDistillation(config: DistillConfig, origin: string, eve
     if (!done) {
       state.stages.push(result);
       await saveState(config.out, state);
+      await slimAfterStep(`stage ${stage.name}`, result.run, config.keepCheckpoints, events.log);
     }
     results.push(result);
     events.onStageEnd?.(result);

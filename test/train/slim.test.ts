@@ -5,10 +5,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { slimFinishedCheckpoints, slimmedLine } from '../../src/compress/pipeline/checkpoints.ts';
+import { slimFinishedCheckpoints, slimmedLine } from '../../src/train/loop/slim.ts';
 import { parseTrainConfig } from '../../src/train/config.ts';
 import { runTraining } from '../../src/train/run.ts';
-import { runFixture, type RunFixture } from '../train/fixtures.ts';
+import { runFixture, type RunFixture } from './fixtures.ts';
 
 function run(dir: string, done: boolean, bytes = 1000): void {
   const last = join(dir, 'checkpoints', 'last');
