@@ -5,7 +5,7 @@ import { XlmtError } from '../errors/index.ts';
 import { decide, type TaskInfo, type TextPrediction } from '../infer/types.ts';
 import { FeatureHasher, type FeatureSettings } from './features.ts';
 import type { FitReport, FitSettings, TaskHead } from './fit.ts';
-import { probabilities } from './objective.ts';
+import { linearScores, probabilities } from './objective.ts';
 import { hashedCounts, type Csr } from './sparse.ts';
 import { tfidfRows, vocabularyLookup } from './tfidf.ts';
 
@@ -56,9 +56,18 @@ export class BaselineModel {
   /** Probabilities [rows, labels] of one task for every row of `counts`. */
   score(counts: Csr, taskName: string): Float32Array {
     const t = this.taskOf(taskName);
-    const rows = Int32Array.from({ length: counts.rows }, (_, i) => i);
-    const x = tfidfRows(counts, rows, t.head.vocab, this.lookup(t));
-    return probabilities(x, t.head.weights, t.head.bias, t.task.type);
+    return probabilities(this.features(counts, t), t.head.weights, t.head.bias, t.task.type);
+  }
+
+  /** Logits [rows, labels] of one task for every row of `counts`: what `score` turns into softmax rows or sigmoids. */
+  logits(counts: Csr, taskName: string): Float32Array {
+    const t = this.taskOf(taskName);
+    return Float32Array.from(linearScores(this.features(counts, t), t.head.weights, t.head.bias));
+  }
+
+  /** TF-IDF rows of `counts` over a task's features. */
+  private features(counts: Csr, t: BaselineTask): Csr {
+    return tfidfRows(counts, Int32Array.from({ length: counts.rows }, (_, i) => i), t.head.vocab, this.lookup(t));
   }
 
   /** Predictions of the given tasks for each text, in `xlmt predict`'s form (never truncated: no length limit). */

@@ -126,26 +126,37 @@ function sigmoidGradient(z: Float64Array, at: number, k: number, targets: Uint8A
   return loss;
 }
 
-/** Probabilities [rows, labels] of a fitted model (weights [features, labels] row-major): softmax rows or sigmoids. */
-export function probabilities(x: Csr, weights: ArrayLike<number>, bias: ArrayLike<number>, type: Targets['type']): Float32Array {
+/** Scores [rows, labels] of a fitted model (weights [features, labels] row-major): x·W + b, before softmax or sigmoid. */
+export function linearScores(x: Csr, weights: ArrayLike<number>, bias: ArrayLike<number>): Float64Array {
   const k = bias.length;
-  const out = new Float32Array(x.rows * k);
-  const z = new Float64Array(k);
+  const z = new Float64Array(x.rows * k);
   for (let i = 0; i < x.rows; i++) {
-    for (let l = 0; l < k; l++) z[l] = bias[l]!;
+    const at = i * k;
+    for (let l = 0; l < k; l++) z[at + l] = bias[l]!;
     for (let p = x.indptr[i]!; p < x.indptr[i + 1]!; p++) {
       const row = x.indices[p]! * k;
       const v = x.values[p]!;
-      for (let l = 0; l < k; l++) z[l]! += v * weights[row + l]!;
+      for (let l = 0; l < k; l++) z[at + l]! += v * weights[row + l]!;
     }
+  }
+  return z;
+}
+
+/** Probabilities [rows, labels] of a fitted model: softmax rows (multiclass) or sigmoids (multilabel) of its scores. */
+export function probabilities(x: Csr, weights: ArrayLike<number>, bias: ArrayLike<number>, type: Targets['type']): Float32Array {
+  const k = bias.length;
+  const z = linearScores(x, weights, bias);
+  const out = new Float32Array(z.length);
+  for (let i = 0; i < x.rows; i++) {
+    const at = i * k;
     if (type === 'multiclass') {
-      let max = z[0]!;
-      for (let l = 1; l < k; l++) if (z[l]! > max) max = z[l]!;
+      let max = z[at]!;
+      for (let l = 1; l < k; l++) if (z[at + l]! > max) max = z[at + l]!;
       let sum = 0;
-      for (let l = 0; l < k; l++) sum += Math.exp(z[l]! - max);
-      for (let l = 0; l < k; l++) out[i * k + l] = Math.exp(z[l]! - max) / sum;
+      for (let l = 0; l < k; l++) sum += Math.exp(z[at + l]! - max);
+      for (let l = 0; l < k; l++) out[at + l] = Math.exp(z[at + l]! - max) / sum;
     } else {
-      for (let l = 0; l < k; l++) out[i * k + l] = 1 / (1 + Math.exp(-z[l]!));
+      for (let l = 0; l < k; l++) out[at + l] = 1 / (1 + Math.exp(-z[at + l]!));
     }
   }
   return out;

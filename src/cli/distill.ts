@@ -45,7 +45,7 @@ export function distillCommand(): Command {
   return new Command('distill')
     .description('distil teachers into a student through XtremeDistil\'s stages (representation, logits, gradual unfreezing, fine-tuning), each an xlmt train run with a dev report; resumes after a kill')
     .option('--config <file>', 'JSON distillation configuration (flags override it); fields in docs/distillation.md')
-    .option('--teacher-model <dir>', 'an online teacher (run, model or export directory; TASK[,TASK…]=DIR for some tasks); repeat for several', collect)
+    .option('--teacher-model <dir>', 'an online teacher (run, model, export or baseline directory; TASK[,TASK…]=DIR for some tasks); repeat for several', collect)
     .option('--student <preset|dir>', 'a preset (the student is made from the teacher as xlmt init-student does) or a model or run directory')
     .option('--train <file>', 'labeled training data: its texts are transfer texts before fine-tuning, its labels train the last stage')
     .option('--dev <file>', 'labeled dev data: early stopping, rollback and the reports')

@@ -26,7 +26,7 @@ const FLAGS: Record<ConfigFlag | EncoderFlag, () => Option> = {
   train: () => new Option('--train <file>', 'labeled training data (JSONL, CSV, TSV)'),
   dev: () => new Option('--dev <file>', 'labeled dev data, evaluated every epoch'),
   teacher: () => new Option('--teacher <file>', 'a teacher\'s predictions (xlmt predict JSONL, text kept): its label probabilities train as soft targets; repeat for an ensemble').argParser(collect),
-  teacherModel: () => new Option('--teacher-model <dir>', 'an online teacher run beside the student (a run, model or export directory; TASK[,TASK…]=DIR for some tasks): the loss becomes Eq. 2; repeat for several teachers').argParser(collect),
+  teacherModel: () => new Option('--teacher-model <dir>', 'an online teacher run beside the student (a run, model, export or baseline directory; TASK[,TASK…]=DIR for some tasks): the loss becomes Eq. 2; repeat for several teachers').argParser(collect),
   kdTemperature: () => new Option('--kd-temperature <F>', 'temperature F softening teacher and student in Eq. 2').argParser(number('--kd-temperature')),
   kdAlpha: () => new Option('--kd-alpha <α>', 'weight α of the teachers\' term in Eq. 2 (0: gold labels alone)').argParser(number('--kd-alpha')),
   teacherCache: () => new Option('--teacher-cache <dir>', 'keep the online teachers\' logits in this directory (float16, by teacher and text) and reuse them across epochs and runs'),

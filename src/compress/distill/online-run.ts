@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { readHfConfig } from '../../checkpoint/index.ts';
 import type { EncoderConfig } from '../../models/config.ts';
 import { describeIntermediate, intermediateFlags, type IntermediatePlan, planIntermediate, usesIntermediate } from './intermediate.ts';
-import type { Teacher } from './teacher.ts';
+import { isEncoderTeacher, type Teacher } from './teacher.ts';
 import { tokenizerHash } from './teacher-encoding.ts';
 import { locateTeacher } from './teacher-source.ts';
 import { type CachedTeacherMap, cachedTeacherMap } from './teacher-map-cached.ts';
@@ -52,13 +52,13 @@ async function intermediateTeacherEncoder(config: TrainConfig, assignments: read
       hint: 'distil the intermediate layers from one teacher, or drop the intermediate weights',
     });
   }
-  if (source.kind === 'export') {
+  if (source.kind === 'export' || source.kind === 'baseline') {
     throw new XlmtError({
       code: 'TEACHER_NO_STATES',
       where: { file: source.path, field: flags },
-      message: 'intermediate-layer transfer was asked of an export, which gives logits only',
+      message: `intermediate-layer transfer was asked of ${source.kind === 'export' ? 'an export' : 'a baseline'}, which gives logits only`,
       expected: 'a run or model directory as the teacher of intermediate-layer transfer',
-      hint: 'give the run or model directory the export was made from',
+      hint: source.kind === 'export' ? 'give the run or model directory the export was made from' : 'give an encoder teacher for the intermediate layers',
     });
   }
   return (await readHfConfig(join(source.dir, 'config.json'))).config.encoder;
@@ -116,6 +116,7 @@ export async function runOnlineDistillation(config: TrainConfig, events: RunEven
       loaded.cache = cached;
       return onlineObjective(config, run, { map: cached.map, fingerprints: loaded.map.teachers, meter, flush: cached.save }, events);
     }
+    if (!isEncoderTeacher(teacher)) throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'runOnlineDistillation', file: teacher.path }, message: 'the intermediate layers\' teacher has no encoder' });
     checkSameEncoding(config, teacher, tokenizerHash(run.tokenizer));
     events.log(describeIntermediate(plan));
     return onlineObjective(config, run, { map: loaded.map, fingerprints: loaded.map.teachers, meter, intermediate: { teacher, plan } }, events);

@@ -5,7 +5,7 @@
 // computed again to the same values.
 import { cachedTeacherLogits } from './teacher-cached.ts';
 import { TeacherCache } from './teacher-cache.ts';
-import type { LogitsTeacher, Teacher, TeacherBatch } from './teacher.ts';
+import type { LogitsTeacher, OnlineTeacher, TeacherBatch } from './teacher.ts';
 import { type LoadedTeacherMap, TeacherMap } from './teacher-map.ts';
 
 export interface CachedTeacherMap {
@@ -22,7 +22,7 @@ export async function cachedTeacherMap(loaded: LoadedTeacherMap, dir: string): P
   let hits = 0;
   let computed = 0;
   const caches: TeacherCache[] = [];
-  const wrapped = new Map<Teacher, LogitsTeacher>();
+  const wrapped = new Map<OnlineTeacher, LogitsTeacher>();
   for (const teacher of loaded.teachers) {
     const cache = await TeacherCache.open(dir, teacher);
     caches.push(cache);

@@ -9,7 +9,7 @@
 import { didYouMean, oneOf } from '../../data/suggest.ts';
 import { XlmtError } from '../../errors/index.ts';
 import { TASK_NAME, type TaskHead } from '../../models/heads.ts';
-import { loadTeacher, type LoadTeacherOptions, type LogitsTeacher, type Teacher, type TeacherBatch } from './teacher.ts';
+import { loadOnlineTeacher, type LoadTeacherOptions, type LogitsTeacher, type OnlineTeacher, type TeacherBatch } from './teacher.ts';
 import { locateTeacher } from './teacher-source.ts';
 
 export const TEACHER_FLAG = '--teacher-model';
@@ -167,7 +167,7 @@ export class TeacherMap<T extends LogitsTeacher = LogitsTeacher> {
 }
 
 /** Loaded teachers of a map; release() releases every one. */
-export class LoadedTeacherMap extends TeacherMap<Teacher> {
+export class LoadedTeacherMap extends TeacherMap<OnlineTeacher> {
   async release(): Promise<void> {
     for (const teacher of this.teachers) await teacher.release();
   }
@@ -180,13 +180,13 @@ export class LoadedTeacherMap extends TeacherMap<Teacher> {
 export async function loadTeacherMap(values: readonly string[], student: readonly TaskHead[], options: TeacherMapOptions & Omit<LoadTeacherOptions, 'flag'> = {}): Promise<LoadedTeacherMap> {
   const flag = options.flag ?? TEACHER_FLAG;
   const assignments = parseTeacherFlags(values, flag);
-  const byDir = new Map<string, Teacher>();
-  const teachers: Teacher[] = [];
+  const byDir = new Map<string, OnlineTeacher>();
+  const teachers: OnlineTeacher[] = [];
   try {
     for (const assignment of assignments) {
       const field = `${flag} ${assignment.value}`;
       const { dir } = locateTeacher(assignment.path, field);
-      const teacher = byDir.get(dir) ?? await loadTeacher(assignment.path, { ...loadOptions(options), flag: field });
+      const teacher = byDir.get(dir) ?? await loadOnlineTeacher(assignment.path, { ...loadOptions(options), flag: field });
       byDir.set(dir, teacher);
       teachers.push(teacher);
     }

@@ -12,6 +12,7 @@ import { paddedBatch } from '../../infer/batching.ts';
 import type { EncoderConfig } from '../../models/config.ts';
 import type { TextTokenizer } from '../../tokenize/index.ts';
 import { teacherTokens, tokenizerHash, type TeacherBatch, type TeacherTokens } from './teacher-encoding.ts';
+import { openBaselineTeacher } from './teacher-baseline.ts';
 import { openExportTeacher } from './teacher-export.ts';
 import { teacherFingerprint } from './teacher-fingerprint.ts';
 import { openModelTeacher } from './teacher-model.ts';
@@ -41,23 +42,33 @@ export interface LogitsTeacher {
   logits(batch: TeacherBatch | readonly string[]): Promise<Map<string, Float32Array>>;
 }
 
-export interface Teacher extends LogitsTeacher {
-  /** The path given (a run, a model or an export directory). */
+/** Any online teacher: an encoder (Teacher, below) or a baseline (teacher-baseline.ts), which gives logits only. */
+export interface OnlineTeacher extends LogitsTeacher {
+  /** The path given (a run, a model, an export or a baseline directory). */
   readonly path: string;
   readonly kind: TeacherKind;
   /** The directory read: RUN/best for a run. */
   readonly dir: string;
+  /** Hash of what decides its outputs (teacher-fingerprint.ts): the key of its cached outputs. */
+  readonly fingerprint: string;
+  release(): Promise<void>;
+}
+
+/** An encoder run by ONNX Runtime: a run's best model, a model directory or an export. */
+export interface Teacher extends OnlineTeacher {
   readonly tokenizer: TextTokenizer;
   readonly tokenizerHash: string;
   /** Texts are cut to this many tokens. */
   readonly maxLength: number;
-  /** Hash of what decides its outputs (teacher-fingerprint.ts): the key of its cached outputs. */
-  readonly fingerprint: string;
   /** The encoder's shape; null for an export, which gives logits only. */
   readonly encoder: EncoderConfig | null;
   /** One forward pass over the batch as one padded batch (its rows in order). */
   forward(batch: TeacherBatch | readonly string[], states?: StatesRequest): Promise<TeacherOutputs>;
-  release(): Promise<void>;
+}
+
+/** An encoder teacher, which can give hidden states and attention projections besides logits. */
+export function isEncoderTeacher(teacher: OnlineTeacher): teacher is Teacher {
+  return teacher.kind !== 'baseline';
 }
 
 export interface LoadTeacherOptions {
@@ -69,8 +80,21 @@ export interface LoadTeacherOptions {
   readonly flag?: string;
 }
 
+/** The teacher at `path`, whatever its kind: an encoder (loadTeacher) or a baseline. */
+export async function loadOnlineTeacher(path: string, options: LoadTeacherOptions = {}): Promise<OnlineTeacher> {
+  const source = locateTeacher(path, options.flag);
+  return source.kind === 'baseline' ? openBaselineTeacher(path, source.dir) : loadTeacher(path, options);
+}
+
+/** An encoder teacher: a run, a model directory or an export (a baseline is refused: it has no encoder). */
 export async function loadTeacher(path: string, options: LoadTeacherOptions = {}): Promise<Teacher> {
   const source = locateTeacher(path, options.flag);
+  if (source.kind === 'baseline') {
+    throw new XlmtError({
+      code: 'TEACHER_NO_STATES', where: { file: path, field: options.flag ?? '--teacher-model' },
+      message: 'a baseline gives logits only, and an encoder teacher was asked for', expected: 'a run, model or export directory',
+    });
+  }
   if (options.maxLength !== undefined && !(Number.isInteger(options.maxLength) && options.maxLength >= 2)) {
     throw new XlmtError({ code: 'BAD_ARGUMENT', where: { api: 'loadTeacher', field: 'maxLength' }, message: 'not a token count', expected: 'an integer ≥ 2', received: String(options.maxLength) });
   }

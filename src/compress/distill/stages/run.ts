@@ -99,11 +99,11 @@ function checkRepresentationTeacher(config: DistillConfig, teachers: readonly (T
       hint: 'give one --teacher-model, or leave the representation stage out (--stages logits,unfreeze,finetune)',
     });
   }
-  if (teacher.kind === 'export') {
+  if (teacher.kind === 'export' || teacher.kind === 'baseline') {
     throw new XlmtError({
       code: 'TEACHER_NO_STATES', where: { file: teacher.path, field: TEACHER_FLAG },
-      message: 'the representation stage needs the teacher\'s hidden states, and an export gives logits only',
-      hint: 'give the run or model directory the export was made from, or leave the representation stage out',
+      message: `the representation stage needs the teacher's hidden states, and ${teacher.kind === 'export' ? 'an export' : 'a baseline'} gives logits only`,
+      hint: `give ${teacher.kind === 'export' ? 'the run or model directory the export was made from' : 'an encoder teacher'}, or leave the representation stage out`,
     });
   }
 }
@@ -113,11 +113,11 @@ async function studentModel(config: DistillConfig, teachers: readonly (TeacherSo
   if (!isPresetName(config.student)) return resolveModelDir(config.student, '--student');
   const dir = join(config.out, 'student');
   if (existsSync(join(dir, 'xlmt.json'))) return dir;
-  const teacher = teachers.find((t) => t.kind !== 'export');
+  const teacher = teachers.find((t) => t.kind !== 'export' && t.kind !== 'baseline');
   if (teacher === undefined) {
     throw new XlmtError({
       code: 'BAD_OPTION', where: { field: '--student' },
-      message: 'a student from a preset is made from a teacher\'s weights, and every teacher given is an export',
+      message: 'a student from a preset is made from a teacher\'s weights, and every teacher given is an export or a baseline',
       hint: 'give a teacher\'s run or model directory, or a student directory (xlmt init-student) as --student',
     });
   }
