@@ -43,7 +43,7 @@ export interface CompressOptions {
   readonly threads: number;
   /** How each model's speed is measured; null: not measured. */
   readonly speed: SpeedOptions | null;
-  /** Keep the finished trainings' whole checkpoints (default: slimmed once their step is recorded; checkpoints.ts). */
+  /** Keep the finished trainings' whole checkpoints (default: slimmed once their step is recorded; train/loop/slim.ts). */
   readonly keepCheckpoints?: boolean;
 }
 
