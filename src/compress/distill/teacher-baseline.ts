@@ -50,8 +50,7 @@ class BaselineTeacher implements OnlineTeacher {
   }
 
   logits(batch: TeacherBatch | readonly string[]): Promise<Map<string, Float32Array>> {
-    const texts = Array.isArray(batch) ? (batch as readonly string[]) : (batch as TeacherBatch).texts;
-    const counts = this.model.counts(texts);
+    const counts = this.model.counts('texts' in batch ? batch.texts : batch);
     return Promise.resolve(new Map(this.tasks.map((t) => [t.name, this.model.logits(counts, t.name)])));
   }
 
