@@ -12,7 +12,7 @@ import { collect, nonNegativeInt, positiveInt } from './options.ts';
 import { progressEvents } from './train.ts';
 
 interface CompressFlags {
-  teacher: string; train: string; dev: string; tasks?: string; transfer?: string[]; recipe?: string; preset?: string; out: string;
+  teacher: string; teacherModel?: string[]; train: string; dev: string; tasks?: string; transfer?: string[]; recipe?: string; preset?: string; out: string;
   threads: number; speedIterations: number; quiet: boolean; keepCheckpoints: boolean;
   search: boolean; space?: string; maxDegradation?: string; perTask?: string; perLanguage?: string; exhaustive: boolean;
 }
@@ -44,6 +44,7 @@ export function compressCommand(): Command {
   return new Command('compress')
     .description('compress a teacher to a served model by a recipe of steps (prune, trim the vocabulary, distil, train with QAT, export int8), each reported on dev and timed; resumes after a kill')
     .requiredOption('--teacher <dir>', 'run or model directory of the teacher')
+    .option('--teacher-model <dir>', 'another online teacher beside --teacher in every step that trains with it (DIR, or TASK[,TASK…]=DIR; a task\'s teachers average their logits); repeat for several', collect)
     .requiredOption('--train <file>', 'labeled training data')
     .requiredOption('--dev <file>', 'labeled dev data: every step is scored on it')
     .option('--tasks <file>', 'task schema (tasks.json)')
@@ -66,7 +67,7 @@ export function compressCommand(): Command {
       const progress = progressEvents(flags.quiet);
       const common = {
         teacher: flags.teacher, train: flags.train, dev: flags.dev, ...(flags.tasks ? { tasks: flags.tasks } : {}), ...(flags.transfer ? { transfer: flags.transfer } : {}),
-        out: flags.out, threads: flags.threads, keepCheckpoints: flags.keepCheckpoints,
+        out: flags.out, threads: flags.threads, keepCheckpoints: flags.keepCheckpoints, ...(flags.teacherModel ? { teacherModels: flags.teacherModel } : {}),
       };
       if (flags.search) {
         const given = flags.recipe !== undefined ? '--recipe' : flags.preset !== undefined ? '--preset' : null;

@@ -4,6 +4,8 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_FEATURES } from '../../src/baseline/features.ts';
+import { trainBaseline } from '../../src/baseline/train.ts';
 import { loadRecipe, parseRecipe, PRESET_RECIPES } from '../../src/compress/pipeline/recipe.ts';
 import { type CompressEvents, type CompressOptions, runCompression } from '../../src/compress/pipeline/run.ts';
 import { runXlmt } from '../helpers/cli.ts';
@@ -131,6 +133,22 @@ describe('a compression', () => {
     expect(result.steps[1]?.bytes).toBeLessThan(result.steps[0]?.bytes as number);
   }, 120_000);
 
+  it('adds online teachers beside the pipeline\'s, checked before any step, part of the settings', async () => {
+    const baseline = join(data.dir, 'baseline');
+    await trainBaseline({ train: data.train, dev: data.dev, tasks: data.tasks, out: baseline, settings: { features: { ...DEFAULT_FEATURES, buckets: 2 ** 12 }, fit: { c: 10, iterations: 50 } } });
+    const recipe = parseRecipe({ steps: [RECIPE.steps[0], { ...RECIPE.steps[1], settings: { ...RECIPE.steps[1]?.settings, epochs: 1 } }] }, 'test');
+    const o = { ...options('more-teachers'), recipe, teacherModels: [`topics=${baseline}`] };
+    const log = events();
+    await runCompression(o, log);
+    expect(log.lines).toContain(`teachers: sentiment ← ${teacher}; topics ← ${teacher} + ${baseline} (mean); Eq. 2 with F = 4, α = 1`);
+    await expect(runCompression({ ...o, teacherModels: [] }, events())).rejects.toMatchObject({ code: 'RUN_SETTINGS_CHANGED' });
+    for (const [value, code] of [['topics=', 'BAD_OPTION'], [`topics=${join(data.dir, 'nowhere')}`, 'FILE_NOT_FOUND']] as const) {
+      const out = join(data.dir, `never-${code}`);
+      await expect(runCompression({ ...options('x'), out, teacherModels: [value] }, events())).rejects.toMatchObject({ code });
+      expect(existsSync(out)).toBe(false);
+    }
+  }, 120_000);
+
   it('runs a preset from the command line and refuses --recipe with --preset', () => {
     const out = join(data.dir, 'cli');
     const run = runXlmt(['compress', '--teacher', teacher, '--train', data.train, '--dev', data.dev, '--tasks', data.tasks, '--preset', 'small', '--out', out, '--threads', '1', '--speed-iterations', '0', '--quiet', '--keep-checkpoints']);
@@ -141,6 +159,10 @@ describe('a compression', () => {
     const both = runXlmt(['compress', '--teacher', teacher, '--train', data.train, '--dev', data.dev, '--preset', 'small', '--recipe', 'x.json', '--out', join(data.dir, 'never')]);
     expect(both.status).not.toBe(0);
     expect(both.stderr).toContain('--recipe');
+    expect(existsSync(join(data.dir, 'never'))).toBe(false);
+    const badTeacher = runXlmt(['compress', '--teacher', teacher, '--teacher-model', 'topics=', '--train', data.train, '--dev', data.dev, '--preset', 'small', '--out', join(data.dir, 'never')]);
+    expect(badTeacher.status).not.toBe(0);
+    expect(badTeacher.stderr).toContain('--teacher-model');
     expect(existsSync(join(data.dir, 'never'))).toBe(false);
   }, 120_000);
 });

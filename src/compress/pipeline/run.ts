@@ -17,8 +17,10 @@ import { parseTrainConfig } from '../../train/config.ts';
 import type { DatasetEvaluation } from '../../train/evaluate.ts';
 import { type RunEvents, runTraining } from '../../train/run.ts';
 import { slimAfterStep } from '../../train/loop/slim.ts';
-import { claimOutputDir, checkOutputDir, inputsOf, type OutputSpec } from '../../util/output-dir.ts';
+import { claimOutputDir, checkOutputDir, type InputPath, inputsOf, type OutputSpec } from '../../util/output-dir.ts';
 import { runOnlineDistillation } from '../distill/online-run.ts';
+import { parseTeacherFlags, TEACHER_FLAG } from '../distill/teacher-map.ts';
+import { locateTeacher } from '../distill/teacher-source.ts';
 import { parseDistillConfig, TEACHER_CACHE_DIR } from '../distill/stages/config.ts';
 import { runDistillation } from '../distill/stages/run.ts';
 import { initStudent } from '../distill/student-init.ts';
@@ -45,6 +47,11 @@ export interface CompressOptions {
   readonly speed: SpeedOptions | null;
   /** Keep the finished trainings' whole checkpoints (default: slimmed once their step is recorded; train/loop/slim.ts). */
   readonly keepCheckpoints?: boolean;
+  /**
+   * More online teachers (`--teacher-model`: DIR, or TASK[,TASK…]=DIR) beside `teacher` in every step that trains
+   * with it: a task's teachers average their logits (an emotion teacher that includes a baseline, say).
+   */
+  readonly teacherModels?: readonly string[];
 }
 
 /** One model's line of the report. */
@@ -79,7 +86,24 @@ export interface CompressEvents extends RunEvents {
 const STATE_FILE = 'compress.json';
 
 function settingsOf(o: CompressOptions): unknown {
-  return JSON.parse(JSON.stringify({ teacher: o.teacher, train: o.train, dev: o.dev, tasks: o.tasks, transfer: o.transfer, recipe: o.recipe, speed: o.speed })) as unknown;
+  return JSON.parse(JSON.stringify({ teacher: o.teacher, teacherModels: moreTeachers(o), train: o.train, dev: o.dev, tasks: o.tasks, transfer: o.transfer, recipe: o.recipe, speed: o.speed })) as unknown;
+}
+
+/** The extra teachers as settings record them: none is left out (so a state written before they existed matches). */
+export const moreTeachers = (o: { readonly teacherModels?: readonly string[] }): readonly string[] | undefined => (o.teacherModels?.length ? o.teacherModels : undefined);
+
+/** Every online teacher of a training step: the pipeline's teacher, then the extra ones. */
+const onlineTeachers = (o: CompressOptions): string[] => [o.teacher, ...(o.teacherModels ?? [])];
+
+/**
+ * The extra teachers checked before any step runs (a malformed value or a path that is no model would otherwise
+ * surface at the first training, after the passes before it), as inputs the output may not sit inside.
+ */
+export function teacherModelInputs(values: readonly string[] | undefined): InputPath[] {
+  return parseTeacherFlags(values ?? []).map((a) => {
+    locateTeacher(a.path, `${TEACHER_FLAG} ${a.value}`);
+    return { flag: `${TEACHER_FLAG} ${a.value}`, path: a.path };
+  });
 }
 
 async function readState(out: string, settings: unknown): Promise<State> {
@@ -149,7 +173,7 @@ export async function runStep(step: Step, from: string, out: string, o: Compress
       return trainFrom(from, out, step.settings, step.teacher, `the recipe's step ${stepName(step)}`, o, events);
     case 'distill': {
       const config = parseDistillConfig({
-        ...dataOf(o), teacherModel: o.teacher, student: from, out, ...(o.transfer ? { transfer: [...o.transfer] } : {}), keepCheckpoints: o.keepCheckpoints ?? false,
+        ...dataOf(o), teacherModel: onlineTeachers(o), student: from, out, ...(o.transfer ? { transfer: [...o.transfer] } : {}), keepCheckpoints: o.keepCheckpoints ?? false,
         ...step.settings, common: { threads: o.threads, ...(step.settings.common as Record<string, unknown> | undefined) },
       }, `the recipe's step ${stepName(step)}`);
       return (await runDistillation(config, `the recipe's step ${stepName(step)}`, events)).model;
@@ -175,7 +199,7 @@ async function trainFrom(from: string, out: string, settings: Readonly<Record<st
   const cache = teacher && !intermediate ? { teacherCache: join(o.out, TEACHER_CACHE_DIR) } : {};
   const config = parseTrainConfig({
     ...dataOf(o), init: from, out, pooling: meta.pooling, headStyle: meta.headStyle, maxLength: meta.maxLength, threads: o.threads,
-    ...cache, ...settings, ...(teacher ? { teacherModel: o.teacher } : {}),
+    ...cache, ...settings, ...(teacher ? { teacherModel: onlineTeachers(o) } : {}),
   }, origin);
   await (teacher ? runOnlineDistillation(config, events) : runTraining(config, events));
   return join(out, 'best');
@@ -214,7 +238,8 @@ export function summaryText(teacher: ModelLine, steps: readonly ModelLine[], o: 
 
 export async function runCompression(o: CompressOptions, events: CompressEvents): Promise<{ teacher: ModelLine; steps: readonly ModelLine[] }> {
   const teacherDir = resolveModelDir(o.teacher, '--teacher');
-  const output: OutputSpec = { command: 'compress', path: o.out, inputs: inputsOf({ '--teacher': o.teacher, '--train': o.train, '--dev': o.dev, '--tasks': o.tasks, '--transfer': o.transfer }) };
+  const inputs = [...inputsOf({ '--teacher': o.teacher, '--train': o.train, '--dev': o.dev, '--tasks': o.tasks, '--transfer': o.transfer }), ...teacherModelInputs(o.teacherModels)];
+  const output: OutputSpec = { command: 'compress', path: o.out, inputs };
   checkOutputDir(output, 'write into');
   const state = await readState(o.out, settingsOf(o));
   await claimOutputDir(output);

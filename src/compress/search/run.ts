@@ -23,7 +23,7 @@ import { claimOutputDir, checkOutputDir, inputsOf, type OutputSpec } from '../..
 import { sortKeys } from '../../util/sort-keys.ts';
 import type { EncoderConfig } from '../../models/config.ts';
 import type { SpeedOptions } from '../pipeline/measure.ts';
-import { type CompressEvents, type ModelLine, measure, reportFile, runStep, teacherLine } from '../pipeline/run.ts';
+import { type CompressEvents, type ModelLine, measure, moreTeachers, reportFile, runStep, teacherLine, teacherModelInputs } from '../pipeline/run.ts';
 import { type Budget, describeBudget } from './budget.ts';
 import { slimAfterStep } from '../../train/loop/slim.ts';
 import { type Point, paretoSvg, paretoTable } from './pareto.ts';
@@ -45,6 +45,8 @@ export interface SearchOptions {
   readonly speed: SpeedOptions;
   /** Keep the finished trainings' whole checkpoints (default: slimmed once their step is recorded). */
   readonly keepCheckpoints?: boolean;
+  /** More online teachers beside `teacher` in every training (CompressOptions.teacherModels). */
+  readonly teacherModels?: readonly string[];
 }
 
 /**
@@ -81,7 +83,7 @@ const STATE_FILE = 'search.json';
 const TEACHER_KEY = 'teacher';
 
 function settingsOf(o: SearchOptions): unknown {
-  return JSON.parse(JSON.stringify({ teacher: o.teacher, train: o.train, dev: o.dev, tasks: o.tasks, transfer: o.transfer, speed: o.speed })) as unknown;
+  return JSON.parse(JSON.stringify({ teacher: o.teacher, teacherModels: moreTeachers(o), train: o.train, dev: o.dev, tasks: o.tasks, transfer: o.transfer, speed: o.speed })) as unknown;
 }
 
 /** A candidate's first `count` steps: their directory's name ("layers-6.train") and their definition, keys sorted. */
@@ -144,7 +146,8 @@ async function timeSpace(teacherDir: string, list: readonly Candidate[], o: Sear
 
 export async function runSearch(o: SearchOptions, events: CompressEvents): Promise<SearchResult & { teacher: ModelLine; lines: Record<string, ModelLine> }> {
   const teacherDir = resolveModelDir(o.teacher, '--teacher');
-  const output: OutputSpec = { command: 'compress', path: o.out, inputs: inputsOf({ '--teacher': o.teacher, '--train': o.train, '--dev': o.dev, '--tasks': o.tasks, '--transfer': o.transfer }) };
+  const inputs = [...inputsOf({ '--teacher': o.teacher, '--train': o.train, '--dev': o.dev, '--tasks': o.tasks, '--transfer': o.transfer }), ...teacherModelInputs(o.teacherModels)];
+  const output: OutputSpec = { command: 'compress', path: o.out, inputs };
   checkOutputDir(output, 'write into');
   const teacherConfig = (await readHfConfig(join(teacherDir, CONFIG_FILE))).config.encoder;
   const list = candidates(teacherConfig, o.space);
