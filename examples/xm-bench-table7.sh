@@ -12,10 +12,13 @@
 #     With EXHAUSTIVE=0, the search as a user runs it instead, into OUT_DIR/search: the untrained candidates first,
 #     then the fastest expected until one is within the budget; its search.md says when each was decided (the search's
 #     own time: how soon an answer is in hand, against the teacher's training).
+#     With BASELINE_TEACHER=TASKS (e.g. emotion), `xlmt baseline train` fits OUT_DIR/baseline first (skipped when it
+#     exists) and the search runs with `--teacher-model TASKS=OUT_DIR/baseline`: those tasks are taught by the mean of
+#     the teacher and the baseline; its output directory gets the suffix -baseline-TASKS.
 # Resumes after a kill: the teacher's training and each candidate's from their checkpoints, finished steps skipped.
 #
 # Environment: as examples/xm-bench-pretrained.sh (EPOCHS for the teacher, THREADS, XLMT, PYTHON), BUDGET (2.6%),
-# PER_TASK (unset), SPEED_ITERATIONS (3), EXHAUSTIVE (1).
+# PER_TASK (unset), SPEED_ITERATIONS (3), EXHAUSTIVE (1), BASELINE_TEACHER (unset).
 set -euo pipefail
 XM=${1:-../shared/data/xm-bench}
 OUT=${2:-runs/xm-pretrained}
@@ -32,8 +35,17 @@ if [ "${EXHAUSTIVE:-1}" = 0 ]; then
   SEARCH=()
   SEARCH_OUT=$OUT/search
 fi
-echo "== Table 7: xlmt compress --search ${SEARCH[*]} into $SEARCH_OUT (resumes)"
-time "${CLI[@]}" compress --teacher "$OUT/train" --train "$XM/train.jsonl" --dev "$XM/dev.jsonl" --tasks "$XM/tasks.json" \
+MORE_TEACHERS=()
+if [ -n "${BASELINE_TEACHER:-}" ]; then
+  if [ ! -f "$OUT/baseline/baseline.json" ]; then
+    echo "== the baseline teacher: xlmt baseline train into $OUT/baseline"
+    time "${CLI[@]}" baseline train --train "$XM/train.jsonl" --dev "$XM/dev.jsonl" --tasks "$XM/tasks.json" --out "$OUT/baseline" --quiet
+  fi
+  MORE_TEACHERS=(--teacher-model "$BASELINE_TEACHER=$OUT/baseline")
+  SEARCH_OUT=$SEARCH_OUT-baseline-${BASELINE_TEACHER//,/-}
+fi
+echo "== Table 7: xlmt compress --search ${SEARCH[*]} ${MORE_TEACHERS[*]} into $SEARCH_OUT (resumes)"
+time "${CLI[@]}" compress --teacher "$OUT/train" "${MORE_TEACHERS[@]}" --train "$XM/train.jsonl" --dev "$XM/dev.jsonl" --tasks "$XM/tasks.json" \
   --search "${SEARCH[@]}" --space "$HERE/examples/xm-bench-table7.yaml" --max-degradation "$BUDGET" \
   ${PER_TASK:+--per-task "$PER_TASK"} --speed-iterations "$SPEED_ITERATIONS" --threads "$THREADS" --out "$SEARCH_OUT"
 cat "$SEARCH_OUT/search.md"
