@@ -1,5 +1,6 @@
-// A baseline on disk: baseline.json (format, settings, task schema, per-task fit and thresholds) and
-// weights.safetensors (per task: the kept buckets, their idf, the weights and biases), written atomically.
+// A baseline on disk: baseline.json (format, settings, task schema, per-task fit and thresholds, the out-of-fold
+// models' fits when there are some) and weights.safetensors (per task: the kept buckets, their idf, the weights and
+// biases; fold k's under `fold-<k>.`), written atomically.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +20,16 @@ export const BASELINE_VERSION = 1;
 
 const range = z.strictObject({ min: z.number().int().min(1), max: z.number().int().min(1) });
 
+const FitSchema = z.strictObject({
+  rows: z.number().int(),
+  features: z.number().int(),
+  iterations: z.number().int(),
+  evaluations: z.number().int(),
+  loss: z.number(),
+  stop: z.enum(['gradient', 'no-progress', 'max-iterations', 'line-search']),
+  seconds: z.number(),
+});
+
 const BaselineJson = z.strictObject({
   format: z.literal(BASELINE_FORMAT),
   version: z.literal(BASELINE_VERSION),
@@ -35,24 +46,25 @@ const BaselineJson = z.strictObject({
   heads: z.record(z.string(), z.strictObject({
     features: z.number().int().min(0),
     thresholds: z.array(z.number()).nullable(),
-    fit: z.strictObject({
-      rows: z.number().int(),
-      features: z.number().int(),
-      iterations: z.number().int(),
-      evaluations: z.number().int(),
-      loss: z.number(),
-      stop: z.enum(['gradient', 'no-progress', 'max-iterations', 'line-search']),
-      seconds: z.number(),
-    }),
+    fit: FitSchema,
   })),
   /** Free-form provenance: data files, dev scores. */
   info: z.record(z.string(), z.unknown()).default({}),
+  /** Out-of-fold models (folds.ts), their tensors under `fold-<k>.`; absent for a baseline without. */
+  folds: z.strictObject({
+    /** How a text's fold is found, named so a later change cannot load silently. */
+    assign: z.literal('crc32-utf8-mod-count'),
+    heads: z.array(z.record(z.string(), z.strictObject({ features: z.number().int().min(0), fit: FitSchema }))).min(2),
+  }).optional(),
 });
 
 type BaselineJson = z.infer<typeof BaselineJson>;
 
-/** Writes the baseline as `output` (a new directory, or an earlier baseline replaced whole: see util/output-dir.ts). */
-export async function saveBaseline(output: OutputSpec, model: BaselineModel, info: Record<string, unknown> = {}): Promise<void> {
+/**
+ * Writes the baseline as `output` (a new directory, or an earlier baseline replaced whole: see util/output-dir.ts),
+ * with its out-of-fold models' heads when there are some.
+ */
+export async function saveBaseline(output: OutputSpec, model: BaselineModel, info: Record<string, unknown> = {}, folds: readonly (readonly BaselineTask[])[] = []): Promise<void> {
   const { features, fit } = model.settings;
   const json: BaselineJson = {
     format: BASELINE_FORMAT,
@@ -61,18 +73,28 @@ export async function saveBaseline(output: OutputSpec, model: BaselineModel, inf
     tasks: taskSchemaToJson(model.schema),
     heads: Object.fromEntries(model.tasks.map((t) => [t.task.name, { features: t.head.vocab.buckets.length, thresholds: t.thresholds ? [...t.thresholds] : null, fit: t.report }])),
     info,
+    ...(folds.length > 0 ? {
+      folds: {
+        assign: 'crc32-utf8-mod-count' as const,
+        heads: folds.map((tasks) => Object.fromEntries(tasks.map((t) => [t.task.name, { features: t.head.vocab.buckets.length, fit: t.report }]))),
+      },
+    } : {}),
   };
   const tensors: [string, SafeTensor][] = [];
-  for (const { task, head } of model.tasks) {
-    const d = head.vocab.buckets.length;
-    const k = task.labels.length;
-    tensors.push(
-      [`${task.name}.buckets`, tensor('I32', [d], head.vocab.buckets)],
-      [`${task.name}.idf`, tensor('F32', [d], head.vocab.idf)],
-      [`${task.name}.weight`, tensor('F32', [d, k], head.weights)],
-      [`${task.name}.bias`, tensor('F32', [k], head.bias)],
-    );
-  }
+  const addHeads = (prefix: string, tasks: readonly BaselineTask[]): void => {
+    for (const { task, head } of tasks) {
+      const d = head.vocab.buckets.length;
+      const k = task.labels.length;
+      tensors.push(
+        [`${prefix}${task.name}.buckets`, tensor('I32', [d], head.vocab.buckets)],
+        [`${prefix}${task.name}.idf`, tensor('F32', [d], head.vocab.idf)],
+        [`${prefix}${task.name}.weight`, tensor('F32', [d, k], head.weights)],
+        [`${prefix}${task.name}.bias`, tensor('F32', [k], head.bias)],
+      );
+    }
+  };
+  addHeads('', model.tasks);
+  folds.forEach((tasks, k) => addHeads(foldPrefix(k), tasks));
   await writeOutputDir(output, async (tmp) => {
     await mkdir(tmp, { recursive: true });
     await writeSafetensors(join(tmp, WEIGHTS_FILE), tensors, { producer: 'xlmt baseline' });
@@ -83,7 +105,12 @@ export async function saveBaseline(output: OutputSpec, model: BaselineModel, inf
 export interface LoadedBaseline {
   readonly model: BaselineModel;
   readonly info: Readonly<Record<string, unknown>>;
+  /** The out-of-fold models, fold k's at index k (folds.ts); empty for a baseline without. */
+  readonly folds: readonly BaselineModel[];
 }
+
+/** Where fold k's tensors are kept (k from 0; named from 1). */
+const foldPrefix = (k: number): string => `fold-${k + 1}.`;
 
 export async function loadBaseline(dir: string): Promise<LoadedBaseline> {
   await recoverDir(dir);
@@ -100,7 +127,7 @@ export async function loadBaseline(dir: string): Promise<LoadedBaseline> {
   const tasks: BaselineTask[] = schema.tasks.map((task) => {
     const meta = json.heads[task.name];
     if (!meta) throw new XlmtError({ code: 'BAD_MODEL', where: { file }, message: `heads has no entry for task ${task.name}`, expected: `heads for ${schema.tasks.map((t) => t.name).join(', ')}`, received: Object.keys(json.heads).join(', ') || 'none' });
-    const head = readHead(weightsFile, tensors, task, meta.features, cols);
+    const head = readHead(weightsFile, tensors, '', task, meta.features, cols);
     const thresholds = task.type === 'multilabel' ? (meta.thresholds ?? task.labels.map(() => 0.5)) : null;
     if (thresholds !== null && thresholds.length !== task.labels.length) {
       throw new XlmtError({ code: 'BAD_MODEL', where: { file, field: `heads.${task.name}.thresholds` }, message: 'need one threshold per label', expected: `${task.labels.length} numbers`, received: `${thresholds.length}` });
@@ -111,7 +138,13 @@ export async function loadBaseline(dir: string): Promise<LoadedBaseline> {
     features: { charNgrams: json.settings.charNgrams, wordNgrams: json.settings.wordNgrams, buckets: json.settings.buckets },
     fit: { c: json.settings.c, iterations: json.settings.iterations },
   };
-  return { model: new BaselineModel(settings, schema, tasks), info: json.info };
+  const folds = (json.folds?.heads ?? []).map((heads, k) => new BaselineModel(settings, schema, schema.tasks.map((task) => {
+    const meta = heads[task.name];
+    if (!meta) throw new XlmtError({ code: 'BAD_MODEL', where: { file, field: `folds.heads[${k}]` }, message: `no entry for task ${task.name}`, received: Object.keys(heads).join(', ') || 'none' });
+    const head = readHead(weightsFile, tensors, foldPrefix(k), task, meta.features, cols);
+    return { task, head, thresholds: task.type === 'multilabel' ? task.labels.map(() => 0.5) : null, report: meta.fit };
+  })));
+  return { model: new BaselineModel(settings, schema, tasks), info: json.info, folds };
 }
 
 function parseJson(file: string, text: string): BaselineJson {
@@ -145,10 +178,10 @@ function withFile<T>(file: string, field: string, read: () => T): T {
   }
 }
 
-function readHead(file: string, tensors: ReadonlyMap<string, SafeTensor>, task: Task, features: number, cols: number): TaskHead {
+function readHead(file: string, tensors: ReadonlyMap<string, SafeTensor>, prefix: string, task: Task, features: number, cols: number): TaskHead {
   const k = task.labels.length;
   const get = (name: string, dtype: SafeTensor['dtype'], shape: readonly number[]): Uint8Array => {
-    const key = `${task.name}.${name}`;
+    const key = `${prefix}${task.name}.${name}`;
     const t = tensors.get(key);
     if (!t) throw new XlmtError({ code: 'BAD_MODEL', where: { file, tensor: key }, message: 'no such tensor', hint: 'The file is incomplete or belongs to another baseline' });
     if (t.dtype !== dtype || t.shape.join(',') !== shape.join(',')) {
@@ -159,7 +192,7 @@ function readHead(file: string, tensors: ReadonlyMap<string, SafeTensor>, task: 
   const buckets = new Int32Array(get('buckets', 'I32', [features]).buffer);
   for (let j = 0; j < buckets.length; j++) {
     if (buckets[j]! < 0 || buckets[j]! >= cols || (j > 0 && buckets[j]! <= buckets[j - 1]!)) {
-      throw new XlmtError({ code: 'BAD_MODEL', where: { file, tensor: `${task.name}.buckets` }, message: `entry ${j} is out of order or range`, expected: `ascending buckets below ${cols}`, received: String(buckets[j]) });
+      throw new XlmtError({ code: 'BAD_MODEL', where: { file, tensor: `${prefix}${task.name}.buckets` }, message: `entry ${j} is out of order or range`, expected: `ascending buckets below ${cols}`, received: String(buckets[j]) });
     }
   }
   return {

@@ -8,7 +8,8 @@ import { fitTask, type FitProgress, type FitReport } from './fit.ts';
 import { BaselineModel, type BaselineSettings, type BaselineTask } from './model.ts';
 import { checkOutputDir, inputsOf, type OutputSpec } from '../util/output-dir.ts';
 import { saveBaseline } from './model-dir.ts';
-import { hashedCounts } from './sparse.ts';
+import { foldOf } from './folds.ts';
+import { type Csr, hashedCounts } from './sparse.ts';
 
 export interface BaselineTrainJob {
   readonly train: string;
@@ -18,6 +19,8 @@ export interface BaselineTrainJob {
   readonly tasks?: string;
   readonly out: string;
   readonly settings: BaselineSettings;
+  /** Out-of-fold models besides the full one (folds.ts): K ≥ 2 more fits; absent: none. */
+  readonly folds?: number;
 }
 
 export interface BaselineTrainEvents {
@@ -55,6 +58,7 @@ export async function trainBaseline(job: BaselineTrainJob, events: BaselineTrain
     tasks.push({ task, head, thresholds: task.type === 'multilabel' ? task.labels.map(() => 0.5) : null, report });
   }
 
+  const folds = job.folds === undefined ? [] : fitFolds(job.folds, train, counts, job, events);
   let model = new BaselineModel(job.settings, train.schema, tasks);
   let evaluation: DatasetEvaluation | null = null;
   const unevaluated = dev === null ? [] : train.schema.tasks.filter((t) => labeledRows(dev, t.name).length === 0).map((t) => t.name);
@@ -68,8 +72,30 @@ export async function trainBaseline(job: BaselineTrainJob, events: BaselineTrain
     thresholdsTunedOn: evaluation && dev ? await fingerprintFile(dev.file) : null,
     ...(evaluation ? { devMacroF1: Object.fromEntries(evaluation.summary.tasks.map((t) => [t.task, t.macroF1])) } : {}),
   };
-  await saveBaseline(output, model, info);
+  await saveBaseline(output, model, info, folds);
   return { model, evaluation, unevaluated };
+}
+
+/** Fold k's fit of every task on the rows labeled for it whose text is not in fold k (folds.ts). */
+function fitFolds(count: number, train: Dataset, counts: Csr, job: BaselineTrainJob, events: BaselineTrainEvents): BaselineTask[][] {
+  if (!Number.isInteger(count) || count < 2) {
+    throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--folds' }, message: 'out-of-fold models need at least two folds', expected: 'an integer ≥ 2', received: String(count) });
+  }
+  const fold = train.examples.map((e) => foldOf(e.text, count));
+  return Array.from({ length: count }, (_, k) => train.schema.tasks.map((task) => {
+    const rows = labeledRows(train, task.name).filter((i) => fold[i] !== k);
+    if (rows.length === 0) {
+      throw new XlmtError({
+        code: 'NO_LABELED_EXAMPLES', where: { file: job.train, task: task.name, field: '--folds' },
+        message: `every row labeled for the task is in fold ${k + 1} of ${count}, so fold ${k + 1}'s model has nothing to fit`, hint: 'use fewer folds, or label more rows',
+      });
+    }
+    const name = `${task.name} (fold ${k + 1}/${count})`;
+    events.onTaskStart?.(name, rows.length);
+    const { head, report } = fitTask(task, train.examples, counts, rows, job.settings.fit, (p) => events.onIteration?.(name, p));
+    events.onTaskEnd?.(name, report);
+    return { task, head, thresholds: task.type === 'multilabel' ? task.labels.map(() => 0.5) : null, report };
+  }));
 }
 
 /**

@@ -17,6 +17,7 @@ interface TrainFlags {
   dev?: string;
   tasks?: string;
   out: string;
+  folds?: number;
   c: number;
   iterations: number;
   charNgrams: { min: number; max: number };
@@ -56,6 +57,7 @@ function trainCommand(): Command {
     .option('--iterations <n>', 'L-BFGS iterations at most, per task', positiveInt('--iterations'), DEFAULT_FIT.iterations)
     .option('--char-ngrams <min-max>', 'character n-gram lengths', intRange('--char-ngrams'), DEFAULT_FEATURES.charNgrams)
     .option('--word-ngrams <min-max>', 'word n-gram lengths', intRange('--word-ngrams'), DEFAULT_FEATURES.wordNgrams)
+    .option('--folds <k>', 'also fit K out-of-fold models (each on the rows whose text is not in its fold): as an online teacher, a text is scored by the model not fitted on it', positiveInt('--folds'))
     .option('--json', 'print the dev evaluation as one JSON object', false)
     .option('--quiet', 'no progress lines', false)
     .action(async (flags: TrainFlags) => {
@@ -71,6 +73,7 @@ function trainCommand(): Command {
         settings,
         ...(flags.dev !== undefined ? { dev: flags.dev } : {}),
         ...(flags.tasks !== undefined ? { tasks: flags.tasks } : {}),
+        ...(flags.folds !== undefined ? { folds: flags.folds } : {}),
       }, { ...events, onTaskEnd: (task, report) => { fits[task] = report; events.onTaskEnd?.(task, report); } });
       const { evaluation, unevaluated } = result;
       if (flags.json) {

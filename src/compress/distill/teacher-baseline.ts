@@ -6,29 +6,30 @@
 // Its use is beside an encoder teacher: `--teacher-model runs/teacher --teacher-model emotion=runs/baseline`
 // averages the two teachers' emotion logits (teacher-map.ts), an ensemble of models that err differently. On the
 // texts it was fitted on, a baseline's outputs are close to their gold labels (xm-bench's emotion baseline scores
-// 91 macro-F1 on its own training rows, 42.6 on dev), so there it adds little beyond the gold term; on texts with no
-// gold label for a task (other tasks' rows, transfer texts) it is an honest second opinion.
+// 91 macro-F1 on its own training rows, 42.6 on dev). A baseline trained with out-of-fold models (`--folds K`,
+// baseline/folds.ts) answers each text with the model of the text's fold instead, which was not fitted on it.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBaseline, WEIGHTS_FILE } from '../../baseline/model-dir.ts';
+import { foldOf } from '../../baseline/folds.ts';
 import type { BaselineModel } from '../../baseline/model.ts';
 import type { Task } from '../../data/index.ts';
 import type { OnlineTeacher, TeacherBatch } from './teacher.ts';
 
 export async function openBaselineTeacher(path: string, dir: string): Promise<OnlineTeacher> {
-  const { model } = await loadBaseline(dir);
-  return new BaselineTeacher(path, dir, model, await baselineFingerprint(dir, model));
+  const { model, folds } = await loadBaseline(dir);
+  return new BaselineTeacher(path, dir, model, folds, await baselineFingerprint(dir, model, folds.length));
 }
 
 /**
  * sha256 over the weights file, the feature settings and the tasks with their labels: what decides the logits.
  * Thresholds and provenance (the rest of baseline.json) are left out: they change no logit.
  */
-async function baselineFingerprint(dir: string, model: BaselineModel): Promise<string> {
+async function baselineFingerprint(dir: string, model: BaselineModel, folds: number): Promise<string> {
   const weights = createHash('sha256').update(await readFile(join(dir, WEIGHTS_FILE))).digest('hex');
   const described = {
-    weights: 'baseline',
+    weights: folds > 0 ? `baseline, out of ${folds} folds` : 'baseline',
     files: { [WEIGHTS_FILE]: weights },
     settings: model.settings.features,
     tasks: model.schema.tasks.map((t) => ({ name: t.name, type: t.type, labels: t.labels })),
@@ -44,14 +45,35 @@ class BaselineTeacher implements OnlineTeacher {
     readonly path: string,
     readonly dir: string,
     private readonly model: BaselineModel,
+    /** Out-of-fold models, fold k's at k; empty: the full model answers every text. */
+    private readonly folds: readonly BaselineModel[],
     readonly fingerprint: string,
   ) {
     this.tasks = model.schema.tasks;
   }
 
   logits(batch: TeacherBatch | readonly string[]): Promise<Map<string, Float32Array>> {
-    const counts = this.model.counts('texts' in batch ? batch.texts : batch);
-    return Promise.resolve(new Map(this.tasks.map((t) => [t.name, this.model.logits(counts, t.name)])));
+    const texts = 'texts' in batch ? batch.texts : batch;
+    if (this.folds.length === 0) {
+      const counts = this.model.counts(texts);
+      return Promise.resolve(new Map(this.tasks.map((t) => [t.name, this.model.logits(counts, t.name)])));
+    }
+    // Each text scored by its fold's model, the rows put back in the batch's order.
+    const out = new Map(this.tasks.map((t) => [t.name, new Float32Array(texts.length * t.labels.length)]));
+    const rowsOf = this.folds.map(() => [] as number[]);
+    texts.forEach((text, i) => rowsOf[foldOf(text, this.folds.length)]?.push(i));
+    rowsOf.forEach((rows, k) => {
+      if (rows.length === 0) return;
+      const model = this.folds[k] as BaselineModel;
+      const counts = model.counts(rows.map((i) => texts[i] as string));
+      for (const t of this.tasks) {
+        const width = t.labels.length;
+        const scores = model.logits(counts, t.name);
+        const target = out.get(t.name) as Float32Array;
+        rows.forEach((row, r) => target.set(scores.subarray(r * width, (r + 1) * width), row * width));
+      }
+    });
+    return Promise.resolve(out);
   }
 
   release(): Promise<void> {
