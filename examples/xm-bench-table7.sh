@@ -14,11 +14,13 @@
 #     own time: how soon an answer is in hand, against the teacher's training).
 #     With BASELINE_TEACHER=TASKS (e.g. emotion), `xlmt baseline train` fits OUT_DIR/baseline first (skipped when it
 #     exists) and the search runs with `--teacher-model TASKS=OUT_DIR/baseline`: those tasks are taught by the mean of
-#     the teacher and the baseline; its output directory gets the suffix -baseline-TASKS.
+#     the teacher and the baseline; its output directory gets the suffix -baseline-TASKS. BASELINE_FOLDS=K fits the
+#     baseline with K out-of-fold models (OUT_DIR/baseline-folds-K, suffix -baseline-folds-K-TASKS): each training text
+#     is then taught by a baseline model not fitted on it.
 # Resumes after a kill: the teacher's training and each candidate's from their checkpoints, finished steps skipped.
 #
 # Environment: as examples/xm-bench-pretrained.sh (EPOCHS for the teacher, THREADS, XLMT, PYTHON), BUDGET (2.6%),
-# PER_TASK (unset), SPEED_ITERATIONS (3), EXHAUSTIVE (1), BASELINE_TEACHER (unset).
+# PER_TASK (unset), SPEED_ITERATIONS (3), EXHAUSTIVE (1), BASELINE_TEACHER (unset), BASELINE_FOLDS (unset).
 set -euo pipefail
 XM=${1:-../shared/data/xm-bench}
 OUT=${2:-runs/xm-pretrained}
@@ -37,12 +39,14 @@ if [ "${EXHAUSTIVE:-1}" = 0 ]; then
 fi
 MORE_TEACHERS=()
 if [ -n "${BASELINE_TEACHER:-}" ]; then
-  if [ ! -f "$OUT/baseline/baseline.json" ]; then
-    echo "== the baseline teacher: xlmt baseline train into $OUT/baseline"
-    time "${CLI[@]}" baseline train --train "$XM/train.jsonl" --dev "$XM/dev.jsonl" --tasks "$XM/tasks.json" --out "$OUT/baseline" --quiet
+  BASELINE=baseline${BASELINE_FOLDS:+-folds-$BASELINE_FOLDS}
+  if [ ! -f "$OUT/$BASELINE/baseline.json" ]; then
+    echo "== the baseline teacher: xlmt baseline train into $OUT/$BASELINE"
+    time "${CLI[@]}" baseline train --train "$XM/train.jsonl" --dev "$XM/dev.jsonl" --tasks "$XM/tasks.json" \
+      ${BASELINE_FOLDS:+--folds "$BASELINE_FOLDS"} --out "$OUT/$BASELINE" --quiet
   fi
-  MORE_TEACHERS=(--teacher-model "$BASELINE_TEACHER=$OUT/baseline")
-  SEARCH_OUT=$SEARCH_OUT-baseline-${BASELINE_TEACHER//,/-}
+  MORE_TEACHERS=(--teacher-model "$BASELINE_TEACHER=$OUT/$BASELINE")
+  SEARCH_OUT=$SEARCH_OUT-$BASELINE-${BASELINE_TEACHER//,/-}
 fi
 echo "== Table 7: xlmt compress --search ${SEARCH[*]} ${MORE_TEACHERS[*]} into $SEARCH_OUT (resumes)"
 time "${CLI[@]}" compress --teacher "$OUT/train" "${MORE_TEACHERS[@]}" --train "$XM/train.jsonl" --dev "$XM/dev.jsonl" --tasks "$XM/tasks.json" \
