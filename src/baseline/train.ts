@@ -39,6 +39,9 @@ export interface BaselineTrainResult {
 
 export async function trainBaseline(job: BaselineTrainJob, events: BaselineTrainEvents = {}): Promise<BaselineTrainResult> {
   checkFeatureSettings(job.settings.features, { api: 'trainBaseline' });
+  if (job.folds !== undefined && !(Number.isInteger(job.folds) && job.folds >= 2)) {
+    throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--folds' }, message: 'out-of-fold models need at least two folds', expected: 'an integer ≥ 2', received: String(job.folds) });
+  }
   const output: OutputSpec = { command: 'baseline train', path: job.out, inputs: inputsOf({ '--train': job.train, '--dev': job.dev, '--tasks': job.tasks }) };
   checkOutputDir(output);
   const schema = job.tasks === undefined ? undefined : await loadTaskSchema(job.tasks);
@@ -78,9 +81,6 @@ export async function trainBaseline(job: BaselineTrainJob, events: BaselineTrain
 
 /** Fold k's fit of every task on the rows labeled for it whose text is not in fold k (folds.ts). */
 function fitFolds(count: number, train: Dataset, counts: Csr, job: BaselineTrainJob, events: BaselineTrainEvents): BaselineTask[][] {
-  if (!Number.isInteger(count) || count < 2) {
-    throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--folds' }, message: 'out-of-fold models need at least two folds', expected: 'an integer ≥ 2', received: String(count) });
-  }
   const fold = train.examples.map((e) => foldOf(e.text, count));
   return Array.from({ length: count }, (_, k) => train.schema.tasks.map((task) => {
     const rows = labeledRows(train, task.name).filter((i) => fold[i] !== k);
