@@ -8,7 +8,7 @@ import { fitTask, type FitProgress, type FitReport } from './fit.ts';
 import { BaselineModel, type BaselineSettings, type BaselineTask } from './model.ts';
 import { checkOutputDir, inputsOf, type OutputSpec } from '../util/output-dir.ts';
 import { saveBaseline } from './model-dir.ts';
-import { foldOf } from './folds.ts';
+import { foldOf, scoreOutOfFold } from './folds.ts';
 import { type Csr, hashedCounts } from './sparse.ts';
 
 export interface BaselineTrainJob {
@@ -35,6 +35,11 @@ export interface BaselineTrainResult {
   readonly evaluation: DatasetEvaluation | null;
   /** Tasks of the schema with no labeled dev row (not evaluated, thresholds 0.5). */
   readonly unevaluated: string[];
+  /**
+   * With folds: the training rows, each scored by its fold's model (not fitted on it), at the saved thresholds: the
+   * fit's cross-validated quality, and what the baseline teaches on these rows. Null without folds.
+   */
+  readonly outOfFold: DatasetEvaluation | null;
 }
 
 export async function trainBaseline(job: BaselineTrainJob, events: BaselineTrainEvents = {}): Promise<BaselineTrainResult> {
@@ -62,6 +67,7 @@ export async function trainBaseline(job: BaselineTrainJob, events: BaselineTrain
   }
 
   const folds = job.folds === undefined ? [] : fitFolds(job.folds, train, counts, job, events);
+  const foldModels = folds.map((foldTasks) => new BaselineModel(job.settings, train.schema, foldTasks));
   let model = new BaselineModel(job.settings, train.schema, tasks);
   let evaluation: DatasetEvaluation | null = null;
   const unevaluated = dev === null ? [] : train.schema.tasks.filter((t) => labeledRows(dev, t.name).length === 0).map((t) => t.name);
@@ -69,14 +75,17 @@ export async function trainBaseline(job: BaselineTrainJob, events: BaselineTrain
     evaluation = await evaluateBaseline(model, dev, 'tune');
     model = model.withThresholds(evaluation.thresholds);
   }
+  const thresholdsTunedOn = evaluation && dev ? await fingerprintFile(dev.file) : null;
+  const outOfFold = foldModels.length === 0 ? null : await evaluateBaseline(model, train, 'model', thresholdsTunedOn, foldModels);
   const info = {
     train: job.train,
     dev: job.dev ?? null,
-    thresholdsTunedOn: evaluation && dev ? await fingerprintFile(dev.file) : null,
-    ...(evaluation ? { devMacroF1: Object.fromEntries(evaluation.summary.tasks.map((t) => [t.task, t.macroF1])) } : {}),
+    thresholdsTunedOn,
+    ...(evaluation ? { devMacroF1: macroF1ByTask(evaluation) } : {}),
+    ...(outOfFold ? { outOfFoldMacroF1: macroF1ByTask(outOfFold) } : {}),
   };
   await saveBaseline(output, model, info, folds);
-  return { model, evaluation, unevaluated };
+  return { model, evaluation, unevaluated, outOfFold };
 }
 
 /** Fold k's fit of every task on the rows labeled for it whose text is not in fold k (folds.ts). */
@@ -101,14 +110,21 @@ function fitFolds(count: number, train: Dataset, counts: Csr, job: BaselineTrain
 /**
  * Scores the tasks each row of `data` is labeled for and reports them as `xlmt eval` does: with multilabel
  * thresholds tuned on these rows ('tune', for dev) or the model's own ('model'), tuned on the file `tunedOn`
- * records (baseline.json's info.thresholdsTunedOn) when known.
+ * records (baseline.json's info.thresholdsTunedOn) when known. Given out-of-fold models (`folds`, fold k's at k),
+ * each row is scored by its fold's model instead of `model`, at `model`'s thresholds.
  */
-export async function evaluateBaseline(model: BaselineModel, data: Dataset, thresholds: 'tune' | 'model', tunedOn: DataFingerprint | null = null): Promise<DatasetEvaluation> {
+export async function evaluateBaseline(model: BaselineModel, data: Dataset, thresholds: 'tune' | 'model', tunedOn: DataFingerprint | null = null, folds: readonly BaselineModel[] = []): Promise<DatasetEvaluation> {
   const saved = Object.fromEntries(model.tasks.flatMap((t) => (t.thresholds ? [[t.task.name, [...t.thresholds]]] : [])));
   return evaluateDataset(async (indices) => {
-    const counts = model.counts(indices.map((i) => data.examples[i]!.text));
+    const texts = indices.map((i) => data.examples[i]!.text);
+    if (folds.length > 0) return scoreOutOfFold(folds, texts, 'probabilities');
+    const counts = model.counts(texts);
     return new Map(model.tasks.map((t) => [t.task.name, model.score(counts, t.task.name)]));
   }, data, model.schema.tasks, thresholds === 'tune' ? { tune: true } : { tune: false, thresholds: saved, tunedOn });
+}
+
+function macroF1ByTask(evaluation: DatasetEvaluation): Record<string, number> {
+  return Object.fromEntries(evaluation.summary.tasks.map((t) => [t.task, t.macroF1]));
 }
 
 function labeledRows(data: Dataset, task: string): Int32Array {

@@ -7,7 +7,9 @@ import { loadBaseline } from '../baseline/model-dir.ts';
 import { predictBaselineFile, type BaselinePredictSummary } from '../baseline/predict-file.ts';
 import { evaluateBaseline, trainBaseline, type BaselineTrainEvents } from '../baseline/train.ts';
 import { loadDataset } from '../data/index.ts';
-import { recordedFingerprint } from '../train/evaluate.ts';
+import { XlmtError } from '../errors/index.ts';
+import { formatScore } from '../eval/index.ts';
+import { recordedFingerprint, type DatasetEvaluation } from '../train/evaluate.ts';
 import { evaluationText } from './eval.ts';
 import { addScoringFileOptions, scoringFile, type ScoringFileFlags } from './predict.ts';
 import { intRange, positiveInt, positiveNumber } from './options.ts';
@@ -35,6 +37,7 @@ interface PredictFlags extends ScoringFileFlags {
 interface EvalFlags {
   model: string;
   data: string;
+  outOfFold: boolean;
   json: boolean;
 }
 
@@ -75,13 +78,14 @@ function trainCommand(): Command {
         ...(flags.tasks !== undefined ? { tasks: flags.tasks } : {}),
         ...(flags.folds !== undefined ? { folds: flags.folds } : {}),
       }, { ...events, onTaskEnd: (task, report) => { fits[task] = report; events.onTaskEnd?.(task, report); } });
-      const { evaluation, unevaluated } = result;
+      const { evaluation, unevaluated, outOfFold } = result;
       if (flags.json) {
         const models = evaluation ? [{ model: flags.out, ...evaluation }] : [];
-        console.log(JSON.stringify({ data: flags.dev ?? null, models, references: [], acrossRuns: null, fit: fits, unevaluated }, null, 2));
+        console.log(JSON.stringify({ data: flags.dev ?? null, models, references: [], acrossRuns: null, fit: fits, unevaluated, ...(outOfFold ? { outOfFold } : {}) }, null, 2));
         return;
       }
       if (evaluation) console.log(evaluationText(`${flags.out} on ${flags.dev}`, evaluation));
+      if (outOfFold) console.log(`${outOfFoldLine(flags.train, flags.folds ?? 0, outOfFold)}\n`);
       if (unevaluated.length > 0 && flags.dev !== undefined) console.log(`not evaluated (no labeled row in ${flags.dev}): ${unevaluated.join(', ')}; their multilabel thresholds stay 0.5\n`);
       console.log(`model in ${flags.out}${flags.dev === undefined ? ' (no dev set: multilabel thresholds 0.5, nothing evaluated)' : ''}`);
     });
@@ -114,17 +118,27 @@ function evalCommand(): Command {
     .description('evaluate a saved baseline on a labeled file, reported as xlmt eval reports')
     .requiredOption('--model <dir>', 'baseline directory written by xlmt baseline train')
     .requiredOption('--data <file>', 'labeled data (JSONL, CSV, TSV) with the model\'s tasks')
+    .option('--out-of-fold', 'score each row with the out-of-fold model of its text (a baseline trained with --folds): on the training file, the cross-validated quality', false)
     .option('--json', 'print one JSON object', false)
     .action(async (flags: EvalFlags) => {
-      const { model, info } = await loadBaseline(flags.model);
+      const { model, info, folds } = await loadBaseline(flags.model);
+      if (flags.outOfFold && folds.length === 0) {
+        throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--out-of-fold' }, message: `${flags.model} has no out-of-fold models`, hint: 'Train the baseline with --folds K to have them' });
+      }
       const data = await loadDataset(flags.data, { schema: model.schema });
-      const evaluation = await evaluateBaseline(model, data, 'model', recordedFingerprint(info));
+      const evaluation = await evaluateBaseline(model, data, 'model', recordedFingerprint(info), flags.outOfFold ? folds : []);
       if (flags.json) {
         console.log(JSON.stringify({ data: flags.data, models: [{ model: flags.model, ...evaluation }], references: [], acrossRuns: null }, null, 2));
         return;
       }
-      console.log(evaluationText(flags.model, evaluation));
+      console.log(evaluationText(flags.outOfFold ? `${flags.model}, out of fold (${folds.length} folds)` : flags.model, evaluation));
     });
+}
+
+/** The cross-validated figures `baseline train --folds` prints: one number a task, where the full report is. */
+function outOfFoldLine(train: string, folds: number, e: DatasetEvaluation): string {
+  const tasks = e.summary.tasks.map((t) => `${t.task} ${formatScore(t.macroF1)}`).join(', ');
+  return `out of fold on ${train} (${folds} folds, each row scored by the model not fitted on it): mean macro-F1 ${formatScore(e.summary.meanMacroF1)} (${tasks}); per language: xlmt baseline eval --out-of-fold`;
 }
 
 function progressEvents(quiet: boolean, iterations: number): BaselineTrainEvents {

@@ -7,7 +7,9 @@ import { DEFAULT_FEATURES } from '../../src/baseline/features.ts';
 import { foldOf } from '../../src/baseline/folds.ts';
 import { loadBaseline } from '../../src/baseline/model-dir.ts';
 import type { BaselineModel } from '../../src/baseline/model.ts';
-import { trainBaseline } from '../../src/baseline/train.ts';
+import { evaluateBaseline, trainBaseline, type BaselineTrainResult } from '../../src/baseline/train.ts';
+import { loadDataset } from '../../src/data/index.ts';
+import { evaluateDataset } from '../../src/train/evaluate.ts';
 import { loadOnlineTeacher } from '../../src/compress/distill/teacher.ts';
 import { runXlmt } from '../helpers/cli.ts';
 import { baselineFixture, type BaselineFixture } from './fixtures.ts';
@@ -19,12 +21,13 @@ let fx: BaselineFixture;
 let folded: string;
 let plain: string;
 let texts: string[];
+let result: BaselineTrainResult;
 
 beforeAll(async () => {
   fx = baselineFixture();
   folded = join(fx.dir, 'folded');
   plain = join(fx.dir, 'plain');
-  await trainBaseline({ train: fx.train, dev: fx.dev, tasks: fx.tasks, out: folded, settings: SETTINGS, folds: FOLDS });
+  result = await trainBaseline({ train: fx.train, dev: fx.dev, tasks: fx.tasks, out: folded, settings: SETTINGS, folds: FOLDS });
   await trainBaseline({ train: fx.train, dev: fx.dev, tasks: fx.tasks, out: plain, settings: SETTINGS });
   texts = readFileSync(fx.train, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { text: string }).text);
 }, 60_000);
@@ -61,6 +64,45 @@ describe('out-of-fold baselines', () => {
       });
     }
     expect(teacher.fingerprint).not.toBe((await loadOnlineTeacher(plain)).fingerprint);
+  });
+
+  it('reports the cross-validated quality: every training row scored by its fold\'s model, at the dev thresholds', async () => {
+    const { model, folds, info } = await loadBaseline(folded);
+    const train = await loadDataset(fx.train, { schema: model.schema });
+    const thresholds = Object.fromEntries(model.tasks.flatMap((t) => (t.thresholds ? [[t.task.name, [...t.thresholds]]] : [])));
+    // Naive reference: one text at a time, through the model of its fold.
+    const reference = await evaluateDataset(async (indices) => new Map(model.schema.tasks.map((task) => {
+      const k = task.labels.length;
+      const probs = new Float32Array(indices.length * k);
+      indices.forEach((example, row) => {
+        const text = train.examples[example]!.text;
+        const own = folds[foldOf(text, FOLDS)] as BaselineModel;
+        probs.set(own.score(own.counts([text]), task.name), row * k);
+      });
+      return [task.name, probs];
+    })), train, model.schema.tasks, { tune: false, thresholds, tunedOn: null });
+    const outOfFold = result.outOfFold;
+    expect(outOfFold).not.toBeNull();
+    expect(outOfFold?.summary).toEqual(reference.summary);
+    expect(info.outOfFoldMacroF1).toEqual(Object.fromEntries(reference.summary.tasks.map((t) => [t.task, t.macroF1])));
+    // The full model has seen these rows; the fold models have not.
+    const inSample = await evaluateBaseline(model, train, 'model');
+    expect(outOfFold!.summary.meanMacroF1).toBeLessThan(inSample.summary.meanMacroF1);
+    expect((await trainBaseline({ train: fx.train, tasks: fx.tasks, out: join(fx.dir, 'plain-again'), settings: SETTINGS })).outOfFold).toBeNull();
+  });
+
+  it('evaluates any file out of fold from the CLI, and refuses it for a baseline without folds', () => {
+    const run = runXlmt(['baseline', 'eval', '--model', folded, '--data', fx.train, '--out-of-fold', '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    const printed = JSON.parse(run.stdout) as { models: { summary: { meanMacroF1: number } }[] };
+    expect(printed.models[0]?.summary.meanMacroF1).toBeCloseTo(result.outOfFold!.summary.meanMacroF1, 10);
+    const refused = runXlmt(['baseline', 'eval', '--model', plain, '--data', fx.train, '--out-of-fold']);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('--out-of-fold');
+    expect(refused.stderr).toContain('no out-of-fold models');
+    const trained = runXlmt(['baseline', 'train', '--train', fx.train, '--dev', fx.dev, '--tasks', fx.tasks, '--out', join(fx.dir, 'cli-folds'), '--folds', '2', '--quiet']);
+    expect(trained.status, trained.stderr).toBe(0);
+    expect(trained.stdout).toMatch(/out of fold on .* \(2 folds, each row scored by the model not fitted on it\): mean macro-F1 \d/);
   });
 
   it('refuses fewer than two folds, naming the flag, and writes nothing', () => {

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBaseline, WEIGHTS_FILE } from '../../baseline/model-dir.ts';
-import { foldOf } from '../../baseline/folds.ts';
+import { scoreOutOfFold } from '../../baseline/folds.ts';
 import type { BaselineModel } from '../../baseline/model.ts';
 import type { Task } from '../../data/index.ts';
 import type { OnlineTeacher, TeacherBatch } from './teacher.ts';
@@ -58,22 +58,7 @@ class BaselineTeacher implements OnlineTeacher {
       const counts = this.model.counts(texts);
       return Promise.resolve(new Map(this.tasks.map((t) => [t.name, this.model.logits(counts, t.name)])));
     }
-    // Each text scored by its fold's model, the rows put back in the batch's order.
-    const out = new Map(this.tasks.map((t) => [t.name, new Float32Array(texts.length * t.labels.length)]));
-    const rowsOf = this.folds.map(() => [] as number[]);
-    texts.forEach((text, i) => rowsOf[foldOf(text, this.folds.length)]?.push(i));
-    rowsOf.forEach((rows, k) => {
-      if (rows.length === 0) return;
-      const model = this.folds[k] as BaselineModel;
-      const counts = model.counts(rows.map((i) => texts[i] as string));
-      for (const t of this.tasks) {
-        const width = t.labels.length;
-        const scores = model.logits(counts, t.name);
-        const target = out.get(t.name) as Float32Array;
-        rows.forEach((row, r) => target.set(scores.subarray(r * width, (r + 1) * width), row * width));
-      }
-    });
-    return Promise.resolve(out);
+    return Promise.resolve(scoreOutOfFold(this.folds, texts, 'logits'));
   }
 
   release(): Promise<void> {
