@@ -10,7 +10,9 @@ import { canonicalName, readSafetensors, toFloat32 } from '../../src/checkpoint/
 import { maxAbsDiff } from '../../src/checkpoint/onnx-import/check.ts';
 import { importOnnxEncoder } from '../../src/checkpoint/onnx-import/index.ts';
 import { fusedInferenceGraph } from '../../src/export/fused.ts';
+import { chooseWeightBits, readCpuFlags } from '../../src/export/cpu-features.ts';
 import { positionIdsInGraph } from '../../src/export/graph.ts';
+import { maxWeightCode } from '../../src/export/int8.ts';
 import { quantizeDynamicInt8 } from '../../src/export/quantize.ts';
 import { quantizeWordEmbeddings } from '../../src/export/quantize-embeddings.ts';
 import type { Parameter } from '../../src/ir/params.ts';
@@ -24,6 +26,8 @@ import { tempDir } from './helpers.ts';
 const config = encoderConfig({ vocabSize: 120, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 24, maxPositionEmbeddings: 40, typeVocabSize: 2, layerNormEps: 1e-5 });
 const BERT: PositionConvention = { convention: 'bert' };
 const ROBERTA: PositionConvention = { convention: 'roberta', paddingIdx: 0 }; // the WordPiece fixture pads with id 0
+// The weight range this CPU's int8 kernels compute exactly (cpu-features.ts): 8-bit weights saturate without VNNI.
+const BITS = chooseWeightBits(readCpuFlags()).bits;
 
 /** The encoder forward graph (input_ids, attention_mask → last_hidden_state) and random parameters for it. */
 function unfused(positions: PositionConvention): { bytes: Uint8Array; params: Map<string, Parameter> } {
@@ -99,16 +103,16 @@ describe('the int8 export graph', () => {
     headed.set('heads.x.weight', { name: 'heads.x.weight', shape: [2, 16], data: new Float32Array(32).fill(0.1) });
     headed.set('heads.x.bias', { name: 'heads.x.bias', shape: [2], data: new Float32Array(2) });
     const fused = fusedInferenceGraph(config, tasks, { pooling: 'cls', headStyle: 'linear', positions: BERT }, headed);
-    const int8 = quantizeDynamicInt8(fused.graph, fused.params, { perChannel: true });
+    const int8 = quantizeDynamicInt8(fused.graph, fused.params, { perChannel: true, weightBits: BITS });
     const { report, tensors } = await importBytes(serialize(int8.graph, { params: int8.params }));
     expect(report.quantization).toEqual(['int8 (DynamicQuantizeMatMul)', 'int8 (QAttention)']);
     expect(report.warnings.join('\n')).toMatch(/dequantized to float32/);
     expect(report.tolerance).toBe(0.1);
     for (const c of report.check) expect(c.maxAbsDiff).toBeLessThanOrEqual(report.tolerance);
-    // Each weight within half an int8 step (max|column| / 127 / 2) of the original.
+    // Each weight within half an int8 step (max|column| / 127 / 2, or / 63 / 2 for 7-bit weights) of the original.
     for (const [name, p] of params) {
       if (!/(query|key|value|dense)\.weight$/.test(name)) continue;
-      const step = Math.max(...p.data.map(Math.abs)) / 127;
+      const step = Math.max(...p.data.map(Math.abs)) / maxWeightCode(BITS);
       expect(maxAbsDiff(tensors.get(name) ?? [], p.data), name).toBeLessThanOrEqual(step / 2 + 1e-7);
     }
   });
@@ -122,7 +126,7 @@ describe.each([['BERT', BERT], ['XLM-R', ROBERTA]] as const)('the int8 export gr
     headed.set('heads.x.weight', { name: 'heads.x.weight', shape: [2, 16], data: new Float32Array(32).fill(0.1) });
     headed.set('heads.x.bias', { name: 'heads.x.bias', shape: [2], data: new Float32Array(2) });
     const fused = fusedInferenceGraph(config, tasks, { pooling: 'cls', headStyle: 'linear', positions }, headed);
-    const int8 = quantizeDynamicInt8(fused.graph, fused.params, { perChannel: true });
+    const int8 = quantizeDynamicInt8(fused.graph, fused.params, { perChannel: true, weightBits: BITS });
     const table = quantizeWordEmbeddings(int8.graph, int8.params);
     expect(table.tables).toEqual(['embeddings.word_embeddings.weight']);
     const { report, tensors } = await importBytes(serialize(table.graph, { params: table.params }));
