@@ -3,18 +3,19 @@ import { type Command, Option } from 'commander';
 import { PRESET_NAMES } from '../checkpoint/index.ts';
 import { HEAD_STYLES } from '../model-dir/index.ts';
 import { parseTrainConfig, readConfigFile, TRAIN_SHAPE, TrainConfigSchema, type ConfigOrigin, type TrainConfig } from '../train/config.ts';
+import { XlmtError } from '../errors/index.ts';
 import { collect, intRange, nonNegativeInt, number, onOff, positiveInt } from './options.ts';
 
 export interface TrainFlags {
   config?: string;
-  train?: string; dev?: string; teacher?: string[]; teacherModel?: string[]; kdTemperature?: number; kdAlpha?: number; teacherCache?: string; transfer?: string[]; goldLabels?: boolean; match?: string; hiddenWeight?: number; relationWeight?: number; relationHeads?: number; tasks?: string; tokenizer?: string; init?: string; trainable?: string[]; qat?: string | true; out?: string;
+  train?: string; dev?: string; teacher?: string[]; teacherModel?: string[]; kdTemperature?: number; kdAlpha?: number; teacherCache?: string; transfer?: string[]; goldLabels?: boolean; match?: string; hiddenWeight?: number; relationWeight?: number; relationHeads?: number; tasks?: string; tokenizer?: string; init?: string; trainable?: string[]; qat?: string | true; qatWeightBits?: number; out?: string;
   pooling?: string; charNgrams?: { min: number; max: number }; headStyle?: string; maxLength?: number; batchSize?: number; accumulation?: number; epochs?: number;
   lr?: number; schedule?: string; warmupRatio?: number; weightDecay?: number; sampling?: string; temperature?: number; groupWindow?: number;
   patience?: number; checkpointEvery?: number; seed?: number; threads?: number;
   preset?: string; layers?: number; hidden?: number; heads?: number; ffn?: number;
 }
 
-type ConfigFlag = Exclude<keyof TrainFlags, 'config' | EncoderFlag>;
+type ConfigFlag = Exclude<keyof TrainFlags, 'config' | EncoderFlag | 'qatWeightBits'>;
 type EncoderFlag = (typeof ENCODER_FLAGS)[number];
 
 /** Flags that set the from-scratch encoder (`encoder` in the config). */
@@ -22,7 +23,7 @@ export const ENCODER_FLAGS = ['preset', 'layers', 'hidden', 'heads', 'ffn'] as c
 
 
 /** Every training flag; a command adds the ones it takes. */
-const FLAGS: Record<ConfigFlag | EncoderFlag, () => Option> = {
+const FLAGS: Record<ConfigFlag | EncoderFlag | 'qatWeightBits', () => Option> = {
   train: () => new Option('--train <file>', 'labeled training data (JSONL, CSV, TSV)'),
   dev: () => new Option('--dev <file>', 'labeled dev data, evaluated every epoch'),
   teacher: () => new Option('--teacher <file>', 'a teacher\'s predictions (xlmt predict JSONL, text kept): its label probabilities train as soft targets; repeat for an ensemble').argParser(collect),
@@ -41,6 +42,7 @@ const FLAGS: Record<ConfigFlag | EncoderFlag, () => Option> = {
   init: () => new Option('--init <dir>', 'Hugging Face checkpoint or model directory to start from, or a training run (its best model)'),
   trainable: () => new Option('--trainable <patterns>', 'train only the parameters these comma-separated globs match, e.g. heads.*,encoder.layer.11.*,pooler.* (default: all)').argParser(patternList),
   qat: () => new Option('--qat [mode]', 'quantization-aware training from --init: fake int8 on the encoder\'s dense layers, input ranges kept as a moving average (ema, the default) or learned (lsq)'),
+  qatWeightBits: () => new Option('--qat-weight-bits <bits>', 'with --qat, the weights\' grid: 8 or 7 bits (default: the one this CPU\'s int8 kernels compute exactly, 7 without VNNI)').choices(['7', '8']).argParser(Number),
   out: () => new Option('--out <dir>', 'run directory'),
   pooling: () => new Option('--pooling <kind>', 'sentence vector').choices(['cls', 'mean']),
   charNgrams: () => new Option('--char-ngrams <min-max>', 'train with character n-gram embeddings of these lengths (e.g. 3-5), folded into the word embeddings when saved').argParser(intRange('--char-ngrams')),
@@ -89,6 +91,7 @@ export function addTrainOptions(command: Command, names: readonly TrainFlagName[
 
 /** The schema's default for a flag, as help text; undefined when it has none. */
 function defaultOf(name: TrainFlagName): string | undefined {
+  if (name === 'qatWeightBits') return undefined; // in the option's text
   const value: unknown = (ENCODER_FLAGS as readonly string[]).includes(name) ? TRAIN_SHAPE[name as Exclude<EncoderFlag, 'preset'>] : SCHEMA_DEFAULTS[name];
   if (typeof value === 'number') return value !== 0 && Math.abs(value) < 1e-3 ? value.toExponential() : String(value);
   return typeof value === 'string' ? value : undefined;
@@ -128,13 +131,23 @@ export function mergeFlags(
   const encoder = { ...(base.encoder as Record<string, unknown> | undefined) };
   for (const key of ENCODER_FLAGS) if (flags[key] !== undefined) encoder[key] = flags[key];
   const overrides = Object.fromEntries(keys.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]));
-  return { ...base, ...overrides, ...(Object.keys(encoder).length > 0 ? { encoder } : {}) };
+  const merged: Record<string, unknown> = { ...base, ...overrides, ...(Object.keys(encoder).length > 0 ? { encoder } : {}) };
+  return flags.qatWeightBits === undefined ? merged : { ...merged, qat: { ...qatObject(merged.qat), weightBits: flags.qatWeightBits } };
+}
+
+/** `qat` as its object form (the flag's mode, true, or the object itself), for --qat-weight-bits to set a field of. */
+function qatObject(qat: unknown): Record<string, unknown> {
+  if (qat === undefined || qat === false) {
+    throw new XlmtError({ code: 'BAD_OPTION', where: { field: '--qat-weight-bits' }, message: 'a weight grid is for quantization-aware training only', hint: 'add --qat (or `qat` in the --config file), or drop --qat-weight-bits' });
+  }
+  if (typeof qat === 'string') return { activations: qat };
+  return qat === true ? {} : { ...(qat as Record<string, unknown>) };
 }
 
 /** Flags override the config file; the merged object is validated as a whole. */
 export function resolveConfig(flags: TrainFlags): TrainConfig {
   const base = flags.config ? readConfigFile(flags.config) : {};
-  const keys = ALL_TRAIN_FLAGS.filter((k) => !(ENCODER_FLAGS as readonly string[]).includes(k));
+  const keys = ALL_TRAIN_FLAGS.filter((k) => !(ENCODER_FLAGS as readonly string[]).includes(k) && k !== 'qatWeightBits');
   const given = flags as Record<string, unknown>;
   return parseTrainConfig(mergeFlags(base, given, keys), configOrigin(given, keys, flags.config));
 }

@@ -26,7 +26,7 @@ import { type ActivationGrid, type ActivationQuantization, DEFAULT_STATIC_FORM, 
 import { quantizeWordEmbeddings } from './quantize-embeddings.ts';
 import { portableTokenizerJson, TOKENIZER_CONFIG_FILE, tokenizerConfig } from './hf-tokenizer.ts';
 import { type AgainstOther, checkAgainstOther } from './check.ts';
-import { fakeQuantizedForward, qatRanges } from './qat-export.ts';
+import { fakeQuantizedForward, qatRanges, qatWeightBits } from './qat-export.ts';
 
 export type Quantization = 'none' | 'int8-per-tensor' | 'int8-per-channel';
 
@@ -165,7 +165,7 @@ export async function exportModel(modelPath: string, out: string, options: Expor
   if (options.quantization === 'none') {
     exported = await fp32Export(model, checkOptions);
   } else {
-    const choice = chooseWeightBits(options.cpuFlags === undefined ? readCpuFlags() : options.cpuFlags, options.weightBits);
+    const cpu = chooseWeightBits(options.cpuFlags === undefined ? readCpuFlags() : options.cpuFlags, options.weightBits);
     const fused = fusedGraph(model);
     const method = options.staticInt8?.method ?? DEFAULT_CALIBRATION_METHOD;
     const calibrated = calibration ? await calibrateRanges(model, fused.graph, fused.params, calibration, method, options.threads) : null;
@@ -173,6 +173,7 @@ export async function exportModel(modelPath: string, out: string, options: Expor
     // --static --calibration calibrates it afresh instead.
     const qat = calibrated === null ? model.meta.quantization : undefined;
     if (qat) quantization = 'int8-per-channel';
+    const choice = qat ? qatWeightBits(qat, cpu) : cpu;
     const ranges = calibrated?.ranges ?? (qat ? qatRanges(fused.graph, fused.params, qat, dir) : undefined);
     const quantized = int8Graph(fused, quantization as Exclude<Quantization, 'none'>, { weightBits: choice.bits, ...(ranges ? { ranges } : {}), ...(qat ? { grid: 'int8' as const } : {}) });
     exported = await checkedInt8Export(model, quantized, options.int8Embeddings ?? 'auto', { ...checkOptions, quantization });

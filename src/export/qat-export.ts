@@ -20,6 +20,7 @@ import type { TrainedModel } from '../train/model-dir.ts';
 import { Predictor } from '../train/predict.ts';
 import type { ActivationRange } from './calibrate.ts';
 import type { OtherForward } from './check.ts';
+import type { WeightRangeChoice } from './cpu-features.ts';
 import { staticInt8Layers } from './quantize-static.ts';
 
 export type QatRecord = NonNullable<ModelMeta['quantization']>;
@@ -51,10 +52,27 @@ export function qatRanges(graph: Graph, params: ParamStore, qat: QatRecord, mode
   return ranges;
 }
 
+/**
+ * The weight grid of a QAT model's export: the one its training simulated (`weightBits`, 8 for models recorded
+ * before the field), unless `--weight-bits` says otherwise or the serving CPU needs 7 bits where it trained on 8:
+ * 8-bit codes would saturate there (cpu-features.ts), so the weights are rounded afresh to 7 bits, off the trained
+ * grid, and the reason says so; the check against the fake-quantized model then measures what that costs.
+ */
+export function qatWeightBits(qat: QatRecord, cpu: WeightRangeChoice): WeightRangeChoice {
+  const trained = qat.weightBits ?? 8;
+  if (cpu.features === null && cpu.reason.startsWith('--weight-bits')) {
+    return cpu.bits === trained ? cpu : { ...cpu, reason: `${cpu.reason}, not the ${trained}-bit grid the quantization-aware training simulated` };
+  }
+  if (cpu.bits < trained) {
+    return { ...cpu, reason: `${cpu.reason}; the quantization-aware training simulated ${trained}-bit weights, so they are rounded afresh off its grid (train with qat.weightBits ${cpu.bits} to serve what the training simulated)` };
+  }
+  return { bits: trained, reason: `the ${trained}-bit weight grid the quantization-aware training simulated`, features: cpu.features };
+}
+
 /** The QAT model's fake-quantized forward pass with its recorded ranges, as its training evaluated it on dev. */
 export function fakeQuantizedForward(model: TrainedModel, qat: QatRecord, threads: number): OtherForward {
   // 'lsq' ranges are recorded as 127·|step|: fed to the 'ema' quantizers they give the same scales.
-  const options: QatOptions = { activations: 'ema', wordEmbeddings: qat.wordEmbeddings, layers: qatLayers };
+  const options: QatOptions = { activations: 'ema', wordEmbeddings: qat.wordEmbeddings, layers: qatLayers, weightBits: qat.weightBits ?? 8 };
   const feeds: Feeds = Object.fromEntries(Object.entries(qat.inputRanges).map(([layer, r]) => [inputRangeName(layer), { dtype: 'float32', shape: [], data: Float32Array.of(r) }]));
   return {
     probabilities: async (ids) => {

@@ -31,12 +31,14 @@ const ModelMetaSchema = z.strictObject({
    * A model trained with quantization-aware training (`xlmt train --qat`): how it was fake-quantized, for a static
    * int8 export. `inputRanges`: per activation quantizer, named by its dense layer (the weight's name without
    * `.weight`; query, key and value share the query's), the range its input was quantized with, its int8 scale
-   * range/127. Weights need none: their scales are max|W|/127 per output channel of the weights as saved.
+   * range/127. Weights need none: their scales are max|W|/127 per output channel of the weights as saved, or
+   * max|W|/63 with `weightBits` 7 (absent: 8, as every QAT model before the field was).
    */
   quantization: z.strictObject({
     method: z.literal('qat'),
     activations: z.enum(['ema', 'lsq']),
     wordEmbeddings: z.boolean(),
+    weightBits: z.union([z.literal(7), z.literal(8)]).optional(),
     inputRanges: z.record(z.string(), z.number().min(0)),
   }).optional(),
   /** Free-form provenance: run, epoch, dev scores. */

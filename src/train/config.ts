@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { jsonErrorPosition } from '../data/schema.ts';
+import { chooseWeightBits, readCpuFlags } from '../export/cpu-features.ts';
 import { preview, toXlmtError } from '../errors/index.ts';
 import { HEAD_STYLES, MODEL_META_FILE } from '../model-dir/index.ts';
 import { ConfigError, configError, type ConfigOrigin } from './config-errors.ts';
@@ -40,11 +41,18 @@ function initDir(path: string): string {
  * and ema's int8 export scored 0.5 points above lsq's; ema also needs no extra parameters). `wordEmbeddings` also
  * rounds the looked-up word rows as an int8 table stores them; default false, since the word table is a lookup whose
  * int8 form the export checks on its own (`--int8-embeddings auto`): the rounding the model must live with is the
- * dense layers'. The flag's value is the mode alone, or nothing for the default (`true` in a configuration file).
+ * dense layers'. `weightBits` is the weights' grid, 8 (codes −127…127) or 7 (−63…63); default the one this CPU's
+ * int8 kernels compute exactly (export/cpu-features.ts: 7 without VNNI), written into the run's config.json so that a
+ * resumed run keeps it; the export serves the model on the grid it trained on. The flag's value is the mode alone,
+ * or nothing for the default (`true` in a configuration file); `--qat-weight-bits` sets `weightBits`.
  */
 const QAT_MODES = ['ema', 'lsq'] as const;
 export const DEFAULT_QAT_MODE: (typeof QAT_MODES)[number] = 'ema';
-const QatObjectSchema = z.strictObject({ activations: z.enum(QAT_MODES).default(DEFAULT_QAT_MODE), wordEmbeddings: z.boolean().default(false) });
+const QatObjectSchema = z.strictObject({
+  activations: z.enum(QAT_MODES).default(DEFAULT_QAT_MODE),
+  wordEmbeddings: z.boolean().default(false),
+  weightBits: z.union([z.literal(7), z.literal(8)]).default(() => chooseWeightBits(readCpuFlags()).bits),
+});
 export const QatSchema = z.unknown().transform((value, ctx): z.output<typeof QatObjectSchema> => {
   // The flag's value is the mode alone (or true, the default mode): checked as the object's `activations`, its
   // errors reported on `qat` itself.

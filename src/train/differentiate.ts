@@ -59,7 +59,7 @@ export function differentiate(forward: ClassifierForward, qat: QatConfig | undef
     });
     return { training, qat: null };
   }
-  const options: QatOptions = { activations: qat.activations, wordEmbeddings: qat.wordEmbeddings, layers: qatLayers };
+  const options: QatOptions = { activations: qat.activations, wordEmbeddings: qat.wordEmbeddings, layers: qatLayers, weightBits: qat.weightBits };
   const source = forward.g.build();
   const pass = quantizationAwareGraph(source, forward.loss, options);
   const steps = pass.activations.flatMap((a) => (a.kind === 'lsq' ? [inputScaleName(a.layer)] : []));

@@ -45,5 +45,5 @@ export function quantizationSection(qat: QatRun, model: ParamStore): NonNullable
     const range = qat.ranges ? qat.ranges.range(layer) : INT8_MAX * Math.abs(Number(model.get(inputScaleName(layer))?.data[0]));
     if (range !== undefined && Number.isFinite(range)) inputRanges[layer] = range;
   }
-  return { method: 'qat', activations: qat.settings.activations, wordEmbeddings: qat.settings.wordEmbeddings, inputRanges };
+  return { method: 'qat', activations: qat.settings.activations, wordEmbeddings: qat.settings.wordEmbeddings, weightBits: qat.settings.weightBits, inputRanges };
 }

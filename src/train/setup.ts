@@ -147,7 +147,7 @@ export async function setupRun(config: TrainConfig, log: (line: string) => void,
   if (qat) {
     const how = qat.settings.activations === 'ema' ? 'input ranges as moving averages' : 'learned input steps, set from calibration batches';
     const words = qat.settings.wordEmbeddings ? ' and the word rows' : '';
-    log(`quantization-aware training: fake int8 on the encoder's ${qat.weights.length} dense layers${words}, ${qat.layers.length} activation quantizers (${how}); pooler and heads fp32, as the int8 export leaves them`);
+    log(`quantization-aware training: fake int8 on the encoder's ${qat.weights.length} dense layers${words} (${qat.settings.weightBits}-bit weights), ${qat.layers.length} activation quantizers (${how}); pooler and heads fp32, as the int8 export leaves them`);
   }
   const params = initParams(training.graph, config.seed);
   // The n-gram rows start at zero: at step 0 every token's vector is its word embedding alone, from scratch or --init.

@@ -1,12 +1,15 @@
 // xlmt export --int8 of a model trained with --qat: static int8 over the ranges the training learned, on the
 // training's own int8 grid, weights per output channel, checked against the QAT model's own fake-quantized forward
 // pass, which it computes up to float rounding; --static --calibration calibrates it afresh instead; a recorded
-// range missing for a layer is refused with nothing written.
+// range missing for a layer is refused with nothing written. The weights' grid is the training's (qat.weightBits,
+// by default the one this CPU computes exactly), unless the serving CPU needs 7 bits where it trained on 8.
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/checkpoint/index.ts';
+import { chooseWeightBits, readCpuFlags } from '../../src/export/cpu-features.ts';
 import { exportModel } from '../../src/export/export.ts';
+import { qatWeightBits } from '../../src/export/qat-export.ts';
 import { parseTrainConfig } from '../../src/train/config.ts';
 import { runTraining } from '../../src/train/run.ts';
 import { runXlmt } from '../helpers/cli.ts';
@@ -14,6 +17,8 @@ import { runFixture, type RunFixture, trainedRun } from '../train/fixtures.ts';
 
 let data: RunFixture;
 let qatRun: string;
+/** The weight grid this CPU's int8 kernels compute exactly, which the QAT run trains on by default. */
+const BITS = chooseWeightBits(readCpuFlags()).bits;
 
 beforeAll(async () => {
   data = await runFixture(60, 40);
@@ -30,8 +35,9 @@ const OPTIONS = { quantization: 'int8-per-tensor', checkSample: 40, threads: 1 }
 describe('int8 export of a QAT model', () => {
   it('is static over the learned ranges, per output channel, and close to the fake-quantized model', async () => {
     const out = join(data.dir, 'export-qat');
-    const report = await exportModel(qatRun, out, { ...OPTIONS, checkData: data.dev, cpuFlags: 'avx2 avx512f avx512_vnni' });
+    const report = await exportModel(qatRun, out, { ...OPTIONS, checkData: data.dev });
     expect(report.quantization).toBe('int8-per-channel');
+    expect(report.int8?.weights).toMatchObject({ bits: BITS, reason: `the ${BITS}-bit weight grid the quantization-aware training simulated` });
     const a = report.int8?.activations;
     if (a?.kind !== 'qat') throw new Error(`expected a QAT export, got ${a?.kind}`);
     expect(a.trained).toBe('ema');
@@ -57,7 +63,7 @@ describe('int8 export of a QAT model', () => {
   // far from the fake-quantized forward pass as from fp32 on this model (largest |Δp| 1.5e-5 and 8.0e-6 against
   // 1.1e-5 and 6.7e-6); on the same grid, 6e-8 and 3e-8 (float rounding) against fp32's 1.2e-5 and 6.0e-6.
   it("computes what the training simulated: the training's grid, and the fake-quantized forward pass up to float rounding", async () => {
-    const report = await exportModel(qatRun, join(data.dir, 'export-qat-fp32-table'), { ...OPTIONS, checkData: data.dev, int8Embeddings: 'off', cpuFlags: 'avx2 avx512f avx512_vnni' });
+    const report = await exportModel(qatRun, join(data.dir, 'export-qat-fp32-table'), { ...OPTIONS, checkData: data.dev, int8Embeddings: 'off' });
     const a = report.int8?.activations;
     if (a?.kind !== 'qat') throw new Error(`expected a QAT export, got ${a?.kind}`);
     const meta = JSON.parse(readFileSync(join(qatRun, 'best', 'xlmt.json'), 'utf8')) as { quantization: { inputRanges: Record<string, number> } };
@@ -97,5 +103,30 @@ describe('int8 export of a QAT model', () => {
       code: 'NOT_A_MODEL', where: { file: `${broken}/xlmt.json`, field: 'quantization.inputRanges', tensor: 'encoder.layer.1.intermediate.dense' },
     });
     expect(existsSync(out)).toBe(false);
+  }, 60_000);
+
+  it('serves the grid the training simulated, unless the CPU needs 7 bits where it trained on 8, and says so', async () => {
+    const vnni = chooseWeightBits('avx2 avx512f avx512bw avx512_vnni');
+    const avx2 = chooseWeightBits('avx2');
+    const meta = JSON.parse(readFileSync(join(qatRun, 'best', 'xlmt.json'), 'utf8')) as { quantization: Parameters<typeof qatWeightBits>[0] };
+    expect(meta.quantization.weightBits).toBe(BITS);
+    const trained = (weightBits?: 7 | 8): Parameters<typeof qatWeightBits>[0] => {
+      const { weightBits: _, ...rest } = meta.quantization;
+      return weightBits === undefined ? rest : { ...rest, weightBits };
+    };
+    expect(qatWeightBits(trained(7), vnni)).toEqual({ bits: 7, reason: 'the 7-bit weight grid the quantization-aware training simulated', features: vnni.features });
+    expect(qatWeightBits(trained(8), vnni).bits).toBe(8);
+    expect(qatWeightBits(trained(), vnni).bits).toBe(8); // recorded before the field: 8 bits
+    const off = qatWeightBits(trained(8), avx2);
+    expect(off.bits).toBe(7);
+    expect(off.reason).toBe(`${avx2.reason}; the quantization-aware training simulated 8-bit weights, so they are rounded afresh off its grid (train with qat.weightBits 7 to serve what the training simulated)`);
+    expect(qatWeightBits(trained(8), chooseWeightBits(null, 7)).reason).toBe('--weight-bits 7, not the 8-bit grid the quantization-aware training simulated');
+    expect(qatWeightBits(trained(7), chooseWeightBits(null, 7)).reason).toBe('--weight-bits 7');
+    // The record's bits reach the export: a model trained on 7 bits is served on 7 bits by a CPU with VNNI too.
+    const seven = join(data.dir, 'qat-seven');
+    cpSync(join(qatRun, 'best'), seven, { recursive: true });
+    writeFileSync(join(seven, 'xlmt.json'), JSON.stringify({ ...meta, quantization: trained(7) }));
+    const report = await exportModel(seven, join(data.dir, 'export-seven'), { ...OPTIONS, checkData: data.dev, cpuFlags: 'avx2 avx512f avx512bw avx512_vnni' });
+    expect(report.int8?.weights).toMatchObject({ bits: 7, maxCode: 63 });
   }, 60_000);
 });

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/checkpoint/index.ts';
 import { runOnlineDistillation } from '../../src/compress/distill/online-run.ts';
 import { inputScaleName } from '../../src/compress/quantize/index.ts';
+import { chooseWeightBits, readCpuFlags } from '../../src/export/cpu-features.ts';
 import { readModelMeta } from '../../src/model-dir/index.ts';
 import { parseTrainConfig, type TrainConfig } from '../../src/train/config.ts';
 import { qatLayers } from '../../src/train/differentiate.ts';
@@ -120,7 +121,7 @@ describe('xlmt train --qat ema', () => {
     const qat = recorder(join(data.dir, 'ema'));
     await runTraining(config('ema', { qat: 'ema', checkpointEvery: 1 }), qat.events);
 
-    expect(qat.lines.some((l) => l.startsWith('quantization-aware training: fake int8 on the encoder\'s 6 dense layers, 4 activation quantizers'))).toBe(true);
+    expect(qat.lines.some((l) => l.startsWith(`quantization-aware training: fake int8 on the encoder's 6 dense layers (${chooseWeightBits(readCpuFlags()).bits}-bit weights), 4 activation quantizers`))).toBe(true);
     expect(qat.losses.length).toBe(plain.losses.length);
     expect(qat.losses.every(Number.isFinite)).toBe(true);
     expect(qat.losses).not.toEqual(plain.losses);
@@ -146,7 +147,7 @@ describe('xlmt train --qat ema', () => {
     const feeds = (): Record<string, { dtype: 'float32'; shape: number[]; data: Float32Array }> =>
       Object.fromEntries(LAYERS.map((l) => [`${l}.input_range`, { dtype: 'float32' as const, shape: [], data: Float32Array.of(saved[l] as number) }]));
     // The tuned thresholds tell the two apart where the coarse macro-F1 of a tiny dev set may not.
-    const quantized = await devScore(best, { options: { activations: 'ema', layers: qatLayers }, ranges: feeds });
+    const quantized = await devScore(best, { options: { activations: 'ema', layers: qatLayers, weightBits: best.meta.quantization?.weightBits ?? expect.fail('no weightBits recorded') }, ranges: feeds });
     expect(quantized).toEqual({ score: best.meta.info.devMeanMacroF1, thresholds: best.meta.thresholds });
     expect((await devScore(best)).thresholds).not.toEqual(best.meta.thresholds);
     const plainMeta = await readModelMeta(join(data.dir, 'plain', 'best'));
@@ -172,8 +173,10 @@ describe('xlmt train --qat ema', () => {
     await expect(runTraining(killed, recorder(killed.out, 25).events)).rejects.toThrow('killed');
     const before = snapshot(killed.out);
     const refused = { code: 'RUN_SETTINGS_CHANGED', where: { file: killed.out } };
-    await expect(runTraining({ ...killed, qat: { activations: 'lsq', wordEmbeddings: false } }, recorder(killed.out).events)).rejects.toMatchObject(refused);
-    await expect(runTraining({ ...killed, qat: { activations: 'ema', wordEmbeddings: true } }, recorder(killed.out).events)).rejects.toMatchObject(refused);
+    const qat = killed.qat ?? expect.fail('a QAT config');
+    await expect(runTraining({ ...killed, qat: { ...qat, activations: 'lsq' } }, recorder(killed.out).events)).rejects.toMatchObject(refused);
+    await expect(runTraining({ ...killed, qat: { ...qat, wordEmbeddings: true } }, recorder(killed.out).events)).rejects.toMatchObject(refused);
+    await expect(runTraining({ ...killed, qat: { ...qat, weightBits: qat.weightBits === 8 ? 7 : 8 } }, recorder(killed.out).events)).rejects.toMatchObject(refused);
     await expect(runTraining({ ...killed, qat: undefined }, recorder(killed.out).events)).rejects.toMatchObject(refused);
     expect(snapshot(killed.out)).toEqual(before);
   }, 120_000);
@@ -298,10 +301,14 @@ describe('QAT settings', () => {
     expect(() => parseTrainConfig({ ...base, qat: 'ema' }, 'test')).toThrow(/--init/);
     expect(() => parseTrainConfig({ ...base, init, qat: 'int4' }, 'test')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }) as Error);
     expect(() => parseTrainConfig({ ...base, init, qat: { activations: 'ema', layers: 'all' } }, 'test')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }) as Error);
-    expect(parseTrainConfig({ ...base, init, qat: 'lsq' }, 'test').qat).toEqual({ activations: 'lsq', wordEmbeddings: false });
+    // The weights' grid defaults to the one this CPU's int8 kernels compute exactly (7 bits without VNNI).
+    const bits = chooseWeightBits(readCpuFlags()).bits;
+    expect(parseTrainConfig({ ...base, init, qat: 'lsq' }, 'test').qat).toEqual({ activations: 'lsq', wordEmbeddings: false, weightBits: bits });
     // No mode (the bare flag, true in a file, or an object without one): the default, ema.
-    expect(parseTrainConfig({ ...base, init, qat: true }, 'test').qat).toEqual({ activations: 'ema', wordEmbeddings: false });
-    expect(parseTrainConfig({ ...base, init, qat: { wordEmbeddings: true } }, 'test').qat).toEqual({ activations: 'ema', wordEmbeddings: true });
+    expect(parseTrainConfig({ ...base, init, qat: true }, 'test').qat).toEqual({ activations: 'ema', wordEmbeddings: false, weightBits: bits });
+    expect(parseTrainConfig({ ...base, init, qat: { wordEmbeddings: true } }, 'test').qat).toEqual({ activations: 'ema', wordEmbeddings: true, weightBits: bits });
+    expect(parseTrainConfig({ ...base, init, qat: { weightBits: 7 } }, 'test').qat).toEqual({ activations: 'ema', wordEmbeddings: false, weightBits: 7 });
+    expect(() => parseTrainConfig({ ...base, init, qat: { weightBits: 4 } }, 'test')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }) as Error);
     expect(() => parseTrainConfig({ ...base, init, qat: false }, 'test')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }) as Error);
     expect(existsSync(base.out)).toBe(false);
   });
@@ -317,11 +324,15 @@ describe('QAT settings', () => {
     expect(badMode.status).not.toBe(0);
     expect(badMode.stderr).toContain('--qat');
     expect(existsSync(refusedOut)).toBe(false);
+    const bitsAlone = runXlmt([...common, '--init', init, '--qat-weight-bits', '7', '--out', refusedOut]);
+    expect(bitsAlone.status).not.toBe(0);
+    expect(bitsAlone.stderr).toContain('--qat-weight-bits');
+    expect(existsSync(refusedOut)).toBe(false);
 
     const out = join(data.dir, 'cli-ema');
-    const trained = runXlmt([...common, '--init', init, '--qat', '--out', out]);
+    const trained = runXlmt([...common, '--init', init, '--qat', '--qat-weight-bits', '7', '--out', out]);
     expect(trained.status, trained.stderr).toBe(0);
-    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({ qat: { activations: 'ema', wordEmbeddings: false } });
-    expect(JSON.parse(readFileSync(join(out, 'best', 'xlmt.json'), 'utf8'))).toMatchObject({ quantization: { method: 'qat', activations: 'ema' } });
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({ qat: { activations: 'ema', wordEmbeddings: false, weightBits: 7 } });
+    expect(JSON.parse(readFileSync(join(out, 'best', 'xlmt.json'), 'utf8'))).toMatchObject({ quantization: { method: 'qat', activations: 'ema', weightBits: 7 } });
   }, 120_000);
 });

@@ -29,36 +29,42 @@ export interface FakeQuantOptions {
    * broadcasts against x: [] for one scale per tensor, or any shape with kept dims ([rows, 1] for one per row).
    */
   readonly axis?: number;
+  /**
+   * The largest code: codes run from −maxCode to maxCode. Default 127 (int8); 63 for 7-bit weights, the range int8
+   * kernels without VNNI compute exactly (export/cpu-features.ts).
+   */
+  readonly maxCode?: number;
 }
 
 /** y = clip(round(x/s), −127, 127)·s, with the straight-through gradient for x and LSQ's for s (see above). */
 export function fakeQuantize(g: GraphBuilder, x: Value, scale: Value, options: FakeQuantOptions = {}): Value {
   const { op } = g;
   const s = options.axis === undefined ? broadcastingScale(x, scale) : channelScale(g, x, scale, options.axis);
-  const clipped = op.Clip(op.Div(x, s), -INT8_MAX, INT8_MAX);
+  const maxCode = options.maxCode ?? INT8_MAX;
+  const clipped = op.Clip(op.Div(x, s), -maxCode, maxCode);
   const codes = g.stopGradient(op.Round(clipped));
   const straightThrough = op.Add(codes, op.Sub(clipped, g.stopGradient(clipped))); // = codes, with clipped's gradient
   return op.Mul(straightThrough, s);
 }
 
 /**
- * The scale of a range: range/127, and 1 where the range is 0 (an all-zero tensor or channel has codes 0 either way,
- * and x/s must not divide by 0). export/int8.ts quantizeWeight picks the same.
+ * The scale of a range: range/127 (range/maxCode), and 1 where the range is 0 (an all-zero tensor or channel has
+ * codes 0 either way, and x/s must not divide by 0). export/int8.ts quantizeWeight picks the same.
  */
-export function scaleOfRange(g: GraphBuilder, range: Value): Value {
+export function scaleOfRange(g: GraphBuilder, range: Value, maxCode = INT8_MAX): Value {
   const { op } = g;
-  return op.Where(op.Greater(range, 0), op.Div(range, INT8_MAX), 1);
+  return op.Where(op.Greater(range, 0), op.Div(range, maxCode), 1);
 }
 
 /**
- * max|x|/127 for the whole tensor ([]) or per index of `axis` ([x.shape[axis]]): the scale of a weight. A constant
- * for autodiff, as in Q8BERT: the weight's gradient is the straight-through one alone.
+ * max|x|/127 (max|x|/maxCode) for the whole tensor ([]) or per index of `axis` ([x.shape[axis]]): the scale of a
+ * weight. A constant for autodiff, as in Q8BERT: the weight's gradient is the straight-through one alone.
  */
 export function maxAbsScale(g: GraphBuilder, x: Value, options: FakeQuantOptions = {}): Value {
   const rank = x.shape.length;
   const keep = options.axis === undefined ? undefined : axisOf(x, options.axis);
   const axes = Array.from({ length: rank }, (_, i) => i).filter((i) => i !== keep);
-  return g.stopGradient(scaleOfRange(g, g.op.ReduceMax(g.op.Abs(x), axes, { keepdims: false })));
+  return g.stopGradient(scaleOfRange(g, g.op.ReduceMax(g.op.Abs(x), axes, { keepdims: false }), options.maxCode));
 }
 
 /** max|row|/127 per row (the last axis reduced, kept as 1): the scale of looked-up embedding rows. */

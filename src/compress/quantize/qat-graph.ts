@@ -3,7 +3,7 @@
 //   MatMul/Gemm(x, W param, …)   ⇒ MatMul/Gemm(fq(x, one scale), fq(W, a scale per output channel), …)
 //   Gather(word table, ids)       ⇒ fq(Gather(word table, ids), a scale per row)      (option wordEmbeddings)
 // Dense layers are found as the int8 export finds them (builder/dense-layer.ts). Weights: max|W|/127 per output
-// channel, recomputed every step, as export/int8.ts quantizes them after training. Activations: one quantizer per
+// channel (max|W|/63 with 7-bit weights), recomputed every step, as export/int8.ts quantizes them after training. Activations: one quantizer per
 // distinct input tensor (query, key and value read one tensor and share one scale, as the packed QKV kernel does),
 // its range kept as
 //   'ema': Q8BERT's moving average of max|x| (Zafrir et al. 2019): a graph input fed every step (ema-ranges.ts keeps
@@ -17,6 +17,7 @@ import { type DenseWeight, denseWeight } from '../../builder/dense-layer.ts';
 import { type Rewriter, rewriteInto } from '../../builder/rewrite.ts';
 import { isFloat } from '../../ir/dtype.ts';
 import { attrInt, type Graph, type Node, type Value } from '../../ir/graph.ts';
+import { maxWeightCode, type WeightBits } from '../../export/int8.ts';
 import type { Skipped } from '../../export/quantize.ts';
 import { fakeQuantize, lsqStep, maxAbsScale, rowScale, scaleOfRange } from './fake-quant.ts';
 import { inputMaxAbsName, inputRangeName, inputScaleName, layerOf } from './names.ts';
@@ -30,6 +31,8 @@ export interface QatOptions {
   readonly wordEmbeddings?: boolean;
   /** The dense layers to quantize, by weight name; default every one. */
   readonly layers?: (weight: string) => boolean;
+  /** Weight codes −127…127 (8, the default) or −63…63 (7): the range the serving CPU's int8 kernels need (export/cpu-features.ts). */
+  readonly weightBits?: WeightBits;
 }
 
 /** The quantizer of one activation tensor. */
@@ -95,8 +98,8 @@ export function quantizationAwareGraph(forward: Graph, loss: Value, options: Qat
     const known = weights.get(dense.weight.name);
     if (known) return known;
     const w = r.value(dense.weight);
-    const axis = dense.outputAxis;
-    const q = r.g.scope('weight_quant', () => fakeQuantize(r.g, w, maxAbsScale(r.g, w, { axis }), { axis }));
+    const scale = { axis: dense.outputAxis, maxCode: maxWeightCode(options.weightBits ?? 8) };
+    const q = r.g.scope('weight_quant', () => fakeQuantize(r.g, w, maxAbsScale(r.g, w, scale), scale));
     weights.set(dense.weight.name, q);
     return q;
   };

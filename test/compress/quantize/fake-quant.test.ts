@@ -5,7 +5,7 @@ import { backward } from '../../../src/autodiff/index.ts';
 import { GraphBuilder } from '../../../src/builder/index.ts';
 import { fakeQuantize, maxAbsScale, rowScale, scaleOfRange } from '../../../src/compress/quantize/fake-quant.ts';
 import { XlmtError } from '../../../src/errors/index.ts';
-import { dequantizeRows, dequantizeWeight, quantizeRows, quantizeWeight } from '../../../src/export/int8.ts';
+import { dequantizeRows, dequantizeWeight, maxWeightCode, quantizeRows, quantizeWeight } from '../../../src/export/int8.ts';
 import type { Value } from '../../../src/ir/graph.ts';
 import { tensorFromNumbers } from '../../../src/ir/tensor.ts';
 import { mulberry32, numbers, runGraph } from '../../autodiff/gradcheck.ts';
@@ -22,10 +22,11 @@ function transpose(values: readonly number[], rows: number, cols: number): numbe
   return Array.from({ length: rows * cols }, (_, i) => values[(i % rows) * cols + Math.floor(i / rows)] as number);
 }
 
-async function quantizedWeight(values: readonly number[], shape: [number, number], axis: 0 | 1): Promise<number[]> {
+async function quantizedWeight(values: readonly number[], shape: [number, number], axis: 0 | 1, maxCode?: number): Promise<number[]> {
   const g = new GraphBuilder('weight_quant');
   const w = g.input('w', 'float32', shape);
-  g.output('q', fakeQuantize(g, w, maxAbsScale(g, w, { axis }), { axis }));
+  const options = maxCode === undefined ? { axis } : { axis, maxCode };
+  g.output('q', fakeQuantize(g, w, maxAbsScale(g, w, options), options));
   return numbers((await runGraph(g.build(), { w: tensorFromNumbers('float32', shape, [...values]) })).q, 'q');
 }
 
@@ -52,6 +53,19 @@ describe('fake quantization of weights', () => {
     const error = (q: readonly number[]): number => q.reduce((sum, v, i) => sum + (v - (kernel[i] as number)) ** 2, 0);
     expect(error(perChannel)).toBeLessThan(error(perTensor) / 2);
     expect(perTensor).toEqual(Array.from(dequantizeWeight(quantizeWeight(Float32Array.from(kernel), k, n, false), n)));
+  });
+
+  it('on the 7-bit grid (codes −63…63): the 7-bit int8 export dequantized, value for value, and coarser than 8 bits', async () => {
+    const exported = Array.from(dequantizeWeight(quantizeWeight(Float32Array.from(kernel), k, n, true, 7), n));
+    const seven = await quantizedWeight(kernel, [k, n], 1, maxWeightCode(7));
+    expect(seven).toEqual(exported);
+    expect(seven).not.toEqual(await quantizedWeight(kernel, [k, n], 1));
+    // At most 63 distinct magnitudes per channel besides 0, the channel's max|w| among them.
+    for (let c = 0; c < n; c++) {
+      const column = Array.from({ length: k }, (_, r) => Math.abs(seven[r * n + c] as number));
+      const top = Math.max(...column);
+      for (const v of column) expect(Math.abs(Math.round((v / top) * 63) - (v / top) * 63)).toBeLessThan(1e-4);
+    }
   });
 
   it('gives an all-zero channel scale 1: zeros out, no NaN', async () => {
