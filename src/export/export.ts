@@ -173,7 +173,7 @@ export async function exportModel(modelPath: string, out: string, options: Expor
     // --static --calibration calibrates it afresh instead.
     const qat = calibrated === null ? model.meta.quantization : undefined;
     if (qat) quantization = 'int8-per-channel';
-    const choice = qat ? qatWeightBits(qat, cpu) : cpu;
+    const choice = qat ? qatWeightBits(qat, cpu, options.weightBits) : cpu;
     const ranges = calibrated?.ranges ?? (qat ? qatRanges(fused.graph, fused.params, qat, dir) : undefined);
     const quantized = int8Graph(fused, quantization as Exclude<Quantization, 'none'>, { weightBits: choice.bits, ...(ranges ? { ranges } : {}), ...(qat ? { grid: 'int8' as const } : {}) });
     exported = await checkedInt8Export(model, quantized, options.int8Embeddings ?? 'auto', { ...checkOptions, quantization });

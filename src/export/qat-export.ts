@@ -21,6 +21,7 @@ import { Predictor } from '../train/predict.ts';
 import type { ActivationRange } from './calibrate.ts';
 import type { OtherForward } from './check.ts';
 import type { WeightRangeChoice } from './cpu-features.ts';
+import type { WeightBits } from './int8.ts';
 import { staticInt8Layers } from './quantize-static.ts';
 
 export type QatRecord = NonNullable<ModelMeta['quantization']>;
@@ -57,11 +58,12 @@ export function qatRanges(graph: Graph, params: ParamStore, qat: QatRecord, mode
  * before the field), unless `--weight-bits` says otherwise or the serving CPU needs 7 bits where it trained on 8:
  * 8-bit codes would saturate there (cpu-features.ts), so the weights are rounded afresh to 7 bits, off the trained
  * grid, and the reason says so; the check against the fake-quantized model then measures what that costs.
+ * `cpu` is cpu-features.ts's choice, made with `explicit` (the `--weight-bits` given, if any).
  */
-export function qatWeightBits(qat: QatRecord, cpu: WeightRangeChoice): WeightRangeChoice {
+export function qatWeightBits(qat: QatRecord, cpu: WeightRangeChoice, explicit?: WeightBits): WeightRangeChoice {
   const trained = qat.weightBits ?? 8;
-  if (cpu.features === null && cpu.reason.startsWith('--weight-bits')) {
-    return cpu.bits === trained ? cpu : { ...cpu, reason: `${cpu.reason}, not the ${trained}-bit grid the quantization-aware training simulated` };
+  if (explicit !== undefined) {
+    return explicit === trained ? cpu : { ...cpu, reason: `${cpu.reason}, not the ${trained}-bit grid the quantization-aware training simulated` };
   }
   if (cpu.bits < trained) {
     return { ...cpu, reason: `${cpu.reason}; the quantization-aware training simulated ${trained}-bit weights, so they are rounded afresh off its grid (train with qat.weightBits ${cpu.bits} to serve what the training simulated)` };

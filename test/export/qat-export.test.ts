@@ -120,8 +120,8 @@ describe('int8 export of a QAT model', () => {
     const off = qatWeightBits(trained(8), avx2);
     expect(off.bits).toBe(7);
     expect(off.reason).toBe(`${avx2.reason}; the quantization-aware training simulated 8-bit weights, so they are rounded afresh off its grid (train with qat.weightBits 7 to serve what the training simulated)`);
-    expect(qatWeightBits(trained(8), chooseWeightBits(null, 7)).reason).toBe('--weight-bits 7, not the 8-bit grid the quantization-aware training simulated');
-    expect(qatWeightBits(trained(7), chooseWeightBits(null, 7)).reason).toBe('--weight-bits 7');
+    expect(qatWeightBits(trained(8), chooseWeightBits(null, 7), 7).reason).toBe('--weight-bits 7, not the 8-bit grid the quantization-aware training simulated');
+    expect(qatWeightBits(trained(7), chooseWeightBits(null, 7), 7).reason).toBe('--weight-bits 7');
     // The record's bits reach the export: a model trained on 7 bits is served on 7 bits by a CPU with VNNI too.
     const seven = join(data.dir, 'qat-seven');
     cpSync(join(qatRun, 'best'), seven, { recursive: true });
