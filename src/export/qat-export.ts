@@ -53,6 +53,9 @@ export function qatRanges(graph: Graph, params: ParamStore, qat: QatRecord, mode
   return ranges;
 }
 
+/** The weight grid a QAT model trained on: 8 for models recorded before `weightBits` was. */
+const trainedWeightBits = (qat: QatRecord): WeightBits => qat.weightBits ?? 8;
+
 /**
  * The weight grid of a QAT model's export: the one its training simulated (`weightBits`, 8 for models recorded
  * before the field), unless `--weight-bits` says otherwise or the serving CPU needs 7 bits where it trained on 8:
@@ -61,7 +64,7 @@ export function qatRanges(graph: Graph, params: ParamStore, qat: QatRecord, mode
  * `cpu` is cpu-features.ts's choice, made with `explicit` (the `--weight-bits` given, if any).
  */
 export function qatWeightBits(qat: QatRecord, cpu: WeightRangeChoice, explicit?: WeightBits): WeightRangeChoice {
-  const trained = qat.weightBits ?? 8;
+  const trained = trainedWeightBits(qat);
   if (explicit !== undefined) {
     return explicit === trained ? cpu : { ...cpu, reason: `${cpu.reason}, not the ${trained}-bit grid the quantization-aware training simulated` };
   }
@@ -74,7 +77,7 @@ export function qatWeightBits(qat: QatRecord, cpu: WeightRangeChoice, explicit?:
 /** The QAT model's fake-quantized forward pass with its recorded ranges, as its training evaluated it on dev. */
 export function fakeQuantizedForward(model: TrainedModel, qat: QatRecord, threads: number): OtherForward {
   // 'lsq' ranges are recorded as 127·|step|: fed to the 'ema' quantizers they give the same scales.
-  const options: QatOptions = { activations: 'ema', wordEmbeddings: qat.wordEmbeddings, layers: qatLayers, weightBits: qat.weightBits ?? 8 };
+  const options: QatOptions = { activations: 'ema', wordEmbeddings: qat.wordEmbeddings, layers: qatLayers, weightBits: trainedWeightBits(qat) };
   const feeds: Feeds = Object.fromEntries(Object.entries(qat.inputRanges).map(([layer, r]) => [inputRangeName(layer), { dtype: 'float32', shape: [], data: Float32Array.of(r) }]));
   return {
     probabilities: async (ids) => {

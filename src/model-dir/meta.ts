@@ -11,6 +11,9 @@ import { MODEL_META_FILE } from './files.ts';
  * classification head. The format records the choice; models/heads.ts (taskLogits) builds each.
  */
 export const HEAD_STYLES = ['linear', 'bert', 'roberta'] as const;
+
+/** An int8 weight grid: 8 bits (codes −127…127) or 7 (−63…63), export/cpu-features.ts says which a CPU needs. */
+export const WeightBitsSchema = z.union([z.literal(7), z.literal(8)]);
 export type HeadStyle = (typeof HEAD_STYLES)[number];
 
 const ModelMetaSchema = z.strictObject({
@@ -38,7 +41,7 @@ const ModelMetaSchema = z.strictObject({
     method: z.literal('qat'),
     activations: z.enum(['ema', 'lsq']),
     wordEmbeddings: z.boolean(),
-    weightBits: z.union([z.literal(7), z.literal(8)]).optional(),
+    weightBits: WeightBitsSchema.optional(),
     inputRanges: z.record(z.string(), z.number().min(0)),
   }).optional(),
   /** Free-form provenance: run, epoch, dev scores. */

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { jsonErrorPosition } from '../data/schema.ts';
 import { chooseWeightBits, readCpuFlags } from '../export/cpu-features.ts';
 import { preview, toXlmtError } from '../errors/index.ts';
-import { HEAD_STYLES, MODEL_META_FILE } from '../model-dir/index.ts';
+import { HEAD_STYLES, MODEL_META_FILE, WeightBitsSchema } from '../model-dir/index.ts';
 import { ConfigError, configError, type ConfigOrigin } from './config-errors.ts';
 import { EncoderShapeSchema, type FullShape } from './encoder-shape.ts';
 
@@ -51,7 +51,7 @@ export const DEFAULT_QAT_MODE: (typeof QAT_MODES)[number] = 'ema';
 const QatObjectSchema = z.strictObject({
   activations: z.enum(QAT_MODES).default(DEFAULT_QAT_MODE),
   wordEmbeddings: z.boolean().default(false),
-  weightBits: z.union([z.literal(7), z.literal(8)]).default(() => chooseWeightBits(readCpuFlags()).bits),
+  weightBits: WeightBitsSchema.default(() => chooseWeightBits(readCpuFlags()).bits),
 });
 export const QatSchema = z.unknown().transform((value, ctx): z.output<typeof QatObjectSchema> => {
   // The flag's value is the mode alone (or true, the default mode): checked as the object's `activations`, its

@@ -3,9 +3,9 @@
 //   MatMul/Gemm(x, W param, …)   ⇒ MatMul/Gemm(fq(x, one scale), fq(W, a scale per output channel), …)
 //   Gather(word table, ids)       ⇒ fq(Gather(word table, ids), a scale per row)      (option wordEmbeddings)
 // Dense layers are found as the int8 export finds them (builder/dense-layer.ts). Weights: max|W|/127 per output
-// channel (max|W|/63 with 7-bit weights), recomputed every step, as export/int8.ts quantizes them after training. Activations: one quantizer per
-// distinct input tensor (query, key and value read one tensor and share one scale, as the packed QKV kernel does),
-// its range kept as
+// channel (max|W|/63 with 7-bit weights), recomputed every step, as export/int8.ts quantizes them after training.
+// Activations: one quantizer per distinct input tensor (query, key and value read one tensor and share one scale,
+// as the packed QKV kernel does), its range kept as
 //   'ema': Q8BERT's moving average of max|x| (Zafrir et al. 2019): a graph input fed every step (ema-ranges.ts keeps
 //          it), 0 until the first observation, when the step quantizes with its own max|x|; max|x| is an output;
 //   'lsq': a learned step size per quantizer, a parameter (Esser et al. 2020), initialized by lsq.ts.
